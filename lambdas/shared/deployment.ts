@@ -61,6 +61,9 @@ export const ServiceStateSchema = z.object({
   taskDefinitionArn: z.string(),
   image: z.string(),
   desiredCount: z.number().int(),
+  /** Kept so UpdateService can turn the circuit breaker on without resetting them. */
+  maximumPercent: z.number().int().optional(),
+  minimumHealthyPercent: z.number().int().optional(),
 });
 export type ServiceState = z.output<typeof ServiceStateSchema>;
 

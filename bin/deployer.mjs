@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of the `deployer` command. The CLI is TypeScript, run through
+// tsx so a checkout works without a build step.
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  console.error(
+    `deployer needs Node.js 22 or newer (this is ${process.version}). Run it through npm (npx deployer ...), ` +
+      'which uses the Node.js 24 installed in node_modules by `npm ci`.',
+  );
+  process.exit(2);
+}
+const { register } = await import('tsx/esm/api');
+register();
+await import('./deployer.ts');

@@ -1,0 +1,91 @@
+/**
+ * The `deployer` command line.
+ *
+ *   deployer simulate [SERVICE] [--config FILE] [--image IMAGE] [--fail-at STATE] [--unhealthy] [--alarm NAME] [--json]
+ *   deployer validate [--config FILE]
+ *   deployer schema
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { configJsonSchema } from '../lambdas/shared/config.ts';
+import { resolveConfig } from './cli/config-path.ts';
+import { EXIT, UsageError } from './cli/exit-codes.ts';
+import { simulateCommand, type SimulateOptions } from './cli/simulate.ts';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('deployer')
+    .description('Progressive deployments of ECS services with AWS Step Functions')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('simulate')
+    .description(
+      'Rehearse a deployment locally: the real state machine and Lambda handlers against a simulated AWS account, on a virtual clock',
+    )
+    .argument('[service]', 'service name from the config (default: the first ECS service)')
+    .option('-c, --config <file>', 'config file (default: ./deployer.config.yaml, else the shipped example)')
+    .option('-i, --image <image>', "image to deploy, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or @sha256:DIGEST (default: a new tag of the service's repository)")
+    .option('--fail-at <state>', "make this Task state's AWS calls fail (non-retryable)")
+    .option('--unhealthy', 'tasks of the new image never become healthy')
+    .addOption(new Option('--alarm <name>', 'this alarm goes to ALARM once the new revision serves (repeatable)').argParser(collect))
+    .option('--json', 'print one JSON object instead of the timeline')
+    .option('--verbose', "also print the handlers' JSON logs")
+    .action(async (service: string | undefined, options: SimulateOptions) => {
+      setExit(await simulateCommand(service, options));
+    });
+
+  program
+    .command('validate')
+    .description('Validate a config file and list its services')
+    .option('-c, --config <file>', 'config file (default: ./deployer.config.yaml, else the shipped example)')
+    .action((options: { config?: string }) => {
+      const { path, config } = resolveConfig(options.config);
+      process.stdout.write(`${path}: valid\n`);
+      for (const s of config.ecs) {
+        process.stdout.write(
+          `  ${s.name}: ECS ${s.cluster}/${s.service} container ${s.container}, ${s.strategy}, deploys ${s.repository}:${s.tagPattern}, ${s.alarms.length} alarm(s), bake ${s.bakeSeconds}s\n`,
+        );
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of the config file (for editor completion)')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+      setExit(EXIT.ok);
+    });
+  return program;
+}
+
+/** Run the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is bad usage.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`deployer: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /deployer\.(mjs|ts)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}

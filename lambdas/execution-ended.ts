@@ -1,0 +1,70 @@
+/**
+ * ExecutionEnded: the safety net for executions that end without running
+ * their own clean-up: stopped from the console (ABORTED), past the state
+ * machine timeout (TIMED_OUT), or FAILED outside a Catch. It releases the
+ * service lock if that execution still holds it, and records the end in the
+ * history unless the state machine already recorded a final status.
+ */
+import { z } from 'zod';
+import { nowIso } from './shared/clock.ts';
+import { createHandler, parseEvent } from './shared/handler.ts';
+import { writeHistory } from './shared/history.ts';
+import { releaseLock } from './shared/lock.ts';
+import { logger } from './shared/logger.ts';
+
+export const ExecutionStatusEventSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED', 'SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE']),
+    startDate: z.number(),
+    stopDate: z.number().nullable().optional(),
+    input: z.string().nullable().optional(),
+    error: z.string().nullable().optional(),
+    cause: z.string().nullable().optional(),
+  }),
+});
+
+const InputSchema = z.object({ service: z.string().min(1) });
+
+export const handler = createHandler(ExecutionStatusEventSchema, async function executionEnded({ detail }) {
+  if (detail.status !== 'ABORTED' && detail.status !== 'TIMED_OUT' && detail.status !== 'FAILED') {
+    return { released: false, recorded: false };
+  }
+  if (detail.status === 'FAILED' && detail.error === 'InvalidInput') {
+    // Rejected before any lock was taken or anything recorded.
+    return { released: false, recorded: false };
+  }
+  let service: string;
+  try {
+    service = parseEvent(InputSchema, JSON.parse(detail.input ?? '{}'), 'execution input').service;
+  } catch (error) {
+    // The input was rejected before any lock or history existed.
+    logger.info('execution without a service ended; nothing to clean up', { executionArn: detail.executionArn, error: error as Error });
+    return { released: false, recorded: false };
+  }
+  const released = await releaseLock(service, detail.executionArn);
+  const why =
+    detail.status === 'ABORTED'
+      ? 'execution was stopped'
+      : detail.status === 'TIMED_OUT'
+        ? 'execution timed out'
+        : `execution failed: ${detail.error ?? ''} ${detail.cause ?? ''}`.trim();
+  const recorded = await writeHistory(
+    { service, executionStartTime: new Date(detail.startDate).toISOString(), executionName: detail.name },
+    {
+      service,
+      status: detail.status,
+      executionArn: detail.executionArn,
+      startedAt: new Date(detail.startDate).toISOString(),
+      endedAt: detail.stopDate != null ? new Date(detail.stopDate).toISOString() : nowIso(),
+      reason: released ? `${why}; its lock was released` : why,
+    },
+    { onlyIfOpen: true },
+  );
+  logger.info('execution end handled', { service, status: detail.status, released, recorded });
+  return { released, recorded };
+});

@@ -1,0 +1,49 @@
+/**
+ * The real Lambda handlers, imported in-process for the rehearsal.
+ *
+ * The environment the stack would give the functions is set first, and
+ * the handlers' structured logs are silenced (the rehearsal prints its own
+ * timeline; `--verbose` keeps them).
+ */
+import { fileURLToPath } from 'node:url';
+import { ALL_FUNCTIONS, ENV, type FunctionKey } from '../lambdas/registry.ts';
+import type { DeployerConfig } from '../lambdas/shared/config.ts';
+import type { LambdaHandler } from '../lambdas/shared/handler.ts';
+
+export interface HandlerEnvironment {
+  config: DeployerConfig;
+  region: string;
+  tableName: string;
+  eventBusName: string;
+  stateMachineArn: string;
+  verbose?: boolean;
+}
+
+/** Set what CDK would put in the functions' environment (and bundle as DEPLOYER_CONFIG). */
+export function setHandlerEnvironment(env: HandlerEnvironment): void {
+  process.env.DEPLOYER_CONFIG = JSON.stringify(env.config);
+  process.env[ENV.table] = env.tableName;
+  process.env[ENV.eventBus] = env.eventBusName;
+  process.env[ENV.stateMachineArn] = env.stateMachineArn;
+  process.env.AWS_REGION = env.region;
+  process.env.POWERTOOLS_SERVICE_NAME = 'deployer';
+  // The SDK clients are answered by the simulation; these only keep the credential chain quiet.
+  process.env.AWS_ACCESS_KEY_ID ??= 'AKIAREHEARSAL';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'rehearsal';
+}
+
+/** Import every handler of the registry. */
+export async function loadHandlers(verbose = false): Promise<Record<FunctionKey, LambdaHandler<unknown>>> {
+  const { logger } = await import('../lambdas/shared/logger.ts');
+  logger.setLogLevel(verbose ? 'DEBUG' : 'SILENT');
+  const entries = await Promise.all(
+    (Object.entries(ALL_FUNCTIONS) as [FunctionKey, { entry: string }][]).map(async ([key, spec]) => {
+      const module = (await import(fileURLToPath(new URL(`../${spec.entry}`, import.meta.url)))) as {
+        handler?: LambdaHandler<unknown>;
+      };
+      if (typeof module.handler !== 'function') throw new Error(`${spec.entry} exports no handler`);
+      return [key, module.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionKey, LambdaHandler<unknown>>;
+}

@@ -1,0 +1,71 @@
+/**
+ * Virtual time for the local rehearsal.
+ *
+ * Waits are not slept. Every running execution is either busy (its handlers
+ * answer from memory, in microseconds) or asleep in a Wait state. When every
+ * running execution is asleep, the clock jumps to the earliest wake-up time
+ * and wakes whoever is due: a discrete-event simulation, so several
+ * concurrent deployments still interleave exactly as their Waits say.
+ */
+import type { Clock } from '../lambdas/shared/clock.ts';
+
+interface Sleeper {
+  wakeAt: number;
+  wake: () => void;
+}
+
+export class VirtualClock implements Clock {
+  private time: number;
+  private running = 0;
+  private sleepers: Sleeper[] = [];
+  private checkScheduled = false;
+
+  /** @param start epoch milliseconds the rehearsal starts at. */
+  public constructor(start: number) {
+    this.time = start;
+  }
+
+  public now(): number {
+    return this.time;
+  }
+
+  /** An execution started: time may only advance while it sleeps. */
+  public begin(): void {
+    this.running++;
+  }
+
+  /** An execution ended. */
+  public end(): void {
+    this.running--;
+    this.scheduleCheck();
+  }
+
+  /** Sleep `seconds` of virtual time. */
+  public sleep(seconds: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.sleepers.push({ wakeAt: this.time + Math.max(0, seconds) * 1000, wake: resolve });
+      this.scheduleCheck();
+    });
+  }
+
+  /** Move the clock forward by hand (between executions, e.g. "an hour later"). */
+  public advance(seconds: number): void {
+    this.time += seconds * 1000;
+  }
+
+  // Checked after pending I/O callbacks and microtasks, so a busy execution
+  // has had the chance to reach its next Wait before we decide it sleeps.
+  private scheduleCheck(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      if (this.sleepers.length === 0 || this.sleepers.length < this.running) return;
+      const next = Math.min(...this.sleepers.map((s) => s.wakeAt));
+      this.time = Math.max(this.time, next);
+      const due = this.sleepers.filter((s) => s.wakeAt <= this.time);
+      this.sleepers = this.sleepers.filter((s) => s.wakeAt > this.time);
+      for (const sleeper of due) sleeper.wake();
+    });
+  }
+}
