@@ -20,6 +20,6 @@ export const handler = createHandler(EventSchema, async function acquire({ deplo
     requestedAt: deployment.requestedAt,
     now: nowIso(),
   });
-  logger.info('lock', { service: deployment.service, ...result });
+  logger.info('lock', { serviceName: deployment.service, ...result });
   return result;
 });

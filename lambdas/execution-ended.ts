@@ -65,6 +65,6 @@ export const handler = createHandler(ExecutionStatusEventSchema, async function 
     },
     { onlyIfOpen: true },
   );
-  logger.info('execution end handled', { service, status: detail.status, released, recorded });
+  logger.info('execution end handled', { serviceName: service, status: detail.status, released, recorded });
   return { released, recorded };
 });

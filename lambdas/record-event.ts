@@ -152,6 +152,6 @@ export const handler = createHandler(EventSchema, async function record(input): 
     reason: outcome.cause,
     error: outcome.error,
   });
-  logger.info('deployment recorded', { service: deployment.service, phase, ...outcome });
+  logger.info('deployment recorded', { serviceName: deployment.service, phase, ...outcome });
   return outcome;
 });

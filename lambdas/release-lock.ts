@@ -9,6 +9,6 @@ const EventSchema = z.object({ deployment: DeploymentSchema });
 
 export const handler = createHandler(EventSchema, async function release({ deployment }) {
   const released = await releaseLock(deployment.service, deployment.executionId);
-  logger.info('lock released', { service: deployment.service, released });
+  logger.info('lock released', { serviceName: deployment.service, released });
   return { released };
 });

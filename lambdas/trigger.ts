@@ -100,12 +100,15 @@ export const handler = createHandler(EcrPushEventSchema, async function trigger(
         result.started.push({ service: svc.name, executionArn: started.executionArn });
       }
     } catch (error) {
-      logger.error('could not start deployment', { service: svc.name, error: error as Error });
+      logger.error('could not start deployment', { serviceName: svc.name, error: error as Error });
       throw error;
     }
   }
-  for (const entry of result.ignored) logger.info('ignored', { repository, tag, ...entry });
-  for (const entry of result.duplicates) logger.info('duplicate push: deployment already started', { ...entry });
-  for (const entry of result.started) logger.info('deployment started', { ...entry });
+  // `service` is a reserved key of the Powertools logger (it would be dropped): log it as `serviceName`.
+  for (const { service, ...entry } of result.ignored) logger.info('ignored', { repository, tag, serviceName: service, ...entry });
+  for (const { service, ...entry } of result.duplicates) {
+    logger.info('duplicate push: deployment already started', { serviceName: service, ...entry });
+  }
+  for (const { service, ...entry } of result.started) logger.info('deployment started', { serviceName: service, ...entry });
   return result;
 });

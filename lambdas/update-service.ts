@@ -35,6 +35,6 @@ export const handler = createHandler(EventSchema, async function update({ deploy
     ),
   );
   const deadline = now() + deployment.deploymentTimeoutSeconds * 1000;
-  logger.info('service updated', { service: deployment.service, taskDefinition: shortTaskDefinition(taskDefinitionArn) });
+  logger.info('service updated', { serviceName: deployment.service, taskDefinition: shortTaskDefinition(taskDefinitionArn) });
   return { state: 'IN_PROGRESS' as const, taskDefinitionArn, deadline };
 });

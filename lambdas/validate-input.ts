@@ -112,6 +112,6 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
 export const handler = createHandler(EventSchema, async function validateInput({ request, execution }) {
   const parsed = parseEvent(DeploymentRequestSchema, request, 'deployment input');
   const deployment = await validateRequest(parsed, execution);
-  logger.info('deployment accepted', { service: deployment.service, image: deployment.image });
+  logger.info('deployment accepted', { serviceName: deployment.service, image: deployment.image });
   return deployment;
 });

@@ -71,6 +71,6 @@ export const handler = createHandler(EventSchema, async function verify({ deploy
     consecutiveHealthFailures,
     lastCheck: notes.join('; '),
   };
-  logger.info('verification step', { service: deployment.service, ...state });
+  logger.info('verification step', { serviceName: deployment.service, ...state });
   return state;
 });

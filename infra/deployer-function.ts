@@ -1,0 +1,105 @@
+/**
+ * One Lambda of the deployer, built the same way for every entry of
+ * lambdas/registry.ts: its own role (only what the stack grants it, plus
+ * writing to its own log group), its own log group, and a bundle that
+ * carries its AWS SDK clients and, when it needs it, the validated config.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { DeployerConfig } from '../lambdas/shared/config.ts';
+import { ALL_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
+import { fromRepoRoot, REPO_ROOT } from './repo-root.ts';
+
+/** The runtime every function runs on; the esbuild target follows it. */
+export const FUNCTION_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
+/** esbuild target matching {@link FUNCTION_RUNTIME}. */
+export const BUNDLE_TARGET = 'node24';
+
+/**
+ * Metadata key on each `AWS::Lambda::Function` whose value is the function's
+ * key in lambdas/registry.ts. Tests and tools find a function by it instead
+ * of guessing from hashed logical IDs.
+ */
+export const FUNCTION_KEY_METADATA = 'DeployerFunctionKey';
+
+export interface DeployerFunctionProps {
+  /** Key of the function in lambdas/registry.ts (entry, description, needsConfig). */
+  readonly functionKey: FunctionKey;
+  /** Validated config; compiled into the bundle only when the spec says `needsConfig`. */
+  readonly config: DeployerConfig;
+  /** Environment variables beyond the logging ones (see infra/function-environment.ts). */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+export class DeployerFunction extends Construct {
+  public readonly functionKey: FunctionKey;
+  public readonly function: NodejsFunction;
+  /** Execution role: starts with logging to {@link logGroup} only; the stack adds the rest. */
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  public constructor(scope: Construct, id: string, props: DeployerFunctionProps) {
+    super(scope, id);
+    const spec = ALL_FUNCTIONS[props.functionKey];
+    this.functionKey = props.functionKey;
+
+    // An explicit log group: retention is bounded, and the role can be scoped
+    // to it instead of the AWSLambdaBasicExecutionRole managed policy (logs on
+    // every group). It goes with the stack; the history table is the audit trail.
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `ECS deployer ${props.functionKey}: ${spec.description}`,
+    });
+    // The log group exists already, so CreateLogStream + PutLogEvents is all Lambda needs.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: fromRepoRoot(spec.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: fromRepoRoot('package-lock.json'),
+      description: spec.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'deployer',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: false,
+        target: BUNDLE_TARGET,
+        format: OutputFormat.CJS,
+        // Bundle the AWS SDK v3 clients too: the functions run the versions
+        // the tests ran, not whatever the Lambda runtime ships.
+        externalModules: [],
+        // The config is validated at synth and compiled in, so the function
+        // never fetches it and is never larger than an environment variable allows.
+        // The value is a JS expression: a string literal holding the JSON.
+        ...(spec.needsConfig
+          ? { define: { 'process.env.DEPLOYER_CONFIG': JSON.stringify(JSON.stringify(props.config)) } }
+          : {}),
+      },
+    });
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_KEY_METADATA, props.functionKey);
+  }
+
+  /** Add a statement to the function's own role. */
+  public addToRolePolicy(statement: iam.PolicyStatement): void {
+    this.role.addToPrincipalPolicy(statement);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Simulated HTTP for the health checks: `fetch` to a configured service's
+ * health check URL is answered from the simulated ECS state; anything else
+ * fails like a request to a host that does not resolve.
+ */
+import type { SimulatedApi } from './api-call.ts';
+import type { Caller, CallRecorder } from './calls.ts';
+
+/** A response forced by a test. */
+export interface ForcedResponse {
+  status: number;
+  /** Text, or a value sent as JSON. */
+  body: string | object;
+  headers?: Record<string, string>;
+}
+
+/** One request the simulation answered (or refused). */
+export interface HttpRequestRecord {
+  url: string;
+  method: string;
+  at: number;
+  caller: Caller;
+  status?: number;
+  error?: string;
+}
+
+/** How a health check URL reads now: the service is UP, DOWN, or the URL is not a health check. */
+export type HealthLookup = (url: string) => 'UP' | 'DOWN' | undefined;
+
+function normalize(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+    status,
+    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers },
+  });
+}
+
+/** The fetch replacement and its log. */
+export class SimHttp implements SimulatedApi {
+  private readonly forced = new Map<string, ForcedResponse>();
+  private readonly passThroughPrefixes: string[] = [];
+  private readonly log: HttpRequestRecord[] = [];
+  private original: typeof fetch | undefined;
+
+  public constructor(
+    private readonly now: () => number,
+    private readonly recorder: CallRecorder,
+    private readonly health: HealthLookup,
+  ) {}
+
+  /** Every request made through the simulated fetch, oldest first. */
+  public get requests(): ReadonlyArray<HttpRequestRecord> {
+    return this.log;
+  }
+
+  /** Answer `url` with this response from now on (a health check that lies, a 500...). */
+  public setResponse(url: string, response: ForcedResponse): void {
+    this.forced.set(normalize(url), { ...response });
+  }
+
+  /** Stop forcing the response of `url`. */
+  public clearResponse(url: string): void {
+    this.forced.delete(normalize(url));
+  }
+
+  /** Send requests to URLs starting with `prefix` to the real network (e.g. a local process serving HTTP). */
+  public passThrough(prefix: string): void {
+    this.passThroughPrefixes.push(prefix);
+  }
+
+  /** Replace `globalThis.fetch`; returns the function that restores it. */
+  public install(): () => void {
+    const original = globalThis.fetch;
+    this.original = original;
+    globalThis.fetch = (input, init) => this.fetch(input, init);
+    return () => {
+      globalThis.fetch = original;
+      this.original = undefined;
+    };
+  }
+
+  /** The simulated fetch. */
+  public async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const url = normalize(input instanceof Request ? input.url : input.toString());
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const record: HttpRequestRecord = { url, method, at: this.now(), caller: { ...this.recorder.current() } };
+    this.log.push(record);
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    if (signal?.aborted === true) {
+      record.error = 'AbortError';
+      throw signal.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
+    }
+    if (this.original !== undefined && this.passThroughPrefixes.some((p) => url.startsWith(p))) {
+      const response = await this.original(input, init);
+      record.status = response.status;
+      return response;
+    }
+    const forced = this.forced.get(url);
+    if (forced !== undefined) {
+      record.status = forced.status;
+      return jsonResponse(forced.status, forced.body, forced.headers);
+    }
+    const health = this.health(url);
+    if (health !== undefined) {
+      record.status = health === 'UP' ? 200 : 503;
+      return jsonResponse(record.status, { status: health });
+    }
+    // What undici throws when the host does not resolve.
+    record.error = 'TypeError';
+    const host = URL.canParse(url) ? new URL(url).hostname : url;
+    const cause = Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), {
+      code: 'ENOTFOUND',
+      syscall: 'getaddrinfo',
+      hostname: host,
+    });
+    throw new TypeError('fetch failed', { cause });
+  }
+}

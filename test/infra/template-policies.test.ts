@@ -1,0 +1,226 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ALL_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
+import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
+import {
+  functionArn,
+  functionLogicalIds,
+  functionStatements,
+  functionsInvokableByStateMachine,
+  getAttOf,
+  isAllowed,
+  resolveValue,
+  stateMachineLogicalId,
+  TABLE_LOGICAL_ID,
+  tableLogicalId,
+  wildcardMatch,
+  type CfnTemplateJson,
+  type ResolvedStatement,
+} from '../support/template-policies.ts';
+
+let synth: DeployerSynth;
+let statements: Record<FunctionKey, ResolvedStatement[]>;
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${TABLE_LOGICAL_ID}`;
+const service = (cluster: string, name: string): string => `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${name}`;
+const alarm = (name: string): string => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+const repository = (name: string): string => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`;
+const DEFAULT_BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`;
+
+beforeAll(async () => {
+  synth = await synthDeployer();
+  statements = functionStatements(synth.template);
+});
+
+describe('template-policies helper', () => {
+  it('resolves intrinsics with fake account, region and logical-ID names', () => {
+    const t: CfnTemplateJson = {
+      Resources: {
+        Table: { Type: 'AWS::DynamoDB::Table' },
+        Fn: { Type: 'AWS::Lambda::Function' },
+        Machine: { Type: 'AWS::StepFunctions::StateMachine' },
+        Group: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/x' } },
+      },
+    };
+    expect(
+      resolveValue(t, {
+        a: { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }]] },
+        b: { 'Fn::GetAtt': ['Table', 'Arn'] },
+        c: { Ref: 'Table' },
+        d: { Ref: 'Machine' },
+        e: { 'Fn::Sub': 'x-${Fn.Arn}-${AWS::Region}-${!Literal}' },
+        f: [{ Ref: 'AWS::NoValue' }, { 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] }],
+        g: { 'Fn::GetAtt': ['Group', 'Arn'] },
+      }),
+    ).toEqual({
+      a: 'arn:aws:us-east-1:123456789012',
+      b: 'arn:aws:dynamodb:us-east-1:123456789012:table/Table',
+      c: 'Table',
+      d: 'arn:aws:states:us-east-1:123456789012:stateMachine:Machine',
+      e: 'x-arn:aws:lambda:us-east-1:123456789012:function:Fn-us-east-1-${Literal}',
+      f: ['b'],
+      g: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/x:*',
+    });
+  });
+
+  it('matches IAM wildcards: actions case-insensitively, resources exactly', () => {
+    expect(wildcardMatch('ecs:Describe*', 'ECS:describeServices', true)).toBe(true);
+    expect(wildcardMatch('arn:aws:ecs:*:*:service/prod/*', 'arn:aws:ecs:us-east-1:1:service/prod/web')).toBe(true);
+    expect(wildcardMatch('arn:aws:ecs:*:*:service/Prod/*', 'arn:aws:ecs:us-east-1:1:service/prod/web')).toBe(false);
+    expect(wildcardMatch('arn:aws:s3:::b?', 'arn:aws:s3:::b1')).toBe(true);
+    expect(wildcardMatch('a.b', 'axb')).toBe(false);
+    const s: ResolvedStatement[] = [
+      { Effect: 'Allow', Action: ['ecs:*'], Resource: ['*'] },
+      { Effect: 'Deny', Action: ['ecs:UpdateService'], Resource: ['*'] },
+    ];
+    expect(isAllowed(s, 'ecs:DescribeServices', 'x')).toBe(true);
+    expect(isAllowed(s, 'ecs:UpdateService', 'x')).toBe(false);
+    expect(isAllowed([{ Effect: 'Allow', NotAction: ['iam:*'], Resource: ['*'] }], 'iam:PassRole', 'x')).toBe(false);
+  });
+
+  it('finds every function by its registry key', () => {
+    const ids = functionLogicalIds(synth.template);
+    expect(functionLogicalIds(Template.fromJSON(synth.template))).toEqual(ids);
+    expect(Object.keys(ids).sort()).toEqual(Object.keys(ALL_FUNCTIONS).sort());
+    for (const [key, id] of Object.entries(ids)) {
+      expect(id.startsWith(`${key}Function`)).toBe(true);
+      expect(functionArn(synth.template, key as FunctionKey)).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`);
+    }
+  });
+
+  it('exports the table logical ID, which is the fake table name', () => {
+    expect(tableLogicalId(synth.template)).toBe(TABLE_LOGICAL_ID);
+    expect(getAttOf(synth.template, TABLE_LOGICAL_ID, 'Arn')).toBe(TABLE_ARN);
+  });
+
+  it('lists the functions the state machine invokes', () => {
+    const invoked = functionsInvokableByStateMachine(synth.template);
+    expect(invoked).toContain('Verify');
+    expect(invoked).not.toContain('Trigger');
+    expect(invoked).not.toContain('ExecutionEnded');
+  });
+
+  it('answers the questions of the IAM coverage test', () => {
+    expect(isAllowed(statements.Verify, 'cloudwatch:DescribeAlarms', alarm('web-5xx-rate'))).toBe(true);
+    expect(isAllowed(statements.Verify, 'cloudwatch:DescribeAlarms', alarm('other-alarm'))).toBe(false);
+    expect(isAllowed(statements.AcquireLock, 'ecs:UpdateService', service('prod', 'web'))).toBe(false);
+  });
+});
+
+/** What each function's handler calls; everything else must be refused. */
+const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
+  ValidateInput: [
+    ['ecr:DescribeImages', repository('web')],
+    ['ecr:DescribeImages', repository('team/orders-api')],
+  ],
+  AcquireLock: [
+    ['dynamodb:GetItem', TABLE_ARN],
+    ['dynamodb:UpdateItem', TABLE_ARN],
+  ],
+  ReleaseLock: [['dynamodb:UpdateItem', TABLE_ARN]],
+  DescribeService: [
+    ['ecs:DescribeServices', service('prod', 'web')],
+    ['ecs:DescribeServices', service('prod', 'orders-api')],
+    ['ecs:DescribeTaskDefinition', '*'],
+  ],
+  RegisterTaskDefinition: [
+    ['ecs:DescribeTaskDefinition', '*'],
+    ['ecs:RegisterTaskDefinition', '*'],
+    ['ecs:TagResource', `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/web:42`],
+    ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/web-task-role`],
+  ],
+  UpdateService: [
+    ['ecs:UpdateService', service('prod', 'web')],
+    ['ecs:UpdateService', service('prod', 'orders-api')],
+  ],
+  CheckRollout: [
+    ['ecs:DescribeServices', service('prod', 'web')],
+    ['ecs:DescribeServices', service('prod', 'orders-api')],
+  ],
+  Verify: [
+    ['cloudwatch:DescribeAlarms', alarm('web-5xx-rate')],
+    ['cloudwatch:DescribeAlarms', alarm('web-p99-latency')],
+    ['cloudwatch:DescribeAlarms', alarm('orders-api-5xx-rate')],
+  ],
+  RecordEvent: [
+    ['dynamodb:UpdateItem', TABLE_ARN],
+    ['events:PutEvents', DEFAULT_BUS],
+  ],
+  Trigger: [],
+  ExecutionEnded: [
+    ['dynamodb:GetItem', TABLE_ARN],
+    ['dynamodb:UpdateItem', TABLE_ARN],
+  ],
+};
+
+/** Calls no function may make (wider than any handler needs). */
+const REFUSED: [action: string, resource: string][] = [
+  ['dynamodb:DeleteItem', TABLE_ARN],
+  ['dynamodb:Scan', TABLE_ARN],
+  ['dynamodb:PutItem', TABLE_ARN],
+  ['ecs:UpdateService', service('prod', 'billing')],
+  ['ecs:UpdateService', service('staging', 'web')],
+  ['ecs:DeleteService', service('prod', 'web')],
+  ['ecs:DescribeServices', service('other', 'web')],
+  ['ecr:DescribeImages', repository('other')],
+  ['ecr:PutImage', repository('web')],
+  ['cloudwatch:DescribeAlarms', alarm('unrelated')],
+  ['cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`],
+  ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/other`],
+  ['iam:PassRole', `arn:aws:iam::999999999999:role/x`],
+  ['states:StartExecution', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Other`],
+  ['lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Other`],
+  ['sns:Publish', `arn:aws:sns:${REGION}:${ACCOUNT}:Other`],
+];
+
+describe('function policies', () => {
+  it.each(Object.keys(EXPECTED) as FunctionKey[])('%s may make exactly the calls of its handler', (key) => {
+    const expected = [...EXPECTED[key]];
+    if (key === 'Trigger') {
+      expected.push([
+        'states:StartExecution',
+        `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineLogicalId(synth.template)}`,
+      ]);
+    }
+    for (const [action, resource] of expected) {
+      expect(isAllowed(statements[key], action, resource), `${key} ${action} ${resource}`).toBe(true);
+    }
+    // Every other function is refused these calls, unless it needs the same one.
+    for (const other of Object.keys(EXPECTED) as FunctionKey[]) {
+      for (const [action, resource] of expected) {
+        const needed = EXPECTED[other].some(([a, r]) => a === action && r === resource);
+        if (other !== key && !needed) {
+          expect(isAllowed(statements[other], action, resource), `${other} ${action} ${resource}`).toBe(false);
+        }
+      }
+    }
+    for (const [action, resource] of REFUSED) {
+      expect(isAllowed(statements[key], action, resource), `${key} ${action} ${resource}`).toBe(false);
+    }
+  });
+
+  it('grants conditions on the wildcard ECS tagging and role passing', () => {
+    const conditions = statements.RegisterTaskDefinition.filter((s) => s.Condition !== undefined);
+    expect(conditions).toEqual([
+      expect.objectContaining({
+        Action: ['ecs:TagResource'],
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+      expect.objectContaining({
+        Action: ['iam:PassRole'],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    ]);
+  });
+
+  it('uses no wildcard actions', () => {
+    for (const key of Object.keys(statements) as FunctionKey[]) {
+      for (const s of statements[key]) {
+        expect(s.NotAction).toBeUndefined();
+        for (const action of s.Action ?? []) expect(action, key).not.toContain('*');
+      }
+    }
+  });
+});

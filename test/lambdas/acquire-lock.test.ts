@@ -1,0 +1,201 @@
+import { ConditionalCheckFailedException, DynamoDBServiceException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../lambdas/acquire-lock.ts';
+import { useClock } from '../../lambdas/shared/clock.ts';
+import { lambdaContext } from '../support/lambda-context.ts';
+import { EXECUTION_ARN, REGISTRY, TABLE, deploymentOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
+
+// The handlers log every step; silence them before the logger is created.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+
+const NOW = Date.parse('2026-01-31T12:00:05.000Z');
+const LOCK_KEY = { pk: 'SERVICE#web', sk: 'LOCK' };
+const OTHER_EXECUTION = EXECUTION_ARN.replace(/:[^:]+$/, ':web-other');
+const OTHER_IMAGE = `${REGISTRY}/web@sha256:${'ef56'.repeat(16)}`;
+
+/**
+ * The refusal DynamoDB sends back with ReturnValuesOnConditionCheckFailure: ALL_OLD.
+ * The document client does not unmarshall it: attributes arrive as `{ S: ... }`.
+ */
+function conditionFailed(item: Record<string, string>): ConditionalCheckFailedException {
+  const Item: Record<string, AttributeValue> = {};
+  for (const [key, value] of Object.entries(item)) Item[key] = { S: value };
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+    Item,
+  });
+}
+
+/** Answer the two writes of acquireLock: register as newest, then take the lock. */
+function onRegister() {
+  return ddbMock.on(UpdateCommand, {
+    UpdateExpression: 'SET latestExecution = :me, latestRequestedAt = :at, latestImage = :image',
+  });
+}
+function onTake() {
+  return ddbMock.on(UpdateCommand, { UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now' });
+}
+
+describe('AcquireLock', () => {
+  let restoreClock: () => void;
+
+  beforeEach(() => {
+    ddbMock.reset();
+    stubDeployerEnv();
+    restoreClock = useClock({ now: () => NOW });
+  });
+
+  afterEach(() => {
+    restoreClock();
+    vi.unstubAllEnvs();
+  });
+
+  it('takes a free lock: registers as the newest request, then takes it only if still newest and free', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    ddbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ status: 'ACQUIRED', holder: deployment.executionId });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(ddbMock).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      UpdateExpression: 'SET latestExecution = :me, latestRequestedAt = :at, latestImage = :image',
+      ConditionExpression:
+        'attribute_not_exists(latestRequestedAt) OR latestRequestedAt < :at OR (latestRequestedAt = :at AND latestExecution <= :me)',
+      ExpressionAttributeValues: { ':me': deployment.executionId, ':at': deployment.requestedAt, ':image': deployment.image },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now',
+      ConditionExpression: '(attribute_not_exists(holder) OR holder = :me) AND latestExecution = :me',
+      ExpressionAttributeValues: {
+        ':me': deployment.executionId,
+        ':image': deployment.image,
+        ':now': new Date(NOW).toISOString(),
+      },
+    });
+  });
+
+  it('is superseded when a newer request of the service registered first, and says by which image', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    const newerAt = '2026-01-31T12:00:03.000Z';
+    onRegister().rejects(
+      conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, latestRequestedAt: newerAt }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'SUPERSEDED', holder: OTHER_EXECUTION });
+    expect(result.reason).toContain(`a newer deployment of web (${OTHER_IMAGE}, requested at ${newerAt}`);
+    expect(result.reason).toContain('nothing was changed');
+    // It never tries to take the lock.
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('waits while another execution holds the lock, naming the holder and what it deploys', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({
+        latestExecution: deployment.executionId,
+        holder: OTHER_EXECUTION,
+        holderImage: OTHER_IMAGE,
+      }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'WAITING',
+      holder: OTHER_EXECUTION,
+      reason: `web is being deployed by ${OTHER_EXECUTION} (${OTHER_IMAGE}); waiting for it to end`,
+    });
+  });
+
+  it('is superseded when a newer request registered between its two writes', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, holder: 'arn:aws:states:x:y:execution:z:first' }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'SUPERSEDED', holder: OTHER_EXECUTION });
+    expect(result.reason).toContain(OTHER_IMAGE);
+  });
+
+  it('gives the lock again to the execution that holds it (a retried call), even if a newer request is waiting', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().rejects(
+      conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, holder: deployment.executionId }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ status: 'ACQUIRED', holder: deployment.executionId });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('reports a throttled table as TransientAwsError so the state machine retries', async () => {
+    // Prepare
+    const throttled = Object.assign(
+      new DynamoDBServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate of requests exceeds the allowed throughput.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      { $retryable: { throttling: true } },
+    );
+    ddbMock.on(UpdateCommand).rejects(throttled);
+
+    // Act
+    const result = handler({ deployment: deploymentOf('web') }, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('dynamodb:UpdateItem (register) failed'),
+      cause: throttled,
+    });
+  });
+
+  it('rejects an event without a deployment as InvalidInput before touching the table', async () => {
+    // Prepare
+    const event = { deployment: { service: 'web' } };
+
+    // Act
+    const result = handler(event, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('deployment.') });
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
+  });
+});

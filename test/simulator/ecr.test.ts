@@ -1,0 +1,115 @@
+import {
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  ImageNotFoundException,
+  RepositoryNotFoundException,
+} from '@aws-sdk/client-ecr';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { installWorld, REGISTRY, rejectionOf, type InstalledWorld } from './world-fixture.ts';
+
+const ecr = new ECRClient({ region: 'us-east-1' });
+const digestOf = (repository: string, tag: string): string =>
+  `sha256:${createHash('sha256').update(`${repository}:${tag}`).digest('hex')}`;
+
+describe('simulated ECR', () => {
+  let installed: InstalledWorld;
+  afterEach(() => installed.uninstall());
+
+  it('resolves any tag of a configured repository to a deterministic digest, as if pushed', async () => {
+    // Prepare
+    installed = installWorld();
+
+    // Act
+    const { imageDetails } = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageTag: 'v2.0.0' }] }),
+    );
+    const byDigest = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageDigest: digestOf('web', 'v2.0.0') }] }),
+    );
+
+    // Assess
+    expect(imageDetails).toEqual([
+      expect.objectContaining({
+        registryId: '123456789012',
+        repositoryName: 'web',
+        imageDigest: digestOf('web', 'v2.0.0'),
+        imageTags: ['v2.0.0'],
+      }),
+    ]);
+    expect(byDigest.imageDetails?.[0]?.imageTags).toEqual(['v2.0.0']);
+    expect(installed.world.ecr.digestOf('web', 'v2.0.0')).toBe(digestOf('web', 'v2.0.0'));
+  });
+
+  it('accepts a never-tagged digest as an untagged image unless it was forgotten', async () => {
+    // Prepare
+    installed = installWorld();
+    const untagged = `sha256:${'ab'.repeat(32)}`;
+    const gone = `sha256:${'cd'.repeat(32)}`;
+    installed.world.ecr.forgetImage(`${REGISTRY}/web@${gone}`);
+
+    // Act
+    const found = await ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageDigest: untagged }] }));
+    const missing = await rejectionOf(
+      ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageDigest: gone }] })),
+    );
+    const batch = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'web', imageIds: [{ imageDigest: untagged }, { imageDigest: gone }] }),
+    );
+
+    // Assess
+    expect(found.imageDetails?.[0]).toMatchObject({ imageDigest: untagged });
+    expect(found.imageDetails?.[0]?.imageTags).toBeUndefined();
+    expect(missing).toBeInstanceOf(ImageNotFoundException);
+    expect(batch.images?.map((i) => i.imageId?.imageDigest)).toEqual([untagged]);
+    expect(batch.failures).toEqual([
+      { imageId: { imageDigest: gone }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' },
+    ]);
+  });
+
+  it('refuses tags starting with "missing" and unknown repositories like ECR does', async () => {
+    // Prepare
+    installed = installWorld();
+
+    // Act
+    const missingTag = await rejectionOf(
+      ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageTag: 'missing-v9' }] })),
+    );
+    const noRepository = await rejectionOf(
+      ecr.send(new DescribeImagesCommand({ repositoryName: 'nope', imageIds: [{ imageTag: 'v1' }] })),
+    );
+    const otherRegistry = await rejectionOf(
+      ecr.send(new DescribeRepositoriesCommand({ registryId: '999999999999', repositoryNames: ['web'] })),
+    );
+
+    // Assess
+    expect(missingTag).toBeInstanceOf(ImageNotFoundException);
+    expect(missingTag.message).toContain("imageTag:'missing-v9'");
+    expect(noRepository).toBeInstanceOf(RepositoryNotFoundException);
+    expect(otherRegistry).toBeInstanceOf(RepositoryNotFoundException);
+  });
+
+  it('moves a tag on push and returns the EventBridge event ECR emits', async () => {
+    // Prepare
+    installed = installWorld();
+    const digest = `sha256:${'ef'.repeat(32)}`;
+
+    // Act
+    const event = installed.world.ecr.pushImage('web', 'latest', digest);
+    const { imageDetails } = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageTag: 'latest' }] }),
+    );
+
+    // Assess
+    expect(event).toMatchObject({
+      source: 'aws.ecr',
+      'detail-type': 'ECR Image Action',
+      account: '123456789012',
+      region: 'us-east-1',
+      detail: { result: 'SUCCESS', 'action-type': 'PUSH', 'repository-name': 'web', 'image-tag': 'latest', 'image-digest': digest },
+    });
+    expect(imageDetails?.[0]?.imageDigest).toBe(digest);
+  });
+});

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseConfigYaml, type DeployerConfig } from '../../lambdas/shared/config.ts';
+
+export const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL('../../examples/deployer.config.yaml', import.meta.url));
+
+/** The shipped example config, validated. */
+export function exampleConfig(): DeployerConfig {
+  return parseConfigYaml(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
+}
+
+export const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+export const webImage = (tag: string): string => `${REGISTRY}/web:${tag}`;
