@@ -11,4 +11,7 @@ if (major < 22) {
 }
 const { register } = await import('tsx/esm/api');
 register();
-await import('./deployer.ts');
+// Always run main(): under npx, argv[1] is node_modules/.bin/deployer, so the
+// CLI module must not guess from argv whether it was invoked directly.
+const { main } = await import('./deployer.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -84,8 +84,3 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
 }
-
-const invokedDirectly = process.argv[1] !== undefined && /deployer\.(mjs|ts)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  process.exitCode = await main(process.argv.slice(2));
-}

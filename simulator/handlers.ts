@@ -34,8 +34,13 @@ export function setHandlerEnvironment(env: HandlerEnvironment): void {
 
 /** Import every handler of the registry. */
 export async function loadHandlers(verbose = false): Promise<Record<FunctionKey, LambdaHandler<unknown>>> {
+  // The level must be in the environment before the logger is built: Powertools'
+  // injectLambdaContext resets the level to the initial one on every invocation,
+  // so a later setLogLevel() alone would not hold.
+  const level = verbose ? 'DEBUG' : 'SILENT';
+  process.env.POWERTOOLS_LOG_LEVEL = level;
   const { logger } = await import('../lambdas/shared/logger.ts');
-  logger.setLogLevel(verbose ? 'DEBUG' : 'SILENT');
+  logger.setLogLevel(level);
   const entries = await Promise.all(
     (Object.entries(ALL_FUNCTIONS) as [FunctionKey, { entry: string }][]).map(async ([key, spec]) => {
       const module = (await import(fileURLToPath(new URL(`../${spec.entry}`, import.meta.url)))) as {

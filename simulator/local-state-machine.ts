@@ -96,6 +96,33 @@ function waitSeconds(state: AslState, input: unknown, now: number): number {
   throw new Error(`Wait state has no usable Seconds, SecondsPath, Timestamp or TimestampPath`);
 }
 
+/**
+ * Run `fn` with `new Date()` and `Date.now()` answering `now`.
+ *
+ * aws-local-stepfunctions sets `$$.Execution.StartTime` from `new Date()`,
+ * ignoring the context it is given; it does so synchronously inside `run()`,
+ * so pinning `Date` for that call alone gives executions their virtual start
+ * time (which orders deployments for the lock and names history records).
+ */
+function atVirtualTime<T>(now: number, fn: () => T): T {
+  const RealDate = globalThis.Date;
+  class VirtualDate extends RealDate {
+    public constructor(...args: [] | [string | number | Date]) {
+      if (args.length === 0) super(now);
+      else super(args[0]);
+    }
+    public static override now(): number {
+      return now;
+    }
+  }
+  globalThis.Date = VirtualDate as DateConstructor;
+  try {
+    return fn();
+  } finally {
+    globalThis.Date = RealDate;
+  }
+}
+
 export class LocalStateMachine {
   public readonly stateMachineArn: string;
   private readonly definition: AslDefinition;
@@ -161,7 +188,7 @@ export class LocalStateMachine {
     };
     const overrides = this.overridesFor(record);
     clock.begin();
-    const execution = this.machine.run(input as never, {
+    const execution = atVirtualTime(clock.now(), () => this.machine.run(input as never, {
       overrides,
       context: {
         Execution: {
@@ -173,7 +200,7 @@ export class LocalStateMachine {
         },
         StateMachine: { Id: this.stateMachineArn, Name: this.options.stateMachineName },
       } as never,
-    });
+    }));
     const logs = this.collect(record, execution.eventLogs);
     const done = (async (): Promise<ExecutionRecord> => {
       try {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/shared/table.ts';
 import { taskStateNames } from '../../simulator/asl.ts';
+import type { RunningExecution } from '../../simulator/local-state-machine.ts';
 import { Rehearsal, rehearseDeployment, STATE_MACHINE_FILE } from '../../simulator/rehearsal.ts';
 import { statusOf } from '../../simulator/report.ts';
 import { exampleConfig, webImage } from '../support/example-config.ts';
@@ -24,6 +25,14 @@ async function tableState(service: string) {
     }),
   );
   return { lock: lock.Item, history: history.Items ?? [] };
+}
+
+/** Let `run` go on (its handlers answer from memory) until it has entered `state`. */
+async function untilEntered(run: RunningExecution, state: string): Promise<void> {
+  while (!run.record.visits.some((v) => v.name === state)) {
+    if (run.record.status !== 'RUNNING') throw new Error(`${run.record.name} ended (${run.record.status}) before ${state}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 describe('rolling deployment, rehearsed', () => {
@@ -170,7 +179,7 @@ describe('rolling deployment, rehearsed', () => {
 
     // Act
     const first = session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'first');
-    session.clock.advance(1);
+    await untilEntered(first, 'UpdateService');
     const second = session.deploy({ service: 'web', image: webImage('v1.2.0') }, 'second');
     const [a, b] = await Promise.all([first.done, second.done]);
     await session.settle();
@@ -192,6 +201,7 @@ describe('rolling deployment, rehearsed', () => {
     // Prepare
     session = await Rehearsal.create({ config });
     const running = session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'running');
+    await untilEntered(running, 'UpdateService');
 
     // Act: two pushes while the first deployment runs
     session.clock.advance(5);
@@ -246,7 +256,7 @@ describe('rolling deployment, rehearsed', () => {
     // Prepare
     session = await Rehearsal.create({ config });
     const run = session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'stopped');
-    while (!run.record.visits.some((v) => v.name === 'Verify')) await new Promise((r) => setImmediate(r));
+    await untilEntered(run, 'Verify');
 
     // Act
     run.abort();
