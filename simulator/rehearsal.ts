@@ -27,6 +27,8 @@ export interface RehearsalOptions {
   world?: Partial<Omit<WorldOptions, 'config' | 'now'>>;
   /** Keep the handlers' JSON logs (stdout). */
   verbose?: boolean;
+  /** Name of the state machine (default `EcsDeployerRolling`); the IAM test uses the template's. */
+  stateMachineName?: string;
 }
 
 export class Rehearsal {
@@ -47,7 +49,7 @@ export class Rehearsal {
     );
     this.machine = new LocalStateMachine({
       file: STATE_MACHINE_FILE,
-      stateMachineName: STATE_MACHINE_NAME,
+      stateMachineName: options.stateMachineName ?? STATE_MACHINE_NAME,
       clock: this.clock,
       world: this.world,
       handlers: stateMachineHandlers,
@@ -67,7 +69,7 @@ export class Rehearsal {
       region,
       tableName: options.world?.tableName ?? 'deployer',
       eventBusName: options.world?.eventBusName ?? 'default',
-      stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:${STATE_MACHINE_NAME}`,
+      stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:${options.stateMachineName ?? STATE_MACHINE_NAME}`,
     });
     const handlers = await loadHandlers(options.verbose === true);
     const rehearsal = new Rehearsal(options, handlers);
