@@ -6,7 +6,7 @@
  *   deployer schema
  */
 import { Command, CommanderError, Option } from 'commander';
-import { configJsonSchema } from '../lambdas/shared/config.ts';
+import { configJsonSchema } from '../lambdas/shared/config-file.ts';
 import { resolveConfig } from './cli/config-path.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
 import { simulateCommand, type SimulateOptions } from './cli/simulate.ts';

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfigYaml, type DeployerConfig } from '../lambdas/shared/config.ts';
+import type { DeployerConfig } from '../lambdas/shared/config.ts';
+import { parseConfigYaml } from '../lambdas/shared/config-file.ts';
 
 /** Path used when no `-c config=PATH` is given, relative to the current directory. */
 export const DEFAULT_CONFIG_PATH = 'deployer.config.yaml';

@@ -3,7 +3,7 @@
  * WAITING (the state machine waits and asks again) or SUPERSEDED (a newer
  * deployment of the service was asked for while this one waited).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nowIso } from './shared/clock.ts';
 import { DeploymentSchema } from './shared/deployment.ts';
 import { createHandler } from './shared/handler.ts';

@@ -4,10 +4,11 @@
  * or one past its deadline, is thrown so the state machine rolls back.
  */
 import type { Deployment as EcsDeployment } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { now } from './shared/clock.ts';
 import { DeploymentSchema } from './shared/deployment.ts';
-import { describeService, shortTaskDefinition } from './shared/ecs.ts';
+import { describeService } from './shared/ecs.ts';
+import { shortTaskDefinition } from './shared/task-definition-name.ts';
 import { RolloutFailed, RolloutTimedOut } from './shared/errors.ts';
 import { createHandler } from './shared/handler.ts';
 

@@ -4,10 +4,11 @@
  * in the middle of a rollout it did not start.
  */
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCall } from './shared/aws-call.ts';
 import { DeploymentSchema, type ServiceState } from './shared/deployment.ts';
-import { describeService, ecs, shortTaskDefinition } from './shared/ecs.ts';
+import { describeService, ecs } from './shared/ecs.ts';
+import { shortTaskDefinition } from './shared/task-definition-name.ts';
 import { ServiceNotReady } from './shared/errors.ts';
 import { createHandler } from './shared/handler.ts';
 

@@ -5,7 +5,7 @@
  * service lock if that execution still holds it, and records the end in the
  * history unless the state machine already recorded a final status.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nowIso } from './shared/clock.ts';
 import { createHandler, parseEvent } from './shared/handler.ts';
 import { writeHistory } from './shared/history.ts';

@@ -5,13 +5,13 @@
  * the outcome the final Fail state reports.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, EVENT_SOURCE } from './registry.ts';
 import { awsCall } from './shared/aws-call.ts';
 import { lazyClient } from './shared/clients.ts';
 import { nowIso } from './shared/clock.ts';
 import { CaughtErrorSchema, DeploymentSchema, ServiceStateSchema, type Deployment } from './shared/deployment.ts';
-import { shortTaskDefinition } from './shared/ecs.ts';
+import { shortTaskDefinition } from './shared/task-definition-name.ts';
 import { requiredEnv } from './shared/env.ts';
 import { TransientAwsError } from './shared/errors.ts';
 import { describeFailure } from './shared/failure.ts';

@@ -10,10 +10,11 @@ import {
   type TaskDefinition,
   type Tag,
 } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCall } from './shared/aws-call.ts';
 import { DeploymentSchema, ServiceStateSchema } from './shared/deployment.ts';
-import { ecs, shortTaskDefinition } from './shared/ecs.ts';
+import { ecs } from './shared/ecs.ts';
+import { shortTaskDefinition } from './shared/task-definition-name.ts';
 import { ServiceNotReady } from './shared/errors.ts';
 import { createHandler } from './shared/handler.ts';
 import { logger } from './shared/logger.ts';

@@ -1,5 +1,5 @@
 /** ReleaseLock: give the service lock back, if this execution holds it (idempotent). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DeploymentSchema } from './shared/deployment.ts';
 import { createHandler } from './shared/handler.ts';
 import { releaseLock } from './shared/lock.ts';

@@ -7,7 +7,7 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from './registry.ts';
 import { awsCall, errorName } from './shared/aws-call.ts';
 import { loadCatalog } from './shared/catalog.ts';

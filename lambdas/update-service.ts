@@ -5,11 +5,12 @@
  * tasks cannot start; the deployer then rolls back and records why.
  */
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCall } from './shared/aws-call.ts';
 import { now } from './shared/clock.ts';
 import { DeploymentSchema, ServiceStateSchema } from './shared/deployment.ts';
-import { ecs, shortTaskDefinition } from './shared/ecs.ts';
+import { ecs } from './shared/ecs.ts';
+import { shortTaskDefinition } from './shared/task-definition-name.ts';
 import { createHandler } from './shared/handler.ts';
 import { logger } from './shared/logger.ts';
 

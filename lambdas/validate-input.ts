@@ -8,7 +8,7 @@
  * pinned by digest so every task runs exactly the image that was verified.
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCall, errorName } from './shared/aws-call.ts';
 import { loadCatalog } from './shared/catalog.ts';
 import { findService } from './shared/config.ts';

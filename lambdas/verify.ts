@@ -5,7 +5,7 @@
  * has passed with the last check good.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCall } from './shared/aws-call.ts';
 import { lazyClient } from './shared/clients.ts';
 import { now } from './shared/clock.ts';

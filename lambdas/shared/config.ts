@@ -1,11 +1,10 @@
 /**
  * The deployer's configuration file: which services exist, how each one is
  * deployed and verified. One schema validates it everywhere (CDK synth, the
- * CLI, the Lambdas), and the JSON Schema exported from it lets editors
- * complete `deployer.config.yaml`.
+ * CLI, the Lambdas). Reading the YAML file and exporting the JSON Schema live
+ * in `config-file.ts`, which the Lambdas do not bundle.
  */
-import { z } from 'zod';
-import { parseDocument } from 'yaml';
+import * as z from 'zod';
 import { formatIssues } from './format-issues.ts';
 
 /** Names end up in execution names, DynamoDB keys and CloudWatch dimensions. */
@@ -132,23 +131,6 @@ export function parseConfig(raw: unknown, source = 'config'): DeployerConfig {
   const result = DeployerConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
   return result.data;
-}
-
-/** Parse and validate the YAML text of a config file. */
-export function parseConfigYaml(text: string, source = 'config'): DeployerConfig {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`),
-    );
-  }
-  return parseConfig(doc.toJS() ?? {}, source);
-}
-
-/** The JSON Schema of the config file, for editors (`# yaml-language-server: $schema=...`). */
-export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(DeployerConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }
 
 /** Find a service by its deployer name. */

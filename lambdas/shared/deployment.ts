@@ -7,7 +7,7 @@
  * `$.deployment`: every later handler reads its settings from there, so an
  * execution keeps the settings it started with even if the config changes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { HealthCheckSchema } from './config.ts';
 
 export const DeploymentRequestSchema = z.strictObject({

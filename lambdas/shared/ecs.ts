@@ -6,11 +6,6 @@ import { ServiceNotReady } from './errors.ts';
 
 export const ecs = lazyClient(() => new ECSClient({}));
 
-/** `family:revision` of a task definition ARN, for messages and history. */
-export function shortTaskDefinition(arn: string): string {
-  return arn.slice(arn.lastIndexOf('/') + 1);
-}
-
 /** Describe one service; a missing or inactive service is a `ServiceNotReady`. */
 export async function describeService(cluster: string, service: string): Promise<Service> {
   const result = await awsCall('ecs:DescribeServices', () =>

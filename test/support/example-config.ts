@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseConfigYaml, type DeployerConfig } from '../../lambdas/shared/config.ts';
+import type { DeployerConfig } from '../../lambdas/shared/config.ts';
+import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
 
 export const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL('../../examples/deployer.config.yaml', import.meta.url));
 

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
-import { parseConfigYaml, type DeployerConfig, type EcsServiceConfig } from '../../lambdas/shared/config.ts';
+import type { DeployerConfig, EcsServiceConfig } from '../../lambdas/shared/config.ts';
+import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
 import type { Deployment, ServiceState } from '../../lambdas/shared/deployment.ts';
 
 export const ACCOUNT = '123456789012';

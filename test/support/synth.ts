@@ -83,14 +83,19 @@ export function synthDeployer(configPath: string = EXAMPLE_CONFIG): Promise<Depl
   return pending;
 }
 
-/** The bundled `index.js` of a function, as it is uploaded to Lambda. */
-export function functionBundle(synth: DeployerSynth, key: FunctionKey): string {
+/** Path of the bundled `index.js` of a function, as it is uploaded to Lambda. */
+export function functionBundlePath(synth: DeployerSynth, key: FunctionKey): string {
   const logicalId = functionLogicalIds(synth.template)[key];
   // The asset's S3 key is `<hash>.zip`, staged in the assembly as `asset.<hash>/`.
   const code = synth.template.Resources[logicalId]?.Properties?.Code as { S3Key?: unknown } | undefined;
   const match = typeof code?.S3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(code.S3Key) : null;
   if (match === null) throw new Error(`${logicalId} has no asset code: ${JSON.stringify(code)}`);
-  return readFileSync(path.join(synth.assemblyDir, `asset.${match[1]}`, 'index.js'), 'utf8');
+  return path.join(synth.assemblyDir, `asset.${match[1]}`, 'index.js');
+}
+
+/** The bundled `index.js` of a function, as it is uploaded to Lambda. */
+export function functionBundle(synth: DeployerSynth, key: FunctionKey): string {
+  return readFileSync(functionBundlePath(synth, key), 'utf8');
 }
 
 /** The feature flags and other context of cdk.json, so tests synthesize what `cdk synth` does. */

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  configJsonSchema,
-  findService,
-  parseConfig,
-  parseConfigYaml,
-} from '../../../lambdas/shared/config.ts';
+import { ConfigError, findService, parseConfig } from '../../../lambdas/shared/config.ts';
+import { configJsonSchema, parseConfigYaml } from '../../../lambdas/shared/config-file.ts';
 import { exampleConfigText } from '../../support/lambda-fixtures.ts';
 
 /** A minimal valid service, as YAML lines under `ecs:`; `extra` lines are appended to it. */
