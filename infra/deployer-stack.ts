@@ -20,7 +20,7 @@ import { checkConfigResources, configuredRepositories } from './config-resources
 import { DeployerFunction } from './deployer-function.ts';
 import { DeploymentTable } from './deployment-table.ts';
 import { EcrPushTrigger } from './ecr-push-trigger.ts';
-import { EcsRollingStateMachine } from './ecs-rolling-state-machine.ts';
+import { EcsRollingStateMachine, ecsRollingStateMachineName } from './ecs-rolling-state-machine.ts';
 import { ExecutionEndWatcher } from './execution-end-watcher.ts';
 import { functionEnvironment } from './function-environment.ts';
 import { functionPolicies } from './function-policies.ts';
@@ -60,7 +60,12 @@ export class DeployerStack extends Stack {
     const stateMachine = this.rolling.stateMachine;
     functions.Trigger.function.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
 
-    const policies = functionPolicies(this, { config, table: this.table.table, stateMachine });
+    const policies = functionPolicies(this, {
+      config,
+      table: this.table.table,
+      stateMachine,
+      stateMachineName: ecsRollingStateMachineName(this),
+    });
     for (const key of Object.keys(policies) as FunctionKey[]) {
       const fn = functions[key];
       for (const statement of policies[key].statements) fn.addToRolePolicy(statement);

@@ -22,6 +22,15 @@ export function aslPlaceholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? ''))].sort();
 }
 
+/**
+ * The state machine's name in a stack. Fixed rather than generated so that
+ * policies can name its executions (AcquireLock describes the lock holder's)
+ * without a reference to the state machine, which invokes those functions.
+ */
+export function ecsRollingStateMachineName(stack: Stack): string {
+  return `${stack.stackName}-ecs-rolling`;
+}
+
 export interface EcsRollingStateMachineProps {
   /** The function behind each Task state, by registry key. */
   readonly functions: Readonly<Record<StateMachineFunctionKey, lambda.IFunction>>;
@@ -66,6 +75,7 @@ export class EcsRollingStateMachine extends Construct {
     });
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: ecsRollingStateMachineName(Stack.of(this)),
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(aslPath),
       definitionSubstitutions: substitutions,

@@ -6,7 +6,7 @@
  *
  * Logging to its own log group is granted by DeployerFunction itself.
  */
-import type { Acknowledgment, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type Acknowledgment, type Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -22,6 +22,8 @@ export interface FunctionPolicyContext {
   readonly table: dynamodb.ITable;
   /** The state machine the Trigger starts. */
   readonly stateMachine: sfn.IStateMachine;
+  /** Its name, as a plain string (see `ecsRollingStateMachineName`). */
+  readonly stateMachineName: string;
 }
 
 /** The statements of one function's role, and the cdk-nag findings they deliberately cause. */
@@ -46,7 +48,13 @@ const DESCRIBE_TASK_DEFINITION_REASON =
 
 /** The IAM policy of every function. */
 export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Record<FunctionKey, FunctionPolicy> {
-  const { config, table, stateMachine } = ctx;
+  const { config, table, stateMachine, stateMachineName } = ctx;
+  const executions = stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${stateMachineName}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
   const services = ecsServiceArns(stack, config);
   const taskDefinitions = stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' });
   const accountRoles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
@@ -58,8 +66,19 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       acknowledgments: [],
     },
     AcquireLock: {
-      statements: allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
-      acknowledgments: [],
+      statements: [
+        ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
+        // Is the execution holding the lock still running? (a lock whose holder ended is taken over)
+        ...allow(['states:DescribeExecution'], [executions]),
+      ],
+      acknowledgments: [
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+          reason:
+            'The lock holder is an execution of this stack\'s rolling state machine whose name is only known at run time; ' +
+            'states:DescribeExecution is read-only and limited to that state machine\'s executions.',
+        },
+      ],
     },
     ReleaseLock: {
       statements: allow(['dynamodb:UpdateItem'], [table.tableArn]),

@@ -6,9 +6,8 @@
  * history unless the state machine already recorded a final status.
  */
 import * as z from 'zod';
-import { nowIso } from './shared/clock.ts';
 import { createHandler, parseEvent } from './shared/handler.ts';
-import { writeHistory } from './shared/history.ts';
+import { recordExecutionEnd } from './shared/execution-end.ts';
 import { releaseLock } from './shared/lock.ts';
 import { logger } from './shared/logger.ts';
 
@@ -47,23 +46,18 @@ export const handler = createHandler(ExecutionStatusEventSchema, async function 
     return { released: false, recorded: false };
   }
   const released = await releaseLock(service, detail.executionArn);
-  const why =
-    detail.status === 'ABORTED'
-      ? 'execution was stopped'
-      : detail.status === 'TIMED_OUT'
-        ? 'execution timed out'
-        : `execution failed: ${detail.error ?? ''} ${detail.cause ?? ''}`.trim();
-  const recorded = await writeHistory(
-    { service, executionStartTime: new Date(detail.startDate).toISOString(), executionName: detail.name },
+  const recorded = await recordExecutionEnd(
     {
       service,
-      status: detail.status,
       executionArn: detail.executionArn,
-      startedAt: new Date(detail.startDate).toISOString(),
-      endedAt: detail.stopDate != null ? new Date(detail.stopDate).toISOString() : nowIso(),
-      reason: released ? `${why}; its lock was released` : why,
+      name: detail.name,
+      status: detail.status,
+      startDate: detail.startDate,
+      stopDate: detail.stopDate,
+      error: detail.error,
+      cause: detail.cause,
     },
-    { onlyIfOpen: true },
+    released ? 'its lock was released' : undefined,
   );
   logger.info('execution end handled', { serviceName: service, status: detail.status, released, recorded });
   return { released, recorded };

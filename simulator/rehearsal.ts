@@ -80,6 +80,8 @@ export class Rehearsal {
   /** Start an execution as the console would (StartExecution with this input). */
   public startExecution(input: unknown, name?: string): RunningExecution {
     const running = this.machine.start(input, name);
+    // Known to Step Functions from its start (DescribeExecution answers RUNNING), however it was started.
+    this.world.sfn.setStatus(running.record.executionArn, 'RUNNING');
     this.executions.push(running);
     void running.done.then((record) => this.executionEnded(record));
     return running;

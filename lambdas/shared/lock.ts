@@ -8,6 +8,10 @@
  * one deployment runs, waiting ones never interleave with it, and when it
  * ends only the newest waiting one proceeds: the others find they were
  * superseded at their next poll.
+ *
+ * A holder that ended without releasing the lock (its status-change event
+ * was lost) is taken over by the newest waiting deployment: see
+ * `takeOverLock` and the AcquireLock handler.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './aws-call.ts';
@@ -107,6 +111,31 @@ export async function acquireLock(request: LockRequest): Promise<LockResult> {
       holder,
       reason: `${request.service} is being deployed by ${holder} (${str(item, 'holderImage') ?? '?'}); waiting for it to end`,
     };
+  }
+}
+
+/**
+ * Take the lock from `staleHolder`, an execution that has ended without
+ * releasing it, if it still holds it and this execution is still the newest
+ * asked for; true when taken.
+ */
+export async function takeOverLock(request: LockRequest, staleHolder: string): Promise<boolean> {
+  try {
+    await awsCall('dynamodb:UpdateItem (take over)', () =>
+      documentClient().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: lockKey(request.service),
+          UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now',
+          ConditionExpression: 'holder = :stale AND latestExecution = :me',
+          ExpressionAttributeValues: { ':me': request.executionId, ':stale': staleHolder, ':image': request.image, ':now': request.now },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
   }
 }
 

@@ -22,7 +22,7 @@ import {
   functionStatements,
   functionsInvokableByStateMachine,
   isAllowed,
-  stateMachineLogicalId,
+  stateMachineName,
   TABLE_LOGICAL_ID,
   type ResolvedStatement,
 } from '../support/template-policies.ts';
@@ -38,7 +38,7 @@ const invokedByMachine = new Set<string>();
 async function scenario(name: string, act: (session: Rehearsal) => Promise<void>): Promise<void> {
   const session = await Rehearsal.create({
     config: synth.config,
-    stateMachineName: stateMachineLogicalId(synth.template),
+    stateMachineName: stateMachineName(synth.template),
     world: { account: FAKE_ACCOUNT, region: FAKE_REGION, tableName: TABLE_LOGICAL_ID, eventBusName: 'default' },
   });
   try {

@@ -10,7 +10,7 @@ import {
   getAttOf,
   isAllowed,
   resolveValue,
-  stateMachineLogicalId,
+  stateMachineName,
   TABLE_LOGICAL_ID,
   tableLogicalId,
   wildcardMatch,
@@ -173,15 +173,19 @@ const REFUSED: [action: string, resource: string][] = [
   ['states:StartExecution', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Other`],
   ['lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Other`],
   ['sns:Publish', `arn:aws:sns:${REGION}:${ACCOUNT}:Other`],
+  ['states:DescribeExecution', `arn:aws:states:${REGION}:${ACCOUNT}:execution:Other:x`],
 ];
 
 describe('function policies', () => {
   it.each(Object.keys(EXPECTED) as FunctionKey[])('%s may make exactly the calls of its handler', (key) => {
     const expected = [...EXPECTED[key]];
+    if (key === 'AcquireLock') {
+      expected.push(['states:DescribeExecution', `arn:aws:states:${REGION}:${ACCOUNT}:execution:${stateMachineName(synth.template)}:web-v1-1-0`]);
+    }
     if (key === 'Trigger') {
       expected.push([
         'states:StartExecution',
-        `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineLogicalId(synth.template)}`,
+        `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineName(synth.template)}`,
       ]);
     }
     for (const [action, resource] of expected) {

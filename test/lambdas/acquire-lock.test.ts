@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBServiceException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/acquire-lock.ts';
@@ -13,6 +14,7 @@ vi.hoisted(() => {
 });
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
 
 const NOW = Date.parse('2026-01-31T12:00:05.000Z');
 const LOCK_KEY = { pk: 'SERVICE#web', sk: 'LOCK' };
@@ -40,14 +42,28 @@ function onRegister() {
   });
 }
 function onTake() {
-  return ddbMock.on(UpdateCommand, { UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now' });
+  return ddbMock.on(UpdateCommand, {
+    UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now',
+    ConditionExpression: '(attribute_not_exists(holder) OR holder = :me) AND latestExecution = :me',
+  });
 }
+function onTakeOver() {
+  return ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :stale AND latestExecution = :me' });
+}
+/** The lock is held by OTHER_EXECUTION and this deployment is the newest waiting one. */
+function heldByOther(deployment: { executionId: string }) {
+  onRegister().resolves({});
+  onTake().rejects(conditionFailed({ latestExecution: deployment.executionId, holder: OTHER_EXECUTION, holderImage: OTHER_IMAGE }));
+}
+const OTHER_STARTED = new Date('2026-01-31T11:00:00.000Z');
 
 describe('AcquireLock', () => {
   let restoreClock: () => void;
 
   beforeEach(() => {
     ddbMock.reset();
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', name: 'web-other', startDate: OTHER_STARTED });
     stubDeployerEnv();
     restoreClock = useClock({ now: () => NOW });
   });
@@ -130,6 +146,88 @@ describe('AcquireLock', () => {
       holder: OTHER_EXECUTION,
       reason: `web is being deployed by ${OTHER_EXECUTION} (${OTHER_IMAGE}); waiting for it to end`,
     });
+  });
+
+  it('keeps waiting without touching the lock while the holder still runs', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result.status).toBe('WAITING');
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: OTHER_EXECUTION });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
+
+  it('takes over the lock of a holder that was stopped without releasing it, and records how it ended', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'ABORTED',
+      name: 'web-other',
+      startDate: OTHER_STARTED,
+      stopDate: new Date('2026-01-31T11:10:00.000Z'),
+    });
+    onTakeOver().resolves({});
+    const onHistory = ddbMock.on(UpdateCommand, { Key: { pk: 'SERVICE#web', sk: `DEPLOY#${OTHER_STARTED.toISOString()}#web-other` } });
+    onHistory.resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'ACQUIRED',
+      holder: deployment.executionId,
+      reason: `took over the lock of ${OTHER_EXECUTION}, which ended ABORTED without releasing it`,
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: LOCK_KEY,
+      ConditionExpression: 'holder = :stale AND latestExecution = :me',
+      ExpressionAttributeValues: expect.objectContaining({ ':stale': OTHER_EXECUTION, ':me': deployment.executionId }),
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'SERVICE#web', sk: `DEPLOY#${OTHER_STARTED.toISOString()}#web-other` },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':v1': 'ABORTED',
+        ':v5': `execution was stopped; its lock was taken over by ${deployment.executionId}`,
+      }),
+    });
+  });
+
+  it('takes over the lock of a holder Step Functions no longer knows', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: { httpStatusCode: 400 } }));
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('no longer exists') });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 3);
+  });
+
+  it('keeps waiting when another deployment took over the stale lock first', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT', name: 'web-other', startDate: OTHER_STARTED });
+    onTakeOver().rejects(conditionFailed({ holder: 'arn:aws:states:x:y:execution:z:third' }));
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result.status).toBe('WAITING');
   });
 
   it('is superseded when a newer request registered between its two writes', async () => {

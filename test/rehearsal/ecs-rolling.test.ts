@@ -271,4 +271,29 @@ describe('rolling deployment, rehearsed', () => {
     expect(next.status).toBe('SUCCEEDED');
     expect(next.visits.map((v) => v.name)).not.toContain('WaitForLock');
   });
+
+  it('takes over the lock of a stopped execution whose clean-up never ran, and records it as ABORTED', async () => {
+    // Prepare: the ExecutionEnded safety net fails (its event is lost), so the stopped execution keeps its lock.
+    session = await Rehearsal.create({ config });
+    session.world.failCalls({ functionKey: 'ExecutionEnded' });
+    const stopped = session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'stopped');
+    await untilEntered(stopped, 'Verify');
+    stopped.abort();
+    await session.settle();
+    expect((await tableState('web')).lock?.holder).toBe(stopped.record.executionArn);
+
+    // Act
+    const next = await session.deploy({ service: 'web', image: webImage('v1.2.0') }, 'next').done;
+    await session.settle();
+
+    // Assess
+    expect(next.status).toBe('SUCCEEDED');
+    expect(next.visits.map((v) => v.name)).not.toContain('WaitForLock');
+    const { lock, history } = await tableState('web');
+    expect(lock?.holder).toBeUndefined();
+    const byExecution = Object.fromEntries(history.map((h) => [String(h.sk).split('#').at(-1), h]));
+    expect(byExecution.stopped).toMatchObject({ status: 'ABORTED', reason: expect.stringContaining('its lock was taken over by') });
+    expect(byExecution.next).toMatchObject({ status: 'SUCCEEDED' });
+    expect(session.snapshot().services['prod/web']!.image).toContain(session.world.ecr.digestOf('web', 'v1.2.0'));
+  });
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { EcsServiceSchema } from '../../lambdas/shared/config.ts';
 import { HANDLER_ERROR_NAMES } from '../../lambdas/shared/errors.ts';
 import { STATE_MACHINE_FUNCTIONS, placeholderFor, type StateMachineFunctionKey } from '../../lambdas/registry.ts';
 import { placeholdersIn, stateMachinePath, type AslDefinition, type AslState } from '../../simulator/asl.ts';
@@ -130,6 +131,19 @@ describe('statemachines/ecs-rolling.asl.json', () => {
       expect(fail.CausePath ?? fail.Cause, name).toBeDefined();
       expect(fail.ErrorPath ?? fail.Error, name).toBeDefined();
     }
+  });
+
+  it('times out only after the longest deployment the config allows, so a timeout never cuts a rollout or rollback short', () => {
+    // Prepare: the rollout and the rollback each get deploymentTimeoutSeconds; the bake bakeSeconds.
+    const max = (field: 'deploymentTimeoutSeconds' | 'bakeSeconds'): number => {
+      const value = EcsServiceSchema.shape[field].unwrap().maxValue;
+      if (value === null) throw new Error(`${field} has no maximum`);
+      return value;
+    };
+    const longest = 2 * max('deploymentTimeoutSeconds') + max('bakeSeconds');
+
+    // Assess: with room left for waiting on the lock behind another deployment.
+    expect(definition.TimeoutSeconds).toBeGreaterThanOrEqual(longest + 6 * 3600);
   });
 
   it('has no unreachable state', () => {

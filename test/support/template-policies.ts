@@ -384,6 +384,12 @@ export function stateMachineLogicalId(input: TemplateInput): string {
   return singleResourceOfType(template, 'AWS::StepFunctions::StateMachine');
 }
 
+/** Name of the (only) state machine, as its ARN has it. */
+export function stateMachineName(input: TemplateInput): string {
+  const template = toTemplateJson(input);
+  return getAttOf(template, stateMachineLogicalId(template), 'Name');
+}
+
 /** The functions the state machine's role may invoke (`lambda:InvokeFunction` on their ARN). */
 export function functionsInvokableByStateMachine(input: TemplateInput, stateMachineId?: string): FunctionKey[] {
   const template = toTemplateJson(input);
