@@ -13,6 +13,7 @@ import { awsCall, errorName } from './shared/aws-call.ts';
 import { loadCatalog } from './shared/catalog.ts';
 import { findService } from './shared/config.ts';
 import {
+  serviceSettings,
   DeploymentRequestSchema,
   ExecutionContextSchema,
   type Deployment,
@@ -85,12 +86,7 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
   }
   const digest = await resolveDigest(ref);
   const deployment: Deployment = {
-    service: svc.name,
-    strategy: svc.strategy,
-    cluster: svc.cluster,
-    ecsService: svc.service,
-    container: svc.container,
-    repository: svc.repository,
+    ...serviceSettings(svc),
     image: pinnedImage(ref, digest),
     startedBy: request.startedBy ?? 'console',
     // Normalised to UTC with milliseconds: the lock orders requests by comparing these strings.
@@ -98,14 +94,9 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
     executionId: execution.id,
     executionName: execution.name,
     executionStartTime: new Date(execution.startTime).toISOString(),
-    alarms: svc.alarms,
-    bakeSeconds: svc.bakeSeconds,
-    verifyIntervalSeconds: svc.verifyIntervalSeconds,
-    deploymentTimeoutSeconds: svc.deploymentTimeoutSeconds,
   };
   if (ref.tag !== undefined) deployment.imageTag = ref.tag;
   if (request.reason !== undefined) deployment.reason = request.reason;
-  if (svc.healthCheck !== undefined) deployment.healthCheck = svc.healthCheck;
   return deployment;
 }
 

@@ -94,24 +94,8 @@ export class Rehearsal {
 
   /** An image is pushed to ECR: EventBridge invokes the Trigger function with the push event. */
   public async push(repository: string, tag: string, options: { eventId?: string } = {}): Promise<unknown> {
-    const digest = this.world.ecr.digestOf(repository, tag);
-    const event = {
-      version: '0',
-      id: options.eventId ?? crypto.randomUUID(),
-      'detail-type': 'ECR Image Action',
-      source: 'aws.ecr',
-      account: this.world.account,
-      time: new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.world.region,
-      resources: [],
-      detail: {
-        result: 'SUCCESS',
-        'repository-name': repository,
-        'image-digest': digest,
-        'action-type': 'PUSH',
-        'image-tag': tag,
-      },
-    };
+    const pushed = this.world.ecr.pushImage(repository, tag, this.world.ecr.digestOf(repository, tag));
+    const event = { ...pushed, id: options.eventId ?? crypto.randomUUID() };
     return this.invokeEventFunction('Trigger', event);
   }
 

@@ -1,1 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
+
+// The handlers log every step as JSON; keep test output readable. Set before
+// any test file imports a handler (the logger reads it once, when created).
+// A test about logging sets its own level in `vi.hoisted`, which runs after this.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

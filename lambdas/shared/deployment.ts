@@ -8,7 +8,7 @@
  * execution keeps the settings it started with even if the config changes.
  */
 import * as z from 'zod';
-import { HealthCheckSchema } from './config.ts';
+import { HealthCheckSchema, type EcsServiceConfig } from './config.ts';
 
 export const DeploymentRequestSchema = z.strictObject({
   service: z.string().min(1, 'the name of a service in the deployer config, e.g. "web"'),
@@ -55,6 +55,40 @@ export const DeploymentSchema = z.object({
   deploymentTimeoutSeconds: z.number().int().min(1),
 });
 export type Deployment = z.output<typeof DeploymentSchema>;
+
+/** The part of a deployment that comes from the service's config. */
+export type ServiceSettings = Pick<
+  Deployment,
+  | 'service'
+  | 'strategy'
+  | 'cluster'
+  | 'ecsService'
+  | 'container'
+  | 'repository'
+  | 'alarms'
+  | 'healthCheck'
+  | 'bakeSeconds'
+  | 'verifyIntervalSeconds'
+  | 'deploymentTimeoutSeconds'
+>;
+
+/** What a deployment of `svc` carries from the config (the state machine reads it from `$.deployment`). */
+export function serviceSettings(svc: EcsServiceConfig): ServiceSettings {
+  const settings: ServiceSettings = {
+    service: svc.name,
+    strategy: svc.strategy,
+    cluster: svc.cluster,
+    ecsService: svc.service,
+    container: svc.container,
+    repository: svc.repository,
+    alarms: svc.alarms,
+    bakeSeconds: svc.bakeSeconds,
+    verifyIntervalSeconds: svc.verifyIntervalSeconds,
+    deploymentTimeoutSeconds: svc.deploymentTimeoutSeconds,
+  };
+  if (svc.healthCheck !== undefined) settings.healthCheck = svc.healthCheck;
+  return settings;
+}
 
 /** The service as it was before the deployment (`$.current`). */
 export const ServiceStateSchema = z.object({

@@ -8,11 +8,6 @@ import { useClock } from '../../lambdas/shared/clock.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { EXECUTION_ARN, REGISTRY, TABLE, deploymentOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
 

@@ -11,11 +11,6 @@ import {
   stubDeployerEnv,
 } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ecsMock = mockClient(ECSClient);
 
 const STARTED = Date.parse('2026-01-31T12:01:00.000Z');

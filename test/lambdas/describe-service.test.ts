@@ -18,11 +18,6 @@ import {
   stubDeployerEnv,
 } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ecsMock = mockClient(ECSClient);
 
 const RUNNING_IMAGE = `${REGISTRY}/web@${OTHER_DIGEST}`;

@@ -16,11 +16,6 @@ import {
   stubDeployerEnv,
 } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
 const LOCK_KEY = { pk: 'SERVICE#web', sk: 'LOCK' };

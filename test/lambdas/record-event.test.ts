@@ -14,11 +14,6 @@ import {
   stubDeployerEnv,
 } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const eventsMock = mockClient(EventBridgeClient);
 

@@ -6,11 +6,6 @@ import { handler } from '../../lambdas/release-lock.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { TABLE, deploymentOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
 describe('ReleaseLock', () => {

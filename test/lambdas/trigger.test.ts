@@ -14,11 +14,6 @@ import {
   stubDeployerEnv,
 } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const sfnMock = mockClient(SFNClient);
 
 const PUSHED_AT = '2026-01-31T12:00:00Z';

@@ -6,11 +6,6 @@ import { handler } from '../../lambdas/update-service.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { NEW_TASK_DEFINITION, currentState, deploymentOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ecsMock = mockClient(ECSClient);
 
 const NOW = Date.parse('2026-01-31T12:01:00.000Z');

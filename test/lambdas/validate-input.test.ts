@@ -22,11 +22,6 @@ import {
   stubDeployerEnv,
 } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const ecrMock = mockClient(ECRClient);
 
 /** The event the ValidateInput state sends: the execution input and `$$.Execution`. */

@@ -7,11 +7,6 @@ import { handler } from '../../lambdas/verify.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { deploymentOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
 
-// The handlers log every step; silence them before the logger is created.
-vi.hoisted(() => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
 const cloudwatchMock = mockClient(CloudWatchClient);
 
 const BAKE_START = Date.parse('2026-01-31T12:05:00.000Z');

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import type { DeployerConfig, EcsServiceConfig } from '../../lambdas/shared/config.ts';
 import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
-import type { Deployment, ServiceState } from '../../lambdas/shared/deployment.ts';
+import { serviceSettings, type Deployment, type ServiceState } from '../../lambdas/shared/deployment.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -53,27 +53,16 @@ export const EXECUTION_START = '2026-01-31T12:00:00.000Z';
 
 /** A validated deployment of an example service, as ValidateInput returns it. */
 export function deploymentOf(name = 'web', overrides: Partial<Deployment> = {}): Deployment {
-  const svc = exampleService(name);
   const deployment: Deployment = {
-    service: svc.name,
-    strategy: svc.strategy,
-    cluster: svc.cluster,
-    ecsService: svc.service,
-    container: svc.container,
-    repository: svc.repository,
-    image: `${REGISTRY}/${svc.repository}@${DIGEST}`,
+    ...serviceSettings(exampleService(name)),
+    image: `${REGISTRY}/${exampleService(name).repository}@${DIGEST}`,
     imageTag: 'v1.2.0',
     startedBy: 'console',
     requestedAt: EXECUTION_START,
     executionId: EXECUTION_ARN,
     executionName: EXECUTION_NAME,
     executionStartTime: EXECUTION_START,
-    alarms: svc.alarms,
-    bakeSeconds: svc.bakeSeconds,
-    verifyIntervalSeconds: svc.verifyIntervalSeconds,
-    deploymentTimeoutSeconds: svc.deploymentTimeoutSeconds,
   };
-  if (svc.healthCheck !== undefined) deployment.healthCheck = svc.healthCheck;
   return { ...deployment, ...overrides };
 }
 
