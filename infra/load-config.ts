@@ -18,11 +18,13 @@ export class ConfigFileMissing extends Error {
     /** The path as the user gave it. */
     public readonly configPath: string,
     detail: string,
+    /** How the user names another file with the command they ran. */
+    pathOption = '`-c config=PATH`',
   ) {
     super(
       `Cannot read the deployer config '${configPath}' (${detail}). ` +
         'Copy examples/deployer.config.yaml to deployer.config.yaml and describe your services, ' +
-        'or pass the path of your config with `-c config=PATH`.',
+        `or pass the path of your config with ${pathOption}.`,
     );
   }
 }
@@ -34,8 +36,9 @@ export class ConfigFileMissing extends Error {
  *
  * @param configPath path of the YAML file, relative to `cwd` or absolute
  * @param cwd directory relative paths are resolved against
+ * @param pathOption how the command names a config file, for the error (`cdk`: `-c config=PATH`)
  */
-export function loadConfigFile(configPath: string, cwd: string = process.cwd()): DeployerConfig {
+export function loadConfigFile(configPath: string, cwd: string = process.cwd(), pathOption?: string): DeployerConfig {
   const absolute = path.resolve(cwd, configPath);
   let text: string;
   try {
@@ -44,7 +47,7 @@ export function loadConfigFile(configPath: string, cwd: string = process.cwd()):
     const code = (error as NodeJS.ErrnoException).code;
     const detail =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message);
-    throw new ConfigFileMissing(configPath, detail);
+    throw new ConfigFileMissing(configPath, detail, pathOption);
   }
   return parseConfigYaml(text, configPath);
 }

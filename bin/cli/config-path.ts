@@ -30,7 +30,7 @@ export function resolveConfig(given: string | undefined, cwd = process.cwd()): R
     }
   }
   try {
-    return { path: file, config: loadConfigFile(file, cwd), isExample };
+    return { path: file, config: loadConfigFile(file, cwd, '`--config FILE`'), isExample };
   } catch (error) {
     if (error instanceof ConfigError || error instanceof ConfigFileMissing) throw new UsageError(error.message);
     throw error;

@@ -1,0 +1,163 @@
+/**
+ * The `deployer` command as a user runs it: exit codes (0 deployed, 1 rolled
+ * back or failed, 2 bad arguments or config), `--json` as one object on
+ * stdout, and errors that name what is wrong.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../bin/deployer.ts';
+import { REPO_ROOT } from '../../infra/repo-root.ts';
+import type { RehearsalReport } from '../../simulator/report.ts';
+
+/** Run the CLI in-process; returns its exit code and what it printed. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+function report(stdout: string): RehearsalReport {
+  return JSON.parse(stdout) as RehearsalReport;
+}
+
+describe('deployer simulate', () => {
+  let cwd: string;
+  beforeEach(() => {
+    // A directory without deployer.config.yaml: the shipped example is rehearsed.
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'deployer-cli-'));
+    vi.spyOn(process, 'cwd').mockReturnValue(cwd);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('exits 0 and prints one JSON object when the deployment succeeds', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    const r = report(stdout);
+    expect(r).toMatchObject({ status: 'SUCCEEDED', service: 'web', strategy: 'rolling' });
+    expect(r.error).toBeUndefined();
+    expect(r.states[0]).toBe('ValidateInput');
+    expect(r.states.at(-1)).toBe('Deployed');
+    expect(r.transitions).toBe(r.states.length);
+    expect(r.virtualSeconds).toBeGreaterThan(300);
+    expect(r.initial.services['prod/web']).toMatchObject({ taskDefinition: 'web:7', desiredCount: 3 });
+    expect(r.final.services['prod/web']).toMatchObject({ taskDefinition: 'web:8', desiredCount: 3 });
+    expect(r.final.services['prod/web']!.image).toMatch(/\/web@sha256:[0-9a-f]{64}$/);
+    expect(r.final.listeners).toEqual({});
+  });
+
+  it.each([
+    { flags: ['--unhealthy'], error: 'RolloutFailed' },
+    { flags: ['--alarm', 'web-5xx-rate'], error: 'VerificationFailed' },
+    { flags: ['--fail-at', 'UpdateService'], error: 'AwsCallFailed' },
+  ])('exits 1 and leaves the service as it was with $flags', async ({ flags, error }) => {
+    // Act
+    const { code, stdout } = await run('simulate', 'web', ...flags, '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const r = report(stdout);
+    expect(r.status).toBe('ROLLED_BACK');
+    expect(r.error?.error).toBe(error);
+    expect(r.final).toEqual(r.initial);
+  });
+
+  it('prints a readable timeline without --json', async () => {
+    // Act
+    const { code, stdout, stderr } = await run('simulate', 'web', '--unhealthy');
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain('rehearsing with the example');
+    expect(stdout).toMatch(/\+\d\d:\d\d {2}CheckRollout +✗ RolloutFailed/);
+    expect(stdout).toContain('Result: ROLLED_BACK');
+    expect(stdout).toContain('prod/web: web:7, 3 tasks');
+  });
+
+  it.each([
+    { argv: ['simulate', 'nope'], message: "SERVICE: 'nope' is not in the config; services: web, orders-api" },
+    { argv: ['simulate', 'web', '--fail-at', 'WaitForLock'], message: "--fail-at: 'WaitForLock' is not a Task state" },
+    { argv: ['simulate', 'web', '--alarm', 'nope'], message: "--alarm: 'nope' is not watched by web" },
+    { argv: ['simulate', 'web', '--image', 'nginx:latest'], message: "image: 'nginx:latest' is not an ECR image" },
+    { argv: ['simulate', '--config', 'missing.yaml'], message: 'pass the path of your config with `--config FILE`' },
+  ])('exits 2 and names the problem for $argv', async ({ argv, message }) => {
+    // Act
+    const { code, stdout, stderr } = await run(...argv);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stdout).toBe('');
+  });
+
+  it('exits 2 and lists every bad field of a config', async () => {
+    // Prepare
+    const file = path.join(cwd, 'bad.yaml');
+    writeFileSync(file, 'ecs:\n  - name: web\n    cluster: prod\n    bakeSeconds: -1\n');
+
+    // Act
+    const { code, stderr } = await run('simulate', '--config', file);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain('ecs[0].service: required');
+    expect(stderr).toContain('ecs[0].repository: required');
+    expect(stderr).toContain('ecs[0].bakeSeconds');
+  });
+
+  it('exits 2 on an unknown option', async () => {
+    expect((await run('simulate', '--bogus')).code).toBe(2);
+  });
+});
+
+describe('deployer validate and schema', () => {
+  it('validates the example and lists its services', async () => {
+    const { code, stdout } = await run('validate', '--config', path.join(REPO_ROOT, 'examples/deployer.config.yaml'));
+    expect(code).toBe(0);
+    expect(stdout).toContain('web: ECS prod/web container app, rolling, deploys web:v*');
+  });
+
+  it('prints a JSON Schema that describes the ecs services', async () => {
+    const { code, stdout } = await run('schema');
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout) as { properties: { ecs: { items: { required: string[] } } } };
+    expect(schema.properties.ecs.items.required).toEqual(expect.arrayContaining(['name', 'cluster', 'service', 'container', 'repository']));
+  });
+});
+
+describe('bin/deployer.mjs', () => {
+  it('runs the CLI when started through a node_modules/.bin link, with only the JSON report on stdout', async () => {
+    // Prepare: npx starts the package bin through a link named `deployer`.
+    const binDir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bin-'));
+    const link = path.join(binDir, 'deployer');
+    symlinkSync(path.join(REPO_ROOT, 'bin/deployer.mjs'), link);
+
+    // Act: on the Node.js the tests run on.
+    const result = await promisify(execFile)(process.execPath, [link, 'simulate', '--json'], { cwd: binDir });
+
+    // Assess
+    expect(report(result.stdout).status).toBe('SUCCEEDED');
+  });
+});
