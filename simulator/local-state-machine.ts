@@ -32,7 +32,7 @@ export interface StateVisit {
   error?: { error: string; cause: string };
 }
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 export interface ExecutionRecord {
   executionArn: string;
@@ -69,6 +69,11 @@ export interface LocalStateMachineOptions {
   handlers: Record<string, LambdaHandler<unknown>>;
   /** Called after every Lambda invocation (for the timeline). */
   onInvoke?: (execution: ExecutionRecord, stateName: string, functionKey: string) => void;
+  /**
+   * Execution timeout in virtual seconds; default the ASL's `TimeoutSeconds`.
+   * Shorter values rehearse a timed-out execution without days of virtual time.
+   */
+  executionTimeoutSeconds?: number;
 }
 
 type Overrides = NonNullable<RunOptions['overrides']>;
@@ -128,6 +133,7 @@ export class LocalStateMachine {
   private readonly definition: AslDefinition;
   private readonly originalStates: Record<string, AslState>;
   private readonly machine: StateMachine;
+  private readonly timeoutSeconds: number | undefined;
   private sequence = 0;
 
   public constructor(private readonly options: LocalStateMachineOptions) {
@@ -148,7 +154,10 @@ export class LocalStateMachine {
       const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
       states[name] = { ...rest, Type: 'Task', Resource: LOCAL_WAIT };
     }
-    this.definition = { ...loaded, States: states };
+    // The interpreter would enforce TimeoutSeconds on real time: it is enforced on the virtual clock instead.
+    const { TimeoutSeconds: timeout, ...rest } = loaded;
+    this.timeoutSeconds = options.executionTimeoutSeconds ?? (typeof timeout === 'number' ? timeout : undefined);
+    this.definition = { ...rest, States: states };
     this.machine = new StateMachine(this.definition as never, { validationOptions: { checkArn: false } });
   }
 
@@ -202,15 +211,26 @@ export class LocalStateMachine {
       } as never,
     }));
     const logs = this.collect(record, execution.eventLogs);
+    let timedOut = false;
+    const cancelTimeout =
+      this.timeoutSeconds === undefined
+        ? () => undefined
+        : clock.at(record.startedAt + this.timeoutSeconds * 1000, () => {
+            timedOut = true;
+            execution.abort();
+          });
     const done = (async (): Promise<ExecutionRecord> => {
       try {
         record.output = await execution.result;
         record.status = 'SUCCEEDED';
       } catch (error) {
-        record.status = error instanceof ExecutionAbortedError ? 'ABORTED' : 'FAILED';
+        record.status = error instanceof ExecutionAbortedError ? (timedOut ? 'TIMED_OUT' : 'ABORTED') : 'FAILED';
+        if (timedOut) record.error = { error: 'States.Timeout', cause: `execution timed out after ${this.timeoutSeconds ?? 0}s` };
       } finally {
+        cancelTimeout();
         await logs;
         record.stoppedAt = clock.now();
+        clock.forget(executionArn);
         clock.end();
       }
       return record;
@@ -228,7 +248,7 @@ export class LocalStateMachine {
       if (state.Resource === LOCAL_WAIT) {
         const original = this.originalStates[stateName]!;
         taskResourceLocalHandlers[stateName] = async (input: JsonValue) => {
-          await clock.sleep(waitSeconds(original, input, clock.now()));
+          await clock.sleep(waitSeconds(original, input, clock.now()), record.executionArn);
           return input;
         };
         continue;

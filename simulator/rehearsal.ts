@@ -29,6 +29,8 @@ export interface RehearsalOptions {
   verbose?: boolean;
   /** Name of the state machine (default `EcsDeployerRolling`); the IAM test uses the template's. */
   stateMachineName?: string;
+  /** Execution timeout in virtual seconds, to rehearse TIMED_OUT (default: the ASL's TimeoutSeconds). */
+  executionTimeoutSeconds?: number;
 }
 
 export class Rehearsal {
@@ -50,6 +52,7 @@ export class Rehearsal {
     this.machine = new LocalStateMachine({
       file: STATE_MACHINE_FILE,
       stateMachineName: options.stateMachineName ?? STATE_MACHINE_NAME,
+      ...(options.executionTimeoutSeconds === undefined ? {} : { executionTimeoutSeconds: options.executionTimeoutSeconds }),
       clock: this.clock,
       world: this.world,
       handlers: stateMachineHandlers,
@@ -128,7 +131,7 @@ export class Rehearsal {
   /** EventBridge's "Step Functions Execution Status Change" rule, as deployed. */
   private async executionEnded(record: ExecutionRecord): Promise<void> {
     this.world.sfn.setStatus(record.executionArn, record.status);
-    if (record.status !== 'FAILED' && record.status !== 'ABORTED') return;
+    if (record.status !== 'FAILED' && record.status !== 'ABORTED' && record.status !== 'TIMED_OUT') return;
     const event = {
       version: '0',
       id: crypto.randomUUID(),

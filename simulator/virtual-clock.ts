@@ -4,20 +4,28 @@
  * Waits are not slept. Every running execution is either busy (its handlers
  * answer from memory, in microseconds) or asleep in a Wait state. When every
  * running execution is asleep, the clock jumps to the earliest wake-up time
- * and wakes whoever is due: a discrete-event simulation, so several
- * concurrent deployments still interleave exactly as their Waits say.
+ * (or timer) and wakes whoever is due: a discrete-event simulation, so
+ * several concurrent deployments still interleave exactly as their Waits say.
  */
 import type { Clock } from '../lambdas/shared/clock.ts';
 
 interface Sleeper {
   wakeAt: number;
   wake: () => void;
+  /** The execution asleep, so its sleep can be forgotten when it is stopped. */
+  owner: string | undefined;
+}
+
+interface Timer {
+  at: number;
+  fire: () => void;
 }
 
 export class VirtualClock implements Clock {
   private time: number;
   private running = 0;
   private sleepers: Sleeper[] = [];
+  private timers: Timer[] = [];
   private checkScheduled = false;
 
   /** @param start epoch milliseconds the rehearsal starts at. */
@@ -40,12 +48,33 @@ export class VirtualClock implements Clock {
     this.scheduleCheck();
   }
 
-  /** Sleep `seconds` of virtual time. */
-  public sleep(seconds: number): Promise<void> {
+  /** Sleep `seconds` of virtual time, on behalf of `owner` (an execution). */
+  public sleep(seconds: number, owner?: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.sleepers.push({ wakeAt: this.time + Math.max(0, seconds) * 1000, wake: resolve });
+      this.sleepers.push({ wakeAt: this.time + Math.max(0, seconds) * 1000, wake: resolve, owner });
       this.scheduleCheck();
     });
+  }
+
+  /**
+   * Forget the sleeps of `owner`, an execution that was stopped while asleep:
+   * it will never wake, and must not be counted as a sleeper any more.
+   */
+  public forget(owner: string): void {
+    this.sleepers = this.sleepers.filter((s) => s.owner !== owner);
+  }
+
+  /**
+   * Call `fire` when virtual time reaches `at` (epoch ms), like a timeout.
+   * A timer does not hold time back: the clock still only moves while every
+   * execution sleeps. Returns the function that cancels it.
+   */
+  public at(at: number, fire: () => void): () => void {
+    const timer: Timer = { at, fire };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
   }
 
   /** Move the clock forward by hand (between executions, e.g. "an hour later"). */
@@ -61,11 +90,17 @@ export class VirtualClock implements Clock {
     setImmediate(() => {
       this.checkScheduled = false;
       if (this.sleepers.length === 0 || this.sleepers.length < this.running) return;
-      const next = Math.min(...this.sleepers.map((s) => s.wakeAt));
+      const next = Math.min(...this.sleepers.map((s) => s.wakeAt), ...this.timers.map((t) => t.at));
       this.time = Math.max(this.time, next);
+      // Timers first: a timeout that is due stops its execution before it would wake.
+      const dueTimers = this.timers.filter((t) => t.at <= this.time);
+      this.timers = this.timers.filter((t) => t.at > this.time);
+      for (const timer of dueTimers) timer.fire();
       const due = this.sleepers.filter((s) => s.wakeAt <= this.time);
       this.sleepers = this.sleepers.filter((s) => s.wakeAt > this.time);
       for (const sleeper of due) sleeper.wake();
+      // A fired timer may have stopped an execution without waking anyone: look again.
+      if (dueTimers.length > 0) this.scheduleCheck();
     });
   }
 }

@@ -296,4 +296,24 @@ describe('rolling deployment, rehearsed', () => {
     expect(byExecution.next).toMatchObject({ status: 'SUCCEEDED' });
     expect(session.snapshot().services['prod/web']!.image).toContain(session.world.ecr.digestOf('web', 'v1.2.0'));
   });
+
+  it('releases the lock and records TIMED_OUT when an execution times out', async () => {
+    // Prepare: a timeout that falls in the bake (the rollout takes 90 s, the bake 300 s).
+    session = await Rehearsal.create({ config, executionTimeoutSeconds: 200 });
+
+    // Act
+    const run = await session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'slow').done;
+    await session.settle();
+
+    // Assess
+    expect(run.status).toBe('TIMED_OUT');
+    expect(run.error?.error).toBe('States.Timeout');
+    expect((run.stoppedAt! - run.startedAt) / 1000).toBe(200);
+    expect(run.visits.map((v) => v.name)).toContain('Verify');
+    const { lock, history } = await tableState('web');
+    expect(lock?.holder).toBeUndefined();
+    expect(history[0]).toMatchObject({ status: 'TIMED_OUT', reason: 'execution timed out; its lock was released' });
+    const next = await session.deploy({ service: 'web', image: webImage('v1.2.0') }, 'next').done;
+    expect(next.visits.map((v) => v.name)).not.toContain('WaitForLock');
+  });
 });
