@@ -9,6 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { UNCLEAN_END_STATUSES } from '../lambdas/shared/execution-status.ts';
 
 export interface ExecutionEndWatcherProps {
   /** The state machine whose executions are watched. */
@@ -28,7 +29,7 @@ export class ExecutionEndWatcher extends Construct {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
-          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+          status: [...UNCLEAN_END_STATUSES],
           stateMachineArn: [props.stateMachine.stateMachineArn],
         },
       },

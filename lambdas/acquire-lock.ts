@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { nowIso } from './shared/clock.ts';
 import { DeploymentSchema } from './shared/deployment.ts';
 import { recordExecutionEnd } from './shared/execution-end.ts';
+import { isUncleanEnd } from './shared/execution-status.ts';
 import { describeExecution } from './shared/executions.ts';
 import { createHandler } from './shared/handler.ts';
 import { acquireLock, takeOverLock, type LockRequest, type LockResult } from './shared/lock.ts';
@@ -25,7 +26,7 @@ async function takeOverIfEnded(request: LockRequest, holder: string): Promise<Lo
   if (execution?.status === 'RUNNING') return undefined;
   if (!(await takeOverLock(request, holder))) return undefined;
   const ended = execution === undefined ? 'no longer exists' : `ended ${execution.status}`;
-  if (execution !== undefined && (execution.status === 'ABORTED' || execution.status === 'TIMED_OUT' || execution.status === 'FAILED')) {
+  if (execution !== undefined && isUncleanEnd(execution.status)) {
     await recordExecutionEnd(
       { service: request.service, ...execution, status: execution.status },
       `its lock was taken over by ${request.executionId}`,

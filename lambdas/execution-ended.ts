@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { createHandler, parseEvent } from './shared/handler.ts';
 import { recordExecutionEnd } from './shared/execution-end.ts';
+import { isUncleanEnd } from './shared/execution-status.ts';
 import { releaseLock } from './shared/lock.ts';
 import { logger } from './shared/logger.ts';
 
@@ -30,7 +31,7 @@ export const ExecutionStatusEventSchema = z.object({
 const InputSchema = z.object({ service: z.string().min(1) });
 
 export const handler = createHandler(ExecutionStatusEventSchema, async function executionEnded({ detail }) {
-  if (detail.status !== 'ABORTED' && detail.status !== 'TIMED_OUT' && detail.status !== 'FAILED') {
+  if (!isUncleanEnd(detail.status)) {
     return { released: false, recorded: false };
   }
   if (detail.status === 'FAILED' && detail.error === 'InvalidInput') {

@@ -6,6 +6,7 @@
  */
 import { STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
 import { useClock } from '../lambdas/shared/clock.ts';
+import { isUncleanEnd } from '../lambdas/shared/execution-status.ts';
 import type { DeployerConfig } from '../lambdas/shared/config.ts';
 import type { DeploymentRequest } from '../lambdas/shared/deployment.ts';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
@@ -131,7 +132,8 @@ export class Rehearsal {
   /** EventBridge's "Step Functions Execution Status Change" rule, as deployed. */
   private async executionEnded(record: ExecutionRecord): Promise<void> {
     this.world.sfn.setStatus(record.executionArn, record.status);
-    if (record.status !== 'FAILED' && record.status !== 'ABORTED' && record.status !== 'TIMED_OUT') return;
+    // The rule's event pattern: only ends that skipped the execution's own clean-up.
+    if (!isUncleanEnd(record.status)) return;
     const event = {
       version: '0',
       id: crypto.randomUUID(),

@@ -66,7 +66,7 @@ export const EcsServiceSchema = z
       .array(awsName)
       .max(100)
       .default([])
-      .describe('CloudWatch alarm names: any in ALARM during the bake rolls the deployment back.'),
+      .describe('CloudWatch alarm names; if one of them is in ALARM during the bake, the deployment rolls back.'),
     healthCheck: HealthCheckSchema.optional(),
     bakeSeconds: z
       .number()

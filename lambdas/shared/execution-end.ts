@@ -5,6 +5,7 @@
  * such an execution left behind.
  */
 import { nowIso } from './clock.ts';
+import type { UncleanEndStatus } from './execution-status.ts';
 import { writeHistory } from './history.ts';
 
 /** How an execution ended, as its status-change event or DescribeExecution says. */
@@ -12,7 +13,7 @@ export interface ExecutionEnd {
   service: string;
   executionArn: string;
   name: string;
-  status: 'ABORTED' | 'TIMED_OUT' | 'FAILED';
+  status: UncleanEndStatus;
   /** Epoch milliseconds. */
   startDate: number;
   stopDate?: number | null;

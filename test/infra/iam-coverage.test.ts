@@ -15,6 +15,7 @@ import type { RecordedCall } from '../../simulator/aws/calls.ts';
 import { THROTTLING } from '../../simulator/aws/faults.ts';
 import { Rehearsal, STATE_MACHINE_FILE } from '../../simulator/rehearsal.ts';
 import { webImage } from '../support/example-config.ts';
+import { untilEntered } from '../support/until-entered.ts';
 import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
 import {
   FAKE_ACCOUNT,
@@ -94,7 +95,7 @@ beforeAll(async () => {
   });
   await scenario('stopped from the console', async (s) => {
     const run = s.deploy({ service: 'web', image: webImage('v1.1.0') }, 'stopped');
-    while (!run.record.visits.some((v) => v.name === 'Verify')) await new Promise((r) => setImmediate(r));
+    await untilEntered(run, 'Verify');
     run.abort();
   });
 });

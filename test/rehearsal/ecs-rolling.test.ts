@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/shared/table.ts';
 import { taskStateNames } from '../../simulator/asl.ts';
-import type { RunningExecution } from '../../simulator/local-state-machine.ts';
 import { Rehearsal, rehearseDeployment, STATE_MACHINE_FILE } from '../../simulator/rehearsal.ts';
 import { statusOf } from '../../simulator/report.ts';
 import { exampleConfig, webImage } from '../support/example-config.ts';
+import { untilEntered } from '../support/until-entered.ts';
 
 const config = exampleConfig();
 
@@ -25,14 +25,6 @@ async function tableState(service: string) {
     }),
   );
   return { lock: lock.Item, history: history.Items ?? [] };
-}
-
-/** Let `run` go on (its handlers answer from memory) until it has entered `state`. */
-async function untilEntered(run: RunningExecution, state: string): Promise<void> {
-  while (!run.record.visits.some((v) => v.name === state)) {
-    if (run.record.status !== 'RUNNING') throw new Error(`${run.record.name} ended (${run.record.status}) before ${state}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe('rolling deployment, rehearsed', () => {

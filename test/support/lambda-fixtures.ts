@@ -53,9 +53,10 @@ export const EXECUTION_START = '2026-01-31T12:00:00.000Z';
 
 /** A validated deployment of an example service, as ValidateInput returns it. */
 export function deploymentOf(name = 'web', overrides: Partial<Deployment> = {}): Deployment {
+  const svc = exampleService(name);
   const deployment: Deployment = {
-    ...serviceSettings(exampleService(name)),
-    image: `${REGISTRY}/${exampleService(name).repository}@${DIGEST}`,
+    ...serviceSettings(svc),
+    image: `${REGISTRY}/${svc.repository}@${DIGEST}`,
     imageTag: 'v1.2.0',
     startedBy: 'console',
     requestedAt: EXECUTION_START,
