@@ -1,15 +1,37 @@
 /**
  * The `deployer` command line.
  *
- *   deployer simulate [SERVICE] [--config FILE] [--image IMAGE] [--fail-at STATE] [--unhealthy] [--alarm NAME] [--json]
+ *   deployer simulate [SERVICE] [--config FILE] [--image IMAGE] [--fail-at STATE] [--stop-at STATE]
+ *                     [--unhealthy] [--bad-canary] [--alarm NAME] [--approve | --reject] [--json]
  *   deployer validate [--config FILE]
  *   deployer schema
+ *   deployer status|approve|reject|promote|rollback ... (against the installed stack: see bin/cli/operate)
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { EcsServiceConfig, Step } from '../lambdas/shared/config.ts';
 import { configJsonSchema } from '../lambdas/shared/config-file.ts';
+import { formatDuration } from '../lambdas/shared/duration.ts';
 import { resolveConfig } from './cli/config-path.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
+import { registerOperatorCommands } from './cli/operate/index.ts';
 import { simulateCommand, type SimulateOptions } from './cli/simulate.ts';
+
+/** One line per service for `validate`. */
+function describeService(s: EcsServiceConfig): string {
+  const deploys = `deploys ${s.repository}:${s.tagPattern}, ${s.alarms.length} alarm(s)`;
+  switch (s.strategy) {
+    case 'rolling':
+      return `${s.name}: rolling ECS ${s.cluster}/${s.service} container ${s.container}, ${deploys}, bake ${formatDuration(s.bakeSeconds)}`;
+    case 'canary':
+      return `${s.name}: canary ECS ${s.cluster}/${s.service} container ${s.container}, ${deploys}, steps ${stepsText(s.steps)}`;
+    case 'blue-green':
+      return `${s.name}: blue-green ECS ${s.cluster}/${s.blue.service} | ${s.green.service} container ${s.container}, ${deploys}, steps ${stepsText(s.steps)}, keep warm ${formatDuration(s.keepWarm)}`;
+  }
+}
+
+function stepsText(steps: Step[]): string {
+  return steps.map((step) => (step.kind === 'approval' ? 'approval' : `${step.weight}%/${formatDuration(step.bakeSeconds)}`)).join(' -> ');
+}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -30,7 +52,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-c, --config <file>', 'config file (default: ./deployer.config.yaml, else the shipped example)')
     .option('-i, --image <image>', "image to deploy, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or @sha256:DIGEST (default: a new tag of the service's repository)")
     .option('--fail-at <state>', "make this Task state's AWS calls fail (non-retryable)")
+    .option('--stop-at <state>', 'stop the execution when it enters this state, as from the console (the watcher restores the snapshot)')
     .option('--unhealthy', 'tasks of the new image never become healthy')
+    .option('--bad-canary', 'the new revision passes health checks but serves 5xx and slow responses once it gets traffic (canary, blue-green)')
+    .option('--approve', 'approval steps are approved (the default)')
+    .option('--reject', 'approval steps are rejected: the deployment rolls back')
     .addOption(new Option('--alarm <name>', 'this alarm goes to ALARM once the new revision serves (repeatable)').argParser(collect))
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--verbose', "also print the handlers' JSON logs")
@@ -45,11 +71,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action((options: { config?: string }) => {
       const { path, config } = resolveConfig(options.config);
       process.stdout.write(`${path}: valid\n`);
-      for (const s of config.ecs) {
-        process.stdout.write(
-          `  ${s.name}: ECS ${s.cluster}/${s.service} container ${s.container}, ${s.strategy}, deploys ${s.repository}:${s.tagPattern}, ${s.alarms.length} alarm(s), bake ${s.bakeSeconds}s\n`,
-        );
-      }
+      for (const s of config.ecs) process.stdout.write(`  ${describeService(s)}\n`);
       setExit(EXIT.ok);
     });
 
@@ -60,6 +82,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
       setExit(EXIT.ok);
     });
+  registerOperatorCommands(program, setExit);
   return program;
 }
 

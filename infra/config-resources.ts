@@ -1,25 +1,16 @@
 /**
  * The AWS resources the config names, as ARNs in the stack's account and
  * region. IAM statements are scoped to exactly these, so a function can
- * touch only the services, repositories and alarms the config lists.
- * Cross-account registries and clusters are not supported yet.
+ * touch only the services, repositories, listeners and alarms the config
+ * lists. Cross-account registries and clusters are not supported yet.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
-import { ConfigError, type DeployerConfig } from '../lambdas/shared/config.ts';
+import { LISTENER_RULE_ARN, type DeployerConfig, type EcsServiceConfig } from '../lambdas/shared/config.ts';
+import { serviceSettings } from '../lambdas/shared/deployment.ts';
 
-const CLUSTER_ARN = /^arn:[^:]+:ecs:[^:]*:[^:]*:cluster\/([^/]+)$/;
-
-/**
- * Name of a cluster given either as a name or as a cluster ARN (only the
- * name is kept: the ARN is rebuilt in the stack's account and region).
- */
+/** Name of a cluster given either as a name or as a cluster ARN (the ARN is rebuilt in the stack's account and region). */
 export function clusterName(cluster: string): string {
-  if (!cluster.startsWith('arn:')) return cluster;
-  const match = CLUSTER_ARN.exec(cluster);
-  if (match?.[1] === undefined) {
-    throw new Error(`'${cluster}' is not an ECS cluster ARN (arn:aws:ecs:<region>:<account>:cluster/<name>)`);
-  }
-  return match[1];
+  return cluster.slice(cluster.lastIndexOf('/') + 1);
 }
 
 function distinct(values: Iterable<string>): string[] {
@@ -36,32 +27,25 @@ export function configuredAlarmNames(config: DeployerConfig): string[] {
   return distinct(config.ecs.flatMap((svc) => svc.alarms));
 }
 
-/**
- * Throw a `ConfigError` naming the field when the config cannot be turned
- * into ARNs (a malformed cluster ARN). Called before anything is built, so
- * synth fails at once instead of after bundling the functions.
- */
-export function checkConfigResources(config: DeployerConfig): void {
-  serviceResourceNames(config);
+/** Which ECS services of a config entry a grant covers. */
+export type ServiceRole = 'all' | 'created-canaries';
+
+/** `<cluster>/<service>` of the ECS services of one entry. */
+function serviceNamesOf(svc: EcsServiceConfig, role: ServiceRole): string[] {
+  const { ecs } = serviceSettings(svc);
+  const names: string[] = [];
+  if (role === 'created-canaries') {
+    if (ecs.canary !== undefined && !ecs.canary.owned) names.push(ecs.canary.service);
+  } else {
+    for (const side of [ecs.primary, ecs.canary, ecs.blue, ecs.green]) if (side !== undefined) names.push(side.service);
+  }
+  return names.map((name) => `${ecs.cluster}/${name}`);
 }
 
-/** `<cluster name>/<service>` of each configured service, without duplicates. */
-function serviceResourceNames(config: DeployerConfig): string[] {
-  return distinct(
-    config.ecs.map((svc, index) => {
-      try {
-        return `${clusterName(svc.cluster)}/${svc.service}`;
-      } catch (error) {
-        throw new ConfigError('config', [`ecs[${index}].cluster: ${(error as Error).message}`]);
-      }
-    }),
-  );
-}
-
-/** `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>` of each configured service. */
-export function ecsServiceArns(stack: Stack, config: DeployerConfig): string[] {
+/** `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>` of the configured services (or only the canaries the deployer creates). */
+export function ecsServiceArns(stack: Stack, config: DeployerConfig, role: ServiceRole = 'all'): string[] {
   // Deduplicate the names, not the ARNs: each formatArn() is a distinct token.
-  const names = serviceResourceNames(config);
+  const names = distinct(config.ecs.flatMap((svc) => serviceNamesOf(svc, role)));
   return names.map((resourceName) => stack.formatArn({ service: 'ecs', resource: 'service', resourceName }));
 }
 
@@ -77,6 +61,17 @@ export function alarmArns(stack: Stack, config: DeployerConfig): string[] {
   return configuredAlarmNames(config).map((name) =>
     stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
   );
+}
+
+/** The listener and listener-rule ARNs the deployer may reweight (as written in the config). */
+export function listenerArns(config: DeployerConfig): { listeners: string[]; rules: string[] } {
+  const arns = distinct(
+    config.ecs.flatMap((svc) => {
+      const lb = serviceSettings(svc).loadBalancer;
+      return lb === undefined ? [] : [lb.listenerArn, ...(lb.testListenerArn !== undefined ? [lb.testListenerArn] : [])];
+    }),
+  );
+  return { listeners: arns.filter((a) => !LISTENER_RULE_ARN.test(a)), rules: arns.filter((a) => LISTENER_RULE_ARN.test(a)) };
 }
 
 /** The default event bus of the stack's account and region (lifecycle events go there). */

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { DeployerConfig } from '../lambdas/shared/config.ts';
+import { configDocument, type DeployerConfig } from '../lambdas/shared/config.ts';
 import { ALL_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
 import { fromRepoRoot, REPO_ROOT } from './repo-root.ts';
 
@@ -91,7 +91,7 @@ export class DeployerFunction extends Construct {
         // never fetches it and is never larger than an environment variable allows.
         // The value is a JS expression: a string literal holding the JSON.
         ...(spec.needsConfig
-          ? { define: { 'process.env.DEPLOYER_CONFIG': JSON.stringify(JSON.stringify(props.config)) } }
+          ? { define: { 'process.env.DEPLOYER_CONFIG': JSON.stringify(configDocument(props.config)) } }
           : {}),
       },
     });

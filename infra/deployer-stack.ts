@@ -7,7 +7,7 @@
 import { Aws, CfnOutput, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { DeployerConfig } from '../lambdas/shared/config.ts';
+import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
 import {
   ALL_FUNCTIONS,
   ENV,
@@ -16,11 +16,11 @@ import {
   type FunctionKey,
   type StateMachineFunctionKey,
 } from '../lambdas/registry.ts';
-import { checkConfigResources, configuredRepositories } from './config-resources.ts';
+import { configuredRepositories } from './config-resources.ts';
 import { DeployerFunction } from './deployer-function.ts';
+import { DeploymentStateMachine, stateMachineName } from './deployment-state-machine.ts';
 import { DeploymentTable } from './deployment-table.ts';
 import { EcrPushTrigger } from './ecr-push-trigger.ts';
-import { EcsRollingStateMachine, ecsRollingStateMachineName } from './ecs-rolling-state-machine.ts';
 import { ExecutionEndWatcher } from './execution-end-watcher.ts';
 import { functionEnvironment } from './function-environment.ts';
 import { functionPolicies } from './function-policies.ts';
@@ -31,17 +31,31 @@ export interface DeployerStackProps extends StackProps {
   readonly config: DeployerConfig;
 }
 
+/** Output name of each strategy's state machine ARN (the CLI reads them). */
+export const STATE_MACHINE_OUTPUTS: Readonly<Record<Strategy, string>> = {
+  rolling: 'RollingStateMachineArn',
+  canary: 'CanaryStateMachineArn',
+  'blue-green': 'BlueGreenStateMachineArn',
+};
+
+/** Construct id of each strategy's state machine. */
+const STATE_MACHINE_IDS: Readonly<Record<Strategy, string>> = {
+  rolling: 'EcsRolling',
+  canary: 'EcsCanary',
+  'blue-green': 'EcsBlueGreen',
+};
+
 export class DeployerStack extends Stack {
   /** Every function, by its key in lambdas/registry.ts (also its construct id). */
   public readonly functions: Readonly<Record<FunctionKey, DeployerFunction>>;
   public readonly table: DeploymentTable;
-  public readonly rolling: EcsRollingStateMachine;
+  /** One state machine per strategy. */
+  public readonly stateMachines: Readonly<Record<Strategy, DeploymentStateMachine>>;
   public readonly notifications: Notifications;
 
   public constructor(scope: Construct, id: string, props: DeployerStackProps) {
     super(scope, id, props);
     const { config } = props;
-    checkConfigResources(config);
 
     this.table = new DeploymentTable(this, 'DeploymentTable');
     const environment = functionEnvironment({ table: this.table.table });
@@ -56,15 +70,22 @@ export class DeployerStack extends Stack {
     for (const key of Object.keys(STATE_MACHINE_FUNCTIONS) as StateMachineFunctionKey[]) {
       stateMachineFunctions[key] = functions[key].function;
     }
-    this.rolling = new EcsRollingStateMachine(this, 'EcsRolling', { functions: stateMachineFunctions });
-    const stateMachine = this.rolling.stateMachine;
-    functions.Trigger.function.addEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
+    const machines = {} as Record<Strategy, DeploymentStateMachine>;
+    for (const strategy of STRATEGIES) {
+      machines[strategy] = new DeploymentStateMachine(this, STATE_MACHINE_IDS[strategy], { strategy, functions: stateMachineFunctions });
+    }
+    this.stateMachines = machines;
+    const stateMachines = STRATEGIES.map((strategy) => machines[strategy].stateMachine);
+    functions.Trigger.function.addEnvironment(
+      ENV.stateMachines,
+      Fn.toJsonString(Object.fromEntries(STRATEGIES.map((strategy) => [strategy, machines[strategy].stateMachine.stateMachineArn]))),
+    );
 
     const policies = functionPolicies(this, {
       config,
       table: this.table.table,
-      stateMachine,
-      stateMachineName: ecsRollingStateMachineName(this),
+      stateMachines,
+      stateMachineNames: STRATEGIES.map((strategy) => stateMachineName(this, strategy)),
     });
     for (const key of Object.keys(policies) as FunctionKey[]) {
       const fn = functions[key];
@@ -77,27 +98,23 @@ export class DeployerStack extends Stack {
     if (repositories.length > 0) {
       new EcrPushTrigger(this, 'EcrPushTrigger', { repositories, handler: functions.Trigger.function });
     }
-    new ExecutionEndWatcher(this, 'ExecutionEndWatcher', { stateMachine, handler: functions.ExecutionEnded.function });
+    new ExecutionEndWatcher(this, 'ExecutionEndWatcher', { stateMachines, handler: functions.ExecutionEnded.function });
 
     this.notifications = new Notifications(this, 'Notifications', {
       eventSource: EVENT_SOURCE,
       emails: config.notifications?.emails ?? [],
     });
 
-    new CfnOutput(this, 'StateMachineArn', {
-      description: 'Rolling deployment state machine (start executions here or from the CLI)',
-      value: stateMachine.stateMachineArn,
-    });
-    new CfnOutput(this, 'StateMachineConsoleUrl', {
-      description: 'The state machine in the Step Functions console',
-      value: Fn.join('', [
-        'https://',
-        Aws.REGION,
-        '.console.aws.amazon.com/states/home?region=',
-        Aws.REGION,
-        '#/statemachines/view/',
-        stateMachine.stateMachineArn,
-      ]),
+    for (const strategy of STRATEGIES) {
+      const machine = machines[strategy].stateMachine;
+      new CfnOutput(this, STATE_MACHINE_OUTPUTS[strategy], {
+        description: `${strategy} deployment state machine (start executions here or with \`deployer deploy\`)`,
+        value: machine.stateMachineArn,
+      });
+    }
+    new CfnOutput(this, 'StateMachinesConsoleUrl', {
+      description: 'The state machines in the Step Functions console',
+      value: Fn.join('', ['https://', Aws.REGION, '.console.aws.amazon.com/states/home?region=', Aws.REGION, '#/statemachines']),
     });
     new CfnOutput(this, 'TableName', {
       description: 'Deployment locks and history',

@@ -1,8 +1,10 @@
 /**
- * Executions that end without running their own cleanup (aborted from the
- * console, timed out, or failed outside a Catch) would keep the service's
- * lock forever. Step Functions reports those ends on the default bus; the
- * ExecutionEnded function releases the lock and records the history.
+ * Executions that end without running their own clean-up (stopped from the
+ * console or by `deployer rollback`, timed out, or failed outside a Catch)
+ * would leave the service half deployed and its lock held. Step Functions
+ * reports those ends on the default bus; the ExecutionEnded function starts
+ * a restore run of the snapshot (or, when nothing had changed, releases the
+ * lock) and records the history.
  */
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -12,8 +14,8 @@ import { Construct } from 'constructs';
 import { UNCLEAN_END_STATUSES } from '../lambdas/shared/execution-status.ts';
 
 export interface ExecutionEndWatcherProps {
-  /** The state machine whose executions are watched. */
-  readonly stateMachine: sfn.IStateMachine;
+  /** The state machines whose executions are watched. */
+  readonly stateMachines: readonly sfn.IStateMachine[];
   /** The ExecutionEnded function. */
   readonly handler: lambda.IFunction;
 }
@@ -24,13 +26,13 @@ export class ExecutionEndWatcher extends Construct {
   public constructor(scope: Construct, id: string, props: ExecutionEndWatcherProps) {
     super(scope, id);
     this.rule = new events.Rule(this, 'Rule', {
-      description: 'Releases the lock of deployments that were aborted, timed out or failed without cleanup',
+      description: 'Restores (or releases the lock of) deployments that were stopped, timed out or failed without cleanup',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
           status: [...UNCLEAN_END_STATUSES],
-          stateMachineArn: [props.stateMachine.stateMachineArn],
+          stateMachineArn: props.stateMachines.map((m) => m.stateMachineArn),
         },
       },
       targets: [new targets.LambdaFunction(props.handler)],

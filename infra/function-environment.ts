@@ -12,24 +12,34 @@ export interface FunctionEnvironmentContext {
 }
 
 /**
- * Environment per function. The Trigger's `DEPLOYER_STATE_MACHINE_ARN` is
- * added by the stack once the state machine exists (it runs the other
- * functions, so it is built after them).
+ * Environment per function. The Trigger's `DEPLOYER_STATE_MACHINES` is
+ * added by the stack once the state machines exist (they run the other
+ * functions, so they are built after them).
  */
 export function functionEnvironment(ctx: FunctionEnvironmentContext): Record<FunctionKey, Record<string, string>> {
   const table = { [ENV.table]: ctx.table.tableName };
+  // Lifecycle events go to the default bus, where the notification rule listens.
+  const events = { [ENV.eventBus]: 'default', [ENV.eventSource]: EVENT_SOURCE };
   return {
     ValidateInput: {},
     AcquireLock: table,
     ReleaseLock: table,
-    DescribeService: {},
+    RecordEvent: { ...table, ...events },
+    RequestApproval: { ...table, ...events },
+    LoadRestore: table,
+    SnapshotServices: {},
     RegisterTaskDefinition: {},
     UpdateService: {},
-    CheckRollout: {},
-    Verify: {},
-    // Lifecycle events go to the default bus, where the notification rule listens.
-    RecordEvent: { ...table, [ENV.eventBus]: 'default', [ENV.eventSource]: EVENT_SOURCE },
+    CheckService: {},
+    PrepareCanaryService: {},
+    RestoreService: {},
+    DeleteService: {},
+    ReadWeights: {},
+    SetWeights: {},
+    CheckDrained: {},
+    CaptureBaseline: {},
+    Verify: table,
     Trigger: {},
-    ExecutionEnded: table,
+    ExecutionEnded: { ...table, ...events },
   };
 }

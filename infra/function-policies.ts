@@ -12,18 +12,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { DeployerConfig } from '../lambdas/shared/config.ts';
 import type { FunctionKey } from '../lambdas/registry.ts';
-import { alarmArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns } from './config-resources.ts';
+import { alarmArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns } from './config-resources.ts';
 
 /** The resources the statements refer to. */
 export interface FunctionPolicyContext {
-  /** Validated config: which services, repositories and alarms exist. */
+  /** Validated config: which services, repositories, listeners and alarms exist. */
   readonly config: DeployerConfig;
   /** Lock and history table. */
   readonly table: dynamodb.ITable;
-  /** The state machine the Trigger starts. */
-  readonly stateMachine: sfn.IStateMachine;
-  /** Its name, as a plain string (see `ecsRollingStateMachineName`). */
-  readonly stateMachineName: string;
+  /** The state machines (one per strategy), which the Trigger and the watcher start. */
+  readonly stateMachines: readonly sfn.IStateMachine[];
+  /** Their names, as plain strings (see `stateMachineName`). */
+  readonly stateMachineNames: readonly string[];
 }
 
 /** The statements of one function's role, and the cdk-nag findings they deliberately cause. */
@@ -37,27 +37,41 @@ export interface FunctionPolicy {
   readonly acknowledgments: Acknowledgment[];
 }
 
-/** An Allow statement, or nothing when there is no resource to allow (empty config). */
+/** An Allow statement, or nothing when there is no resource to allow (a config without such resources). */
 function allow(actions: string[], resources: string[], conditions?: iam.PolicyStatementProps['conditions']): iam.PolicyStatement[] {
   if (resources.length === 0) return [];
   return [new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources, ...(conditions ? { conditions } : {}) })];
 }
 
+const STAR = 'AwsSolutions-IAM5[Resource::*]';
+
 const DESCRIBE_TASK_DEFINITION_REASON =
   'ecs:DescribeTaskDefinition has no resource-level permissions (IAM only accepts "*" for it); it is read-only.';
+const ELB_DESCRIBE_REASON =
+  'The elasticloadbalancing:Describe* actions have no resource-level permissions (IAM only accepts "*"); they are read-only. ' +
+  'Changes (ModifyListener, ModifyRule) are limited to the listeners and rules of the config.';
+const METRICS_REASON =
+  'cloudwatch:GetMetricData has no resource-level permissions (IAM only accepts "*"); it is read-only and the handler ' +
+  'only queries the AWS/ApplicationELB metrics of the configured target groups.';
 
 /** The IAM policy of every function. */
 export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Record<FunctionKey, FunctionPolicy> {
-  const { config, table, stateMachine, stateMachineName } = ctx;
-  const executions = stack.formatArn({
-    service: 'states',
-    resource: 'execution',
-    resourceName: `${stateMachineName}:*`,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
+  const { config, table, stateMachines, stateMachineNames } = ctx;
+  const executions = stateMachineNames.map((name) =>
+    stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+  );
   const services = ecsServiceArns(stack, config);
+  const createdCanaries = ecsServiceArns(stack, config, 'created-canaries');
   const taskDefinitions = stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' });
   const accountRoles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
+  const alarms = alarmArns(stack, config);
+  const { listeners, rules } = listenerArns(config);
+  const hasTraffic = listeners.length + rules.length > 0;
+  const machines = stateMachines.map((m) => m.stateMachineArn);
+  const events = allow(['events:PutEvents'], [defaultEventBusArn(stack)]);
+  const metrics = hasTraffic ? allow(['cloudwatch:GetMetricData'], ['*']) : [];
+  const metricsAck = hasTraffic ? [{ id: STAR, reason: METRICS_REASON }] : [];
+  const describeServices = allow(['ecs:DescribeServices'], services);
 
   return {
     ValidateInput: {
@@ -69,27 +83,34 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       statements: [
         ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
         // Is the execution holding the lock still running? (a lock whose holder ended is taken over)
-        ...allow(['states:DescribeExecution'], [executions]),
+        ...allow(['states:DescribeExecution'], executions),
       ],
-      acknowledgments: [
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
-          reason:
-            'The lock holder is an execution of this stack\'s rolling state machine whose name is only known at run time; ' +
-            'states:DescribeExecution is read-only and limited to that state machine\'s executions.',
-        },
-      ],
+      acknowledgments: stateMachineNames.map((name) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*]`,
+        reason:
+          "The lock holder is an execution of one of this stack's state machines whose name is only known at run time; " +
+          "states:DescribeExecution is read-only and limited to those state machines' executions.",
+      })),
     },
     ReleaseLock: {
       statements: allow(['dynamodb:UpdateItem'], [table.tableArn]),
       acknowledgments: [],
     },
-    DescribeService: {
-      statements: [
-        ...allow(['ecs:DescribeServices'], services),
-        ...allow(['ecs:DescribeTaskDefinition'], ['*']),
-      ],
-      acknowledgments: [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: DESCRIBE_TASK_DEFINITION_REASON }],
+    RecordEvent: {
+      statements: [...allow(['dynamodb:UpdateItem'], [table.tableArn]), ...events],
+      acknowledgments: [],
+    },
+    RequestApproval: {
+      statements: [...allow(['dynamodb:UpdateItem'], [table.tableArn]), ...events],
+      acknowledgments: [],
+    },
+    LoadRestore: {
+      statements: allow(['dynamodb:GetItem'], [table.tableArn]),
+      acknowledgments: [],
+    },
+    SnapshotServices: {
+      statements: [...describeServices, ...allow(['ecs:DescribeTaskDefinition'], ['*'])],
+      acknowledgments: [{ id: STAR, reason: DESCRIBE_TASK_DEFINITION_REASON }],
     },
     RegisterTaskDefinition: {
       statements: [
@@ -101,7 +122,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       ],
       acknowledgments: [
         {
-          id: 'AwsSolutions-IAM5[Resource::*]',
+          id: STAR,
           reason:
             'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition have no resource-level permissions (IAM only accepts "*" for them). ' +
             'The revision only changes the image of the configured container (the handler copies everything else).',
@@ -115,7 +136,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
         {
           id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
           reason:
-            'The new revision keeps the task role and execution role of the service\'s current task definition, which ' +
+            "The new revision keeps the task role and execution role of the service's current task definition, which " +
             'are chosen by each service team and are not in the deployer config. iam:PassedToService=ecs-tasks.amazonaws.com ' +
             'limits passing them to ECS tasks, and only roles of this account can be passed.',
         },
@@ -125,29 +146,74 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       statements: allow(['ecs:UpdateService'], services),
       acknowledgments: [],
     },
-    CheckRollout: {
-      statements: allow(['ecs:DescribeServices'], services),
-      acknowledgments: [],
+    CheckService: {
+      // A side is ready for traffic once its targets are healthy in its target group.
+      statements: [...describeServices, ...(hasTraffic ? allow(['elasticloadbalancing:DescribeTargetHealth'], ['*']) : [])],
+      acknowledgments: hasTraffic ? [{ id: STAR, reason: ELB_DESCRIBE_REASON }] : [],
     },
-    Verify: {
-      // No statement when no service has alarms: the handler does not call
-      // DescribeAlarms then (without names it would list every alarm).
-      statements: allow(['cloudwatch:DescribeAlarms'], alarmArns(stack, config)),
-      acknowledgments: [],
-    },
-    RecordEvent: {
+    PrepareCanaryService: {
       statements: [
-        ...allow(['dynamodb:UpdateItem'], [table.tableArn]),
-        ...allow(['events:PutEvents'], [defaultEventBusArn(stack)]),
+        ...allow(['ecs:DescribeServices', 'ecs:UpdateService'], services),
+        ...allow(['ecs:CreateService'], createdCanaries),
+        // Only the tags given with CreateService itself (who made the canary, for which deployment).
+        ...allow(['ecs:TagResource'], createdCanaries, { StringEquals: { 'ecs:CreateAction': 'CreateService' } }),
       ],
       acknowledgments: [],
     },
+    RestoreService: {
+      statements: allow(['ecs:DescribeServices', 'ecs:UpdateService'], services),
+      acknowledgments: [],
+    },
+    DeleteService: {
+      statements: [...describeServices, ...allow(['ecs:DeleteService'], createdCanaries)],
+      acknowledgments: [],
+    },
+    ReadWeights: {
+      statements: hasTraffic ? allow(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'], ['*']) : [],
+      acknowledgments: hasTraffic ? [{ id: STAR, reason: ELB_DESCRIBE_REASON }] : [],
+    },
+    SetWeights: {
+      statements: hasTraffic
+        ? [
+            ...allow(
+              ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'],
+              ['*'],
+            ),
+            ...allow(['elasticloadbalancing:ModifyListener'], listeners),
+            ...allow(['elasticloadbalancing:ModifyRule'], rules),
+          ]
+        : [],
+      acknowledgments: hasTraffic ? [{ id: STAR, reason: ELB_DESCRIBE_REASON }] : [],
+    },
+    CheckDrained: {
+      statements: metrics,
+      acknowledgments: metricsAck,
+    },
+    CaptureBaseline: {
+      // No DescribeAlarms statement when no service has alarms: the handler does not call it then.
+      statements: [...allow(['cloudwatch:DescribeAlarms'], alarms), ...metrics],
+      acknowledgments: metricsAck,
+    },
+    Verify: {
+      statements: [
+        ...allow(['cloudwatch:DescribeAlarms'], alarms),
+        ...metrics,
+        // The promote request (lock item) and each step's verdict (history item).
+        ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
+      ],
+      acknowledgments: metricsAck,
+    },
     Trigger: {
-      statements: allow(['states:StartExecution'], [stateMachine.stateMachineArn]),
+      statements: allow(['states:StartExecution'], machines),
       acknowledgments: [],
     },
     ExecutionEnded: {
-      statements: allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
+      statements: [
+        ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
+        // The restore run of a stopped deployment, on the state machine that ran it.
+        ...allow(['states:StartExecution'], machines),
+        ...events,
+      ],
       acknowledgments: [],
     },
   };

@@ -1,9 +1,12 @@
 /**
  * Every Lambda of the deployer, in one list used by CDK (to build the
- * functions and the state machine's definition substitutions) and by the
+ * functions and the state machines' definition substitutions) and by the
  * local rehearsal (to call the same handlers in-process).
  *
- * A Task state's `Resource` in the ASL is `${<Key>FunctionArn}`.
+ * The functions are grouped by what they touch: `envelope` (input, lock,
+ * history, events, approvals, the watcher), `ecs`, `elb` (listener weights,
+ * target groups) and `verify` (alarms, metrics, HTTP checks). A Task state's
+ * `Resource` in the ASL is `${<Key>FunctionArn}`.
  */
 export interface FunctionSpec {
   /** Source file, relative to the repository root. */
@@ -16,61 +19,106 @@ export interface FunctionSpec {
 
 export const STATE_MACHINE_FUNCTIONS = {
   ValidateInput: {
-    entry: 'lambdas/validate-input.ts',
+    entry: 'lambdas/envelope/validate-input.ts',
     description: 'Validates a deployment request against the config and pins the image by digest',
     needsConfig: true,
   },
   AcquireLock: {
-    entry: 'lambdas/acquire-lock.ts',
+    entry: 'lambdas/envelope/acquire-lock.ts',
     description: 'Takes or waits for the per-service deployment lock; newest waiting deployment wins',
     needsConfig: false,
   },
   ReleaseLock: {
-    entry: 'lambdas/release-lock.ts',
+    entry: 'lambdas/envelope/release-lock.ts',
     description: 'Releases the per-service deployment lock held by this execution',
     needsConfig: false,
   },
-  DescribeService: {
-    entry: 'lambdas/describe-service.ts',
-    description: 'Reads the task definition and image an ECS service runs',
+  RecordEvent: {
+    entry: 'lambdas/envelope/record-event.ts',
+    description: 'Writes the deployment history and puts the lifecycle event on EventBridge',
+    needsConfig: false,
+  },
+  RequestApproval: {
+    entry: 'lambdas/envelope/request-approval.ts',
+    description: 'Records the task token of an approval step and announces how to approve or reject it',
+    needsConfig: false,
+  },
+  LoadRestore: {
+    entry: 'lambdas/envelope/load-restore.ts',
+    description: 'Reads the deployment and snapshot of a stopped execution for the restore run',
+    needsConfig: false,
+  },
+  SnapshotServices: {
+    entry: 'lambdas/ecs/snapshot-services.ts',
+    description: 'Reads what the ECS services of a deployment run before anything changes',
     needsConfig: false,
   },
   RegisterTaskDefinition: {
-    entry: 'lambdas/register-task-definition.ts',
+    entry: 'lambdas/ecs/register-task-definition.ts',
     description: 'Registers a task definition revision with one container image replaced',
     needsConfig: false,
   },
   UpdateService: {
-    entry: 'lambdas/update-service.ts',
-    description: 'Points an ECS service at a task definition (deploy or roll back)',
+    entry: 'lambdas/ecs/update-service.ts',
+    description: 'Points an ECS service at a task definition and task count',
     needsConfig: false,
   },
-  CheckRollout: {
-    entry: 'lambdas/check-rollout.ts',
-    description: 'Reports the progress of an ECS rollout; fails on circuit breaker or timeout',
+  CheckService: {
+    entry: 'lambdas/ecs/check-service.ts',
+    description: 'Reports the progress of an ECS rollout or scaling; fails on circuit breaker or timeout',
+    needsConfig: false,
+  },
+  PrepareCanaryService: {
+    entry: 'lambdas/ecs/prepare-canary-service.ts',
+    description: 'Creates the canary ECS service next to the primary (or points an owned one at the new revision)',
+    needsConfig: false,
+  },
+  RestoreService: {
+    entry: 'lambdas/ecs/restore-service.ts',
+    description: 'Puts an ECS service back on the revision and task count of the snapshot',
+    needsConfig: false,
+  },
+  DeleteService: {
+    entry: 'lambdas/ecs/delete-service.ts',
+    description: 'Deletes a canary ECS service the deployer created, once it runs no task',
+    needsConfig: false,
+  },
+  ReadWeights: {
+    entry: 'lambdas/elb/read-weights.ts',
+    description: 'Reads the forward weights of the listeners of a deployment',
+    needsConfig: false,
+  },
+  SetWeights: {
+    entry: 'lambdas/elb/set-weights.ts',
+    description: 'Sets listener forward weights after checking the receiving targets, and reads them back',
+    needsConfig: false,
+  },
+  CheckDrained: {
+    entry: 'lambdas/elb/check-drained.ts',
+    description: 'Tells whether a target group has stopped receiving requests',
+    needsConfig: false,
+  },
+  CaptureBaseline: {
+    entry: 'lambdas/verify/capture-baseline.ts',
+    description: 'Records the alarms already in ALARM and the old side metrics before a deployment',
     needsConfig: false,
   },
   Verify: {
-    entry: 'lambdas/verify.ts',
-    description: 'One verification step of the bake: CloudWatch alarms and the HTTP health check',
-    needsConfig: false,
-  },
-  RecordEvent: {
-    entry: 'lambdas/record-event.ts',
-    description: 'Writes the deployment history and puts the lifecycle event on EventBridge',
+    entry: 'lambdas/verify/verify.ts',
+    description: 'One verification: alarms, new-vs-old target group metrics and the HTTP health check',
     needsConfig: false,
   },
 } as const satisfies Record<string, FunctionSpec>;
 
 export const EVENT_FUNCTIONS = {
   Trigger: {
-    entry: 'lambdas/trigger.ts',
+    entry: 'lambdas/envelope/trigger.ts',
     description: 'Starts a deployment for each configured service matching an ECR push',
     needsConfig: true,
   },
   ExecutionEnded: {
-    entry: 'lambdas/execution-ended.ts',
-    description: 'Releases the lock and records the history of an aborted or timed-out deployment',
+    entry: 'lambdas/envelope/execution-ended.ts',
+    description: 'Restores the snapshot of a stopped, timed-out or broken deployment, releases its lock and records it',
     needsConfig: false,
   },
 } as const satisfies Record<string, FunctionSpec>;
@@ -90,7 +138,8 @@ export function placeholderFor(key: StateMachineFunctionKey): string {
 export const ENV = {
   table: 'DEPLOYER_TABLE',
   eventBus: 'DEPLOYER_EVENT_BUS',
-  stateMachineArn: 'DEPLOYER_STATE_MACHINE_ARN',
+  /** JSON `{"rolling": arn, "canary": arn, "blue-green": arn}`: the state machine of each strategy. */
+  stateMachines: 'DEPLOYER_STATE_MACHINES',
   eventSource: 'DEPLOYER_EVENT_SOURCE',
 } as const;
 

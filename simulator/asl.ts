@@ -45,3 +45,17 @@ export function taskStateNames(file: string): string[] {
     .filter(([, state]) => state.Type === 'Task')
     .map(([name]) => name);
 }
+
+/** Names of every state of an ASL file. */
+export function stateNames(file: string): string[] {
+  const definition = JSON.parse(readFileSync(stateMachinePath(file), 'utf8')) as AslDefinition;
+  return Object.keys(definition.States);
+}
+
+/** Names of the states an execution can be stopped at (what `--stop-at` accepts): all but Succeed and Fail. */
+export function stoppableStateNames(file: string): string[] {
+  const definition = JSON.parse(readFileSync(stateMachinePath(file), 'utf8')) as AslDefinition;
+  return Object.entries(definition.States)
+    .filter(([, state]) => state.Type !== 'Succeed' && state.Type !== 'Fail')
+    .map(([name]) => name);
+}

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ALL_FUNCTIONS, ENV, type FunctionKey } from '../lambdas/registry.ts';
-import type { DeployerConfig } from '../lambdas/shared/config.ts';
+import { configDocument, type DeployerConfig } from '../lambdas/shared/config.ts';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
 
 export interface HandlerEnvironment {
@@ -15,16 +15,17 @@ export interface HandlerEnvironment {
   region: string;
   tableName: string;
   eventBusName: string;
-  stateMachineArn: string;
+  /** The state machine of each strategy (the Trigger starts the service's). */
+  stateMachines: Record<string, string>;
   verbose?: boolean;
 }
 
 /** Set what CDK would put in the functions' environment (and bundle as DEPLOYER_CONFIG). */
 export function setHandlerEnvironment(env: HandlerEnvironment): void {
-  process.env.DEPLOYER_CONFIG = JSON.stringify(env.config);
+  process.env.DEPLOYER_CONFIG = configDocument(env.config);
   process.env[ENV.table] = env.tableName;
   process.env[ENV.eventBus] = env.eventBusName;
-  process.env[ENV.stateMachineArn] = env.stateMachineArn;
+  process.env[ENV.stateMachines] = JSON.stringify(env.stateMachines);
   process.env.AWS_REGION = env.region;
   process.env.POWERTOOLS_SERVICE_NAME = 'deployer';
   // The SDK clients are answered by the simulation; these only keep the credential chain quiet.

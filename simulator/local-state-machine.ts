@@ -3,11 +3,16 @@
  * each Lambda Task calls the real handler in-process (inside the simulated
  * AWS world), and each Wait state sleeps on the virtual clock.
  *
- * The one change made to the definition: Wait states become Tasks (same
- * name, same Next) that sleep on the virtual clock, because the interpreter
- * only knows real time. Their input passes through unchanged, as a Wait's
- * does. Retry intervals are not slept either; their nominal length is added
- * to the reported duration.
+ * What the interpreter cannot do is done by replacing a state with a local
+ * Task of the same name and Next, whose override does it on the virtual
+ * clock:
+ * - a Wait sleeps there (its input passes through, as a Wait's does);
+ * - a `lambda:invoke.waitForTaskToken` Task (an approval) invokes its
+ *   function with a task token from the broker (the interpreter has no
+ *   `$$.Task.Token`), then waits for SendTaskSuccess/SendTaskFailure or its
+ *   timeout, which fails it with `States.Timeout` as AWS does.
+ * Retry intervals are not slept; their nominal length is added to the
+ * reported duration.
  */
 import { StateMachine, ExecutionAbortedError, type RunOptions } from 'aws-local-stepfunctions';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
@@ -20,6 +25,14 @@ export interface WorldLike {
   readonly account: string;
   readonly region: string;
   withCaller<T>(caller: { functionKey: string; stateName?: string; executionName?: string }, fn: () => Promise<T>): Promise<T>;
+}
+
+/** How a task token was answered. */
+export type TaskTokenResult = { output: unknown } | { error: string; cause: string };
+
+/** Issues task tokens and tells when each is answered (the simulated Step Functions API). */
+export interface TaskTokenBroker {
+  issue(executionArn: string, stateName: string): { token: string; result: Promise<TaskTokenResult> };
 }
 
 export interface StateVisit {
@@ -37,6 +50,7 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | '
 export interface ExecutionRecord {
   executionArn: string;
   name: string;
+  stateMachineArn: string;
   input: unknown;
   status: ExecutionStatus;
   visits: StateVisit[];
@@ -56,7 +70,13 @@ export interface ExecutionRecord {
 export interface RunningExecution {
   readonly record: ExecutionRecord;
   readonly done: Promise<ExecutionRecord>;
-  abort(): void;
+  /** StopExecution: the execution ends ABORTED with this error and cause. */
+  abort(error?: string, cause?: string): void;
+}
+
+export interface StartOptions {
+  /** Stop the execution (as StopExecution would) when it enters this state, before the state does anything. */
+  stopAt?: string;
 }
 
 export interface LocalStateMachineOptions {
@@ -67,6 +87,8 @@ export interface LocalStateMachineOptions {
   world: WorldLike;
   /** Handler of each `${<Key>FunctionArn}` placeholder. */
   handlers: Record<string, LambdaHandler<unknown>>;
+  /** Task tokens for `.waitForTaskToken` states. */
+  taskTokens?: TaskTokenBroker;
   /** Called after every Lambda invocation (for the timeline). */
   onInvoke?: (execution: ExecutionRecord, stateName: string, functionKey: string) => void;
   /**
@@ -82,23 +104,52 @@ type JsonValue = Parameters<TaskOverride>[0];
 
 const FUNCTION_PREFIX = 'deployer-';
 const LOCAL_WAIT = 'arn:aws:states:::local:wait';
+const LOCAL_TASK_TOKEN = 'arn:aws:states:::local:waitForTaskToken';
+/** Stands for a Choice or Pass state an execution is to be stopped at. */
+const LOCAL_STOP = 'arn:aws:states:::local:stop';
+const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** Stands for `$$.Task.Token` until the override puts a real token in its place. */
+const TOKEN_PLACEHOLDER = '__LOCAL_TASK_TOKEN__';
+/** Real-time limit the interpreter puts on a local Task: long, since timeouts are enforced on the virtual clock. */
+const REAL_TIMEOUT_SECONDS = 3600;
+
+/** Read a JSONPath of the simple `$.a.b` form from `input`. */
+function read(input: unknown, path: unknown): unknown {
+  if (typeof path !== 'string' || !path.startsWith('$')) return undefined;
+  let node: unknown = input;
+  for (const part of path.slice(1).split('.').filter((p) => p !== '')) {
+    node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return node;
+}
 
 /** Seconds a Wait state waits for a given input. */
 function waitSeconds(state: AslState, input: unknown, now: number): number {
-  const read = (path: unknown): unknown => {
-    if (typeof path !== 'string' || !path.startsWith('$')) return undefined;
-    let node: unknown = input;
-    for (const part of path.slice(1).split('.').filter((p) => p !== '')) {
-      node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
-    }
-    return node;
-  };
   if (typeof state.Seconds === 'number') return state.Seconds;
-  const seconds = read(state.SecondsPath);
+  const seconds = read(input, state.SecondsPath);
   if (typeof seconds === 'number') return seconds;
-  const timestamp = typeof state.Timestamp === 'string' ? state.Timestamp : read(state.TimestampPath);
+  const timestamp = typeof state.Timestamp === 'string' ? state.Timestamp : read(input, state.TimestampPath);
   if (typeof timestamp === 'string') return Math.max(0, (Date.parse(timestamp) - now) / 1000);
   throw new Error(`Wait state has no usable Seconds, SecondsPath, Timestamp or TimestampPath`);
+}
+
+/** Replace `"x.$": "$$.Task.Token"` by `"x": TOKEN_PLACEHOLDER`, deep. */
+function withTokenPlaceholder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withTokenPlaceholder);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) =>
+      key.endsWith('.$') && inner === '$$.Task.Token' ? [key.slice(0, -2), TOKEN_PLACEHOLDER] : [key, withTokenPlaceholder(inner)],
+    ),
+  );
+}
+
+/** Put `token` where the placeholder is, deep. */
+function withToken(value: unknown, token: string): unknown {
+  if (value === TOKEN_PLACEHOLDER) return token;
+  if (Array.isArray(value)) return value.map((v) => withToken(v, token));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withToken(inner, token)]));
 }
 
 /**
@@ -128,6 +179,63 @@ function atVirtualTime<T>(now: number, fn: () => T): T {
   }
 }
 
+/** What the definition becomes for the interpreter, and what was replaced. */
+function localDefinition(loaded: AslDefinition): AslDefinition {
+  const states: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(loaded.States)) {
+    if (state.Type === 'Wait') {
+      const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
+      states[name] = { ...rest, Type: 'Task', Resource: LOCAL_WAIT, TimeoutSeconds: REAL_TIMEOUT_SECONDS };
+    } else if (state.Type === 'Task' && state.Resource === WAIT_FOR_TOKEN) {
+      const { TimeoutSeconds, TimeoutSecondsPath, Parameters, ...rest } = state;
+      // The timeout travels in the parameters, to be enforced on the virtual clock.
+      const timeout = TimeoutSecondsPath !== undefined ? { 'timeoutSeconds.$': TimeoutSecondsPath } : { timeoutSeconds: TimeoutSeconds ?? 99_999_999 };
+      states[name] = {
+        ...rest,
+        Resource: LOCAL_TASK_TOKEN,
+        TimeoutSeconds: REAL_TIMEOUT_SECONDS,
+        Parameters: { call: withTokenPlaceholder(Parameters), ...timeout },
+      };
+    } else {
+      states[name] = state;
+    }
+  }
+  // The interpreter would enforce TimeoutSeconds on real time: it is enforced on the virtual clock instead.
+  const { TimeoutSeconds: _timeout, ...rest } = loaded;
+  return { ...rest, States: states };
+}
+
+interface Interpreter {
+  definition: AslDefinition;
+  originalStates: Record<string, AslState>;
+  machine: StateMachine;
+  timeout: unknown;
+}
+
+/**
+ * Interpreters by file and substitutions. Building one validates the
+ * definition (ajv-compiled JSON schemas, about 300 ms): once per process is
+ * enough, since runs do not change it.
+ */
+const interpreters = new Map<string, Interpreter>();
+
+function interpreterFor(file: string, substitutions: Record<string, string>): Interpreter {
+  const key = `${file}\0${JSON.stringify(substitutions)}`;
+  let interpreter = interpreters.get(key);
+  if (interpreter === undefined) {
+    const loaded = loadDefinition(file, substitutions);
+    const definition = localDefinition(loaded);
+    interpreter = {
+      definition,
+      originalStates: loaded.States,
+      machine: new StateMachine(definition as never, { validationOptions: { checkArn: false } }),
+      timeout: loaded.TimeoutSeconds,
+    };
+    interpreters.set(key, interpreter);
+  }
+  return interpreter;
+}
+
 export class LocalStateMachine {
   public readonly stateMachineArn: string;
   private readonly definition: AslDefinition;
@@ -143,29 +251,22 @@ export class LocalStateMachine {
     for (const key of Object.keys(handlers)) {
       substitutions[`${key}FunctionArn`] = `arn:aws:lambda:${world.region}:${world.account}:function:${FUNCTION_PREFIX}${key}`;
     }
-    const loaded = loadDefinition(file, substitutions);
-    this.originalStates = loaded.States;
-    const states: Record<string, AslState> = {};
-    for (const [name, state] of Object.entries(loaded.States)) {
-      if (state.Type !== 'Wait') {
-        states[name] = state;
-        continue;
-      }
-      const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
-      states[name] = { ...rest, Type: 'Task', Resource: LOCAL_WAIT };
-    }
-    // The interpreter would enforce TimeoutSeconds on real time: it is enforced on the virtual clock instead.
-    const { TimeoutSeconds: timeout, ...rest } = loaded;
+    const interpreter = interpreterFor(file, substitutions);
+    this.originalStates = interpreter.originalStates;
+    this.definition = interpreter.definition;
+    const timeout = interpreter.timeout;
     this.timeoutSeconds = options.executionTimeoutSeconds ?? (typeof timeout === 'number' ? timeout : undefined);
-    this.definition = { ...rest, States: states };
-    this.machine = new StateMachine(this.definition as never, { validationOptions: { checkArn: false } });
+    this.machine = interpreter.machine;
   }
 
   /** Function key a Task state calls, or undefined for local waits. */
   public functionOf(stateName: string): string | undefined {
-    const resource = this.definition.States[stateName]?.Resource;
-    if (resource === undefined || resource === LOCAL_WAIT) return undefined;
-    const name = resource.slice(resource.lastIndexOf(':') + 1);
+    const state = this.definition.States[stateName];
+    if (state === undefined || state.Resource === LOCAL_WAIT) return undefined;
+    const call = (state.Parameters as { call?: { FunctionName?: unknown } } | undefined)?.call;
+    const arn = state.Resource === LOCAL_TASK_TOKEN ? call?.FunctionName : state.Resource;
+    if (typeof arn !== 'string') return undefined;
+    const name = arn.slice(arn.lastIndexOf(':') + 1);
     return name.startsWith(FUNCTION_PREFIX) ? name.slice(FUNCTION_PREFIX.length) : undefined;
   }
 
@@ -178,7 +279,7 @@ export class LocalStateMachine {
   }
 
   /** Start an execution, as StartExecution would. */
-  public start(input: unknown, name?: string): RunningExecution {
+  public start(input: unknown, name?: string, startOptions: StartOptions = {}): RunningExecution {
     const { clock, world } = this.options;
     this.sequence += 1;
     const executionName = name ?? `local-${String(this.sequence).padStart(4, '0')}`;
@@ -186,6 +287,7 @@ export class LocalStateMachine {
     const record: ExecutionRecord = {
       executionArn,
       name: executionName,
+      stateMachineArn: this.stateMachineArn,
       input,
       status: 'RUNNING',
       visits: [],
@@ -195,21 +297,33 @@ export class LocalStateMachine {
       retryDelaySeconds: 0,
       startedAt: clock.now(),
     };
-    const overrides = this.overridesFor(record);
+    let stop: { error: string; cause: string } | undefined;
+    // A stop asked for while run() has not returned yet (at the first state) is carried out as soon as it has.
+    let abortExecution: () => void = () => undefined;
+    const abort = (error = 'States.Aborted', cause = 'execution stopped'): void => {
+      stop ??= { error, cause };
+      abortExecution();
+    };
+    const overrides = this.overridesFor(record, startOptions.stopAt, abort);
+    const machine = this.machineStoppingAt(startOptions.stopAt, overrides, abort);
     clock.begin();
-    const execution = atVirtualTime(clock.now(), () => this.machine.run(input as never, {
-      overrides,
-      context: {
-        Execution: {
-          Id: executionArn,
-          Name: executionName,
-          StartTime: new Date(clock.now()).toISOString(),
-          Input: input,
-          RoleArn: `arn:aws:iam::${world.account}:role/deployer-state-machine`,
-        },
-        StateMachine: { Id: this.stateMachineArn, Name: this.options.stateMachineName },
-      } as never,
-    }));
+    const execution = atVirtualTime(clock.now(), () =>
+      machine.run(input as never, {
+        overrides,
+        context: {
+          Execution: {
+            Id: executionArn,
+            Name: executionName,
+            StartTime: new Date(clock.now()).toISOString(),
+            Input: input,
+            RoleArn: `arn:aws:iam::${world.account}:role/deployer-state-machine`,
+          },
+          StateMachine: { Id: this.stateMachineArn, Name: this.options.stateMachineName },
+        } as never,
+      }),
+    );
+    abortExecution = () => execution.abort();
+    if (stop !== undefined) execution.abort();
     const logs = this.collect(record, execution.eventLogs);
     let timedOut = false;
     const cancelTimeout =
@@ -226,6 +340,7 @@ export class LocalStateMachine {
       } catch (error) {
         record.status = error instanceof ExecutionAbortedError ? (timedOut ? 'TIMED_OUT' : 'ABORTED') : 'FAILED';
         if (timedOut) record.error = { error: 'States.Timeout', cause: `execution timed out after ${this.timeoutSeconds ?? 0}s` };
+        else if (record.status === 'ABORTED') record.error = stop ?? { error: 'States.Aborted', cause: 'execution stopped' };
       } finally {
         cancelTimeout();
         await logs;
@@ -235,19 +350,49 @@ export class LocalStateMachine {
       }
       return record;
     })();
-    return { record, done, abort: () => execution.abort() };
+    return { record, done, abort };
   }
 
-  private overridesFor(record: ExecutionRecord): Overrides {
-    const { clock, world, handlers, onInvoke } = this.options;
+  /**
+   * The interpreter, or (to stop at a Choice or Pass state, which run
+   * synchronously, before any event could be seen) a copy in which that
+   * state is a local Task that stops the execution.
+   */
+  private machineStoppingAt(stopAt: string | undefined, overrides: Overrides, abort: (error?: string, cause?: string) => void): StateMachine {
+    const state = stopAt === undefined ? undefined : this.definition.States[stopAt];
+    if (stopAt === undefined || state === undefined || state.Type === 'Task') return this.machine;
+    if (state.Type !== 'Choice' && state.Type !== 'Pass') throw new Error(`cannot stop at ${stopAt}: it is a ${state.Type} state, which ends the execution`);
+    const { Comment } = state;
+    const states = {
+      ...this.definition.States,
+      [stopAt]: { Type: 'Task', Resource: LOCAL_STOP, TimeoutSeconds: REAL_TIMEOUT_SECONDS, End: true, ...(Comment === undefined ? {} : { Comment }) },
+    };
+    (overrides.taskResourceLocalHandlers ??= {})[stopAt] = () => {
+      abort('States.Aborted', `stopped at ${stopAt}`);
+      return new Promise<JsonValue>(() => undefined);
+    };
+    // The original was validated; this copy may leave the Choice's branches unreachable, which the validator refuses.
+    return new StateMachine({ ...this.definition, States: states } as never, { validationOptions: { noValidate: true } });
+  }
+
+  private overridesFor(record: ExecutionRecord, stopAt: string | undefined, abort: (error?: string, cause?: string) => void): Overrides {
+    const { clock, world, handlers, onInvoke, taskTokens } = this.options;
     const taskResourceLocalHandlers: Record<string, TaskOverride> = {};
     const retryIntervalOverrides: Record<string, number> = {};
+    /** A stop at this state: nothing of the state runs, and the execution never goes on. */
+    const stopHere = (stateName: string): Promise<JsonValue> | undefined => {
+      if (stateName !== stopAt) return undefined;
+      abort('States.Aborted', `stopped at ${stateName}`);
+      return new Promise<JsonValue>(() => undefined);
+    };
     for (const [stateName, state] of Object.entries(this.definition.States)) {
       if (state.Retry !== undefined) retryIntervalOverrides[stateName] = 0;
       if (state.Type !== 'Task') continue;
       if (state.Resource === LOCAL_WAIT) {
         const original = this.originalStates[stateName]!;
         taskResourceLocalHandlers[stateName] = async (input: JsonValue) => {
+          const stopped = stopHere(stateName);
+          if (stopped !== undefined) return stopped;
           await clock.sleep(waitSeconds(original, input, clock.now()), record.executionArn);
           return input;
         };
@@ -258,15 +403,44 @@ export class LocalStateMachine {
       if (functionKey === undefined || handler === undefined) {
         throw new Error(`Task state ${stateName} calls ${state.Resource ?? '?'}, which has no local handler`);
       }
-      taskResourceLocalHandlers[stateName] = async (input: JsonValue) => {
+      const invoke = async (payload: unknown): Promise<unknown> => {
         record.invocations += 1;
         try {
-          return (await world.withCaller({ functionKey, stateName, executionName: record.name }, () =>
-            invokeLambdaLocally(functionKey, handler, input, world),
-          )) as JsonValue;
+          return await world.withCaller({ functionKey, stateName, executionName: record.name }, () =>
+            invokeLambda(`${FUNCTION_PREFIX}${functionKey}`, handler, payload, world),
+          );
         } finally {
           onInvoke?.(record, stateName, functionKey);
         }
+      };
+      if (state.Resource === LOCAL_TASK_TOKEN) {
+        taskResourceLocalHandlers[stateName] = async (input: JsonValue) => {
+          const stopped = stopHere(stateName);
+          if (stopped !== undefined) return stopped;
+          if (taskTokens === undefined) throw new Error(`${stateName} waits for a task token, and no broker was given`);
+          const { call, timeoutSeconds } = input as { call: { Payload?: unknown }; timeoutSeconds: number };
+          const { token, result } = taskTokens.issue(record.executionArn, stateName);
+          await invoke(withToken(call.Payload ?? {}, token));
+          const timeout = clock.sleep(timeoutSeconds, record.executionArn).then((): TaskTokenResult => ({
+            error: 'States.Timeout',
+            cause: `no answer within ${timeoutSeconds}s`,
+          }));
+          const answer = await Promise.race([result, timeout]);
+          clock.forget(record.executionArn);
+          if ('error' in answer) {
+            const error = new Error(answer.cause);
+            error.name = answer.error;
+            throw error;
+          }
+          // SendTaskSuccess gives the output as JSON text; the state gets it parsed, as in AWS.
+          return (typeof answer.output === 'string' ? JSON.parse(answer.output) : answer.output) as JsonValue;
+        };
+        continue;
+      }
+      taskResourceLocalHandlers[stateName] = async (input: JsonValue) => {
+        const stopped = stopHere(stateName);
+        if (stopped !== undefined) return stopped;
+        return (await invoke(input)) as JsonValue;
       };
     }
     return { taskResourceLocalHandlers, retryIntervalOverrides };
@@ -286,7 +460,8 @@ export class LocalStateMachine {
       switch (event.type) {
         case 'StateEntered': {
           const name = event.state?.name ?? '?';
-          record.visits.push({ name, type: this.originalStates[name]?.Type ?? '?', enteredAt: clock.now() });
+          const type = this.originalStates[name]?.Type ?? '?';
+          record.visits.push({ name, type, enteredAt: clock.now() });
           record.transitions += 1;
           break;
         }
@@ -314,11 +489,3 @@ export class LocalStateMachine {
   }
 }
 
-function invokeLambdaLocally(
-  functionKey: string,
-  handler: LambdaHandler<unknown>,
-  input: unknown,
-  world: WorldLike,
-): Promise<unknown> {
-  return invokeLambda(`${FUNCTION_PREFIX}${functionKey}`, handler, input, world);
-}

@@ -1,26 +1,54 @@
 /**
- * A rehearsal: the real state machine, the real handlers and a simulated
+ * A rehearsal: the real state machines, the real handlers and a simulated
  * AWS account, on a virtual clock. `Rehearsal` is the session (several
- * deployments, pushes, aborts); `rehearseDeployment` runs one deployment the
- * way `deployer simulate` does.
+ * deployments, pushes, stops, approvals); `rehearseDeployment` runs one
+ * deployment the way `deployer simulate` does.
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { STRATEGY_FILES } from '../infra/asl/compose.ts';
 import { STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
 import { useClock } from '../lambdas/shared/clock.ts';
+import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
+import { historySortKey, servicePartitionKey, type DeploymentRequest } from '../lambdas/shared/deployment.ts';
 import { isUncleanEnd } from '../lambdas/shared/execution-status.ts';
-import type { DeployerConfig } from '../lambdas/shared/config.ts';
-import type { DeploymentRequest } from '../lambdas/shared/deployment.ts';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
+import { APPROVAL_REJECTED } from '../lambdas/shared/operator-requests.ts';
+import { isRestoreInput } from '../lambdas/shared/restore.ts';
+import { documentClient } from '../lambdas/shared/table.ts';
 import { SimulatedWorld, type Snapshot, type WorldOptions } from './aws/world.ts';
 import { loadHandlers, setHandlerEnvironment } from './handlers.ts';
 import { invokeLambda } from './lambda-invoker.ts';
-import { LocalStateMachine, type ExecutionRecord, type RunningExecution } from './local-state-machine.ts';
+import {
+  LocalStateMachine,
+  type ExecutionRecord,
+  type RunningExecution,
+  type StartOptions,
+  type TaskTokenBroker,
+  type TaskTokenResult,
+} from './local-state-machine.ts';
 import { VirtualClock } from './virtual-clock.ts';
 import { buildReport, type RehearsalReport } from './report.ts';
 
 /** The fixed start of every rehearsal, so runs are reproducible. */
 export const REHEARSAL_EPOCH = Date.parse('2026-01-05T09:00:00.000Z');
-export const STATE_MACHINE_FILE = 'ecs-rolling.asl.json';
-export const STATE_MACHINE_NAME = 'EcsDeployerRolling';
+/** Stack name the rehearsal's state machines are named after (as `cdk deploy` names them). */
+export const REHEARSAL_STACK = 'EcsDeployer';
+
+/** The ASL file of each strategy, in `statemachines/`. */
+export function stateMachineFile(strategy: Strategy): string {
+  return `${STRATEGY_FILES[strategy]}.asl.json`;
+}
+
+/** How approval steps are answered in a rehearsal. */
+export interface ApprovalPolicy {
+  /** approve (default), reject, or nobody answers (the step times out). */
+  answer: 'approve' | 'reject' | 'none';
+  /** Virtual seconds after the request that the answer comes (default 120). */
+  afterSeconds?: number;
+  /** Who answers. */
+  by?: string;
+}
 
 export interface RehearsalOptions {
   config: DeployerConfig;
@@ -28,39 +56,62 @@ export interface RehearsalOptions {
   world?: Partial<Omit<WorldOptions, 'config' | 'now'>>;
   /** Keep the handlers' JSON logs (stdout). */
   verbose?: boolean;
-  /** Name of the state machine (default `EcsDeployerRolling`); the IAM test uses the template's. */
-  stateMachineName?: string;
+  /** Name of the stack the state machines are named after (default `EcsDeployer`); the IAM test uses the template's. */
+  stackName?: string;
   /** Execution timeout in virtual seconds, to rehearse TIMED_OUT (default: the ASL's TimeoutSeconds). */
   executionTimeoutSeconds?: number;
+  /** How approval steps are answered (default: approved after two minutes). */
+  approvals?: ApprovalPolicy;
 }
 
 export class Rehearsal {
   public readonly clock: VirtualClock;
   public readonly world: SimulatedWorld;
-  public readonly machine: LocalStateMachine;
+  /** One local state machine per strategy. */
+  public readonly machines: Readonly<Record<Strategy, LocalStateMachine>>;
   public readonly executions: RunningExecution[] = [];
   private readonly restore: (() => void)[] = [];
+  private readonly waiting = new Map<string, (result: TaskTokenResult) => void>();
+  private approvals: ApprovalPolicy;
 
   private constructor(
-    options: RehearsalOptions,
+    private readonly options: RehearsalOptions,
     private readonly handlers: Record<FunctionKey, LambdaHandler<unknown>>,
   ) {
     this.clock = new VirtualClock(REHEARSAL_EPOCH);
+    this.approvals = options.approvals ?? { answer: 'approve' };
     this.world = new SimulatedWorld({ tableName: 'deployer', ...options.world, config: options.config, now: () => this.clock.now() });
     const stateMachineHandlers = Object.fromEntries(
       Object.keys(STATE_MACHINE_FUNCTIONS).map((key) => [key, handlers[key as FunctionKey]]),
     );
-    this.machine = new LocalStateMachine({
-      file: STATE_MACHINE_FILE,
-      stateMachineName: options.stateMachineName ?? STATE_MACHINE_NAME,
-      ...(options.executionTimeoutSeconds === undefined ? {} : { executionTimeoutSeconds: options.executionTimeoutSeconds }),
-      clock: this.clock,
-      world: this.world,
-      handlers: stateMachineHandlers,
-    });
-    // The trigger's StartExecution really starts the local state machine.
+    const stack = options.stackName ?? REHEARSAL_STACK;
+    const taskTokens: TaskTokenBroker = { issue: (executionArn, stateName) => this.issueToken(executionArn, stateName) };
+    const machines = {} as Record<Strategy, LocalStateMachine>;
+    for (const strategy of STRATEGIES) {
+      machines[strategy] = new LocalStateMachine({
+        file: stateMachineFile(strategy),
+        stateMachineName: `${stack}-${STRATEGY_FILES[strategy]}`,
+        ...(options.executionTimeoutSeconds === undefined ? {} : { executionTimeoutSeconds: options.executionTimeoutSeconds }),
+        clock: this.clock,
+        world: this.world,
+        handlers: stateMachineHandlers,
+        taskTokens,
+      });
+    }
+    this.machines = machines;
+    // What StartExecution, SendTask* and StopExecution do to the local state machines.
     this.world.sfn.onStart = (execution) => {
-      this.startExecution(JSON.parse(execution.input) as unknown, execution.name);
+      const machine = STRATEGIES.map((s) => machines[s]).find((m) => m.stateMachineArn === execution.stateMachineArn);
+      if (machine === undefined) throw new Error(`no local state machine ${execution.stateMachineArn}`);
+      this.startOn(machine, JSON.parse(execution.input) as unknown, execution.name);
+    };
+    this.world.sfn.onTaskResult = (token, result) => {
+      const resolve = this.waiting.get(token);
+      this.waiting.delete(token);
+      resolve?.('output' in result ? { output: result.output } : { error: result.error ?? 'Error', cause: result.cause ?? '' });
+    };
+    this.world.sfn.onStop = (executionArn, error, cause) => {
+      this.executions.find((e) => e.record.executionArn === executionArn)?.abort(error, cause);
     };
   }
 
@@ -68,12 +119,15 @@ export class Rehearsal {
   public static async create(options: RehearsalOptions): Promise<Rehearsal> {
     const region = options.world?.region ?? 'us-east-1';
     const account = options.world?.account ?? '123456789012';
+    const stack = options.stackName ?? REHEARSAL_STACK;
     setHandlerEnvironment({
       config: options.config,
       region,
       tableName: options.world?.tableName ?? 'deployer',
       eventBusName: options.world?.eventBusName ?? 'default',
-      stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:${options.stateMachineName ?? STATE_MACHINE_NAME}`,
+      stateMachines: Object.fromEntries(
+        STRATEGIES.map((s) => [s, `arn:aws:states:${region}:${account}:stateMachine:${stack}-${STRATEGY_FILES[s]}`]),
+      ),
     });
     const handlers = await loadHandlers(options.verbose === true);
     const rehearsal = new Rehearsal(options, handlers);
@@ -81,19 +135,33 @@ export class Rehearsal {
     return rehearsal;
   }
 
-  /** Start an execution as the console would (StartExecution with this input). */
-  public startExecution(input: unknown, name?: string): RunningExecution {
-    const running = this.machine.start(input, name);
-    // Known to Step Functions from its start (DescribeExecution answers RUNNING), however it was started.
-    this.world.sfn.setStatus(running.record.executionArn, 'RUNNING');
-    this.executions.push(running);
-    void running.done.then((record) => this.executionEnded(record));
-    return running;
+  /** The strategy of a configured service. */
+  public strategyOf(service: string): Strategy {
+    return this.options.config.ecs.find((s) => s.name === service)?.strategy ?? 'rolling';
+  }
+
+  /** Start an execution of a service's state machine as the console would (StartExecution with this input). */
+  public startExecution(input: unknown, name?: string, options: StartOptions & { strategy?: Strategy } = {}): RunningExecution {
+    const service = typeof input === 'object' && input !== null ? (input as { service?: unknown }).service : undefined;
+    const strategy = options.strategy ?? (typeof service === 'string' ? this.strategyOf(service) : 'rolling');
+    return this.startOn(this.machines[strategy], input, name, options);
   }
 
   /** Start a deployment from a request. */
-  public deploy(request: DeploymentRequest, name?: string): RunningExecution {
-    return this.startExecution(request, name);
+  public deploy(request: DeploymentRequest, name?: string, options: StartOptions = {}): RunningExecution {
+    return this.startExecution(request, name, options);
+  }
+
+  /** How approvals are answered from now on. */
+  public answerApprovals(policy: ApprovalPolicy): void {
+    this.approvals = policy;
+  }
+
+  /** Stop an execution as the console (or `deployer rollback`) does: StopExecution. */
+  public async stop(executionArn: string, error = 'RollbackRequested', cause = 'rollback requested'): Promise<void> {
+    await this.world.withCaller({ functionKey: 'operator' }, () =>
+      new SFNClient({}).send(new StopExecutionCommand({ executionArn, error, cause })),
+    );
   }
 
   /** An image is pushed to ECR: EventBridge invokes the Trigger function with the push event. */
@@ -103,16 +171,38 @@ export class Rehearsal {
     return this.invokeEventFunction('Trigger', event);
   }
 
-  /** Wait until every execution started so far (and any they started) has ended. */
+  /** Wait until every execution started so far (and any they started: restore runs) has ended. */
   public async settle(): Promise<ExecutionRecord[]> {
     let count = -1;
     while (count !== this.executions.length) {
       count = this.executions.length;
       await Promise.all(this.executions.map((e) => e.done));
+      // Let the status-change handlers of the last executions run (they may start restore runs).
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    // Let the status-change handlers of the last executions run.
-    await new Promise((resolve) => setImmediate(resolve));
     return Promise.all(this.executions.map((e) => e.done));
+  }
+
+  /** The restore run the watcher started for `executionArn`, if any. */
+  public restoreRunOf(executionArn: string): RunningExecution | undefined {
+    return this.executions.find((e) => {
+      const input = e.record.input as { restore?: { executionArn?: unknown } };
+      return isRestoreInput(input) && input.restore?.executionArn === executionArn;
+    });
+  }
+
+  /** The status the deployment history recorded for an execution (undefined when it has no record). */
+  public async recordedStatus(record: ExecutionRecord): Promise<string | undefined> {
+    const service = (record.input as { service?: unknown }).service;
+    if (typeof service !== 'string') return undefined;
+    const result = await documentClient().send(
+      new GetCommand({
+        TableName: this.options.world?.tableName ?? 'deployer',
+        Key: { pk: servicePartitionKey(service), sk: historySortKey(new Date(record.startedAt).toISOString(), record.name) },
+      }),
+    );
+    const status = result.Item?.status;
+    return typeof status === 'string' ? status : undefined;
   }
 
   public snapshot(): Snapshot {
@@ -123,6 +213,36 @@ export class Rehearsal {
   public close(): void {
     for (const undo of this.restore.reverse()) undo();
     this.restore.length = 0;
+  }
+
+  private startOn(machine: LocalStateMachine, input: unknown, name?: string, options: StartOptions = {}): RunningExecution {
+    const running = machine.start(input, name, options);
+    // Known to Step Functions from its start (DescribeExecution answers RUNNING), however it was started.
+    this.world.sfn.setStatus(running.record.executionArn, 'RUNNING');
+    this.executions.push(running);
+    void running.done.then((record) => this.executionEnded(record));
+    return running;
+  }
+
+  /** A task token for an approval step; answered later by the rehearsal's operator, as the policy says. */
+  private issueToken(executionArn: string, stateName: string): { token: string; result: Promise<TaskTokenResult> } {
+    const token = this.world.sfn.issueTaskToken(executionArn, stateName);
+    const result = new Promise<TaskTokenResult>((resolve) => this.waiting.set(token, resolve));
+    const { answer, afterSeconds = 120, by = 'rehearsal operator' } = this.approvals;
+    if (answer !== 'none') {
+      this.clock.at(this.clock.now() + afterSeconds * 1000, () => {
+        const client = new SFNClient({});
+        const send = (): Promise<unknown> =>
+          answer === 'approve'
+            ? client.send(
+                new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approvedBy: by, approvedAt: new Date(this.clock.now()).toISOString() }) }),
+              )
+            : client.send(new SendTaskFailureCommand({ taskToken: token, error: APPROVAL_REJECTED, cause: `rejected by ${by}` }));
+        // An approval that already timed out is refused, as in AWS: nothing to do.
+        void this.world.withCaller({ functionKey: 'operator' }, send).catch(() => undefined);
+      });
+    }
+    return { token, result };
   }
 
   private async invokeEventFunction(key: FunctionKey, event: unknown): Promise<unknown> {
@@ -145,7 +265,7 @@ export class Rehearsal {
       resources: [record.executionArn],
       detail: {
         executionArn: record.executionArn,
-        stateMachineArn: this.machine.stateMachineArn,
+        stateMachineArn: record.stateMachineArn,
         name: record.name,
         status: record.status,
         startDate: record.startedAt,
@@ -168,8 +288,12 @@ export interface DeploymentRehearsalOptions extends RehearsalOptions {
   image: string;
   /** The named Task state's AWS calls fail (non-retryable). */
   failAt?: string;
+  /** The execution is stopped (StopExecution) when it enters this state. */
+  stopAt?: string;
   /** Tasks of the new image never become healthy. */
   unhealthy?: boolean;
+  /** The new image starts and passes health checks, but serves 5xx and slow responses once it gets traffic. */
+  bad?: boolean;
   /** These alarms go to ALARM once the new revision serves. */
   alarms?: string[];
 }
@@ -177,24 +301,49 @@ export interface DeploymentRehearsalOptions extends RehearsalOptions {
 export interface DeploymentRehearsal {
   report: RehearsalReport;
   record: ExecutionRecord;
+  /** The watcher's restore run, when the deployment was stopped, timed out or broke outside a Catch. */
+  restore?: ExecutionRecord;
   /** Every AWS call the handlers made, for IAM checks. */
   calls: Rehearsal['world']['calls'];
 }
 
+/**
+ * Arranges a rehearsal before the deployment starts (faults, alarm states...);
+ * may return a function that inspects it after the deployment, before the
+ * simulation is uninstalled.
+ */
+export type RehearsalArrangement = (rehearsal: Rehearsal) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
+
 /** Run one deployment from start to end, as `deployer simulate` does. */
-export async function rehearseDeployment(options: DeploymentRehearsalOptions): Promise<DeploymentRehearsal> {
+export async function rehearseDeployment(options: DeploymentRehearsalOptions, arrange?: RehearsalArrangement): Promise<DeploymentRehearsal> {
   const rehearsal = await Rehearsal.create(options);
   try {
-    const svc = options.config.ecs.find((s) => s.name === options.service);
+    const inspect = await arrange?.(rehearsal);
     if (options.failAt !== undefined) rehearsal.world.failCalls({ stateName: options.failAt });
     if (options.unhealthy === true) rehearsal.world.markImageUnhealthy(options.image);
+    if (options.bad === true) rehearsal.world.markImageBad(options.image);
     for (const alarm of options.alarms ?? []) rehearsal.world.tripAlarmWhenNewRevisionServes(alarm);
     const initial = rehearsal.snapshot();
-    const running = rehearsal.deploy({ service: options.service, image: options.image, startedBy: 'deployer simulate' });
+    const running = rehearsal.deploy(
+      { service: options.service, image: options.image, startedBy: 'deployer simulate' },
+      undefined,
+      options.stopAt === undefined ? {} : { stopAt: options.stopAt },
+    );
     await rehearsal.settle();
     const record = await running.done;
-    const report = buildReport(record, options.service, svc?.strategy ?? 'rolling', initial, rehearsal.snapshot());
-    return { report, record, calls: rehearsal.world.calls };
+    const restoreRun = rehearsal.restoreRunOf(record.executionArn);
+    if (inspect !== undefined) await inspect();
+    const report = buildReport({
+      record,
+      service: options.service,
+      strategy: rehearsal.strategyOf(options.service),
+      initial,
+      final: rehearsal.snapshot(),
+      recorded: await rehearsal.recordedStatus(record),
+      notifications: rehearsal.world.sns.messages().map((m) => m.message),
+      ...(restoreRun === undefined ? {} : { restore: restoreRun.record }),
+    });
+    return { report, record, calls: rehearsal.world.calls, ...(restoreRun === undefined ? {} : { restore: restoreRun.record }) };
   } finally {
     rehearsal.close();
   }

@@ -1,11 +1,12 @@
 /**
  * `deployer simulate`: rehearse a deployment locally — the real state
- * machine and handlers against a simulated AWS account, on a virtual clock.
+ * machine of the service's strategy and the real handlers against a
+ * simulated AWS account, on a virtual clock.
  */
 import type { DeployerConfig, EcsServiceConfig } from '../../lambdas/shared/config.ts';
-import { taskStateNames } from '../../simulator/asl.ts';
-import { formatTimeline, type RehearsalReport } from '../../simulator/report.ts';
-import { rehearseDeployment, STATE_MACHINE_FILE } from '../../simulator/rehearsal.ts';
+import { stoppableStateNames, taskStateNames } from '../../simulator/asl.ts';
+import { causeMessage, formatTimeline } from '../../simulator/report.ts';
+import { rehearseDeployment, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
 import { resolveConfig } from './config-path.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
@@ -13,8 +14,12 @@ export interface SimulateOptions {
   config?: string;
   image?: string;
   failAt?: string;
+  stopAt?: string;
   unhealthy?: boolean;
+  badCanary?: boolean;
   alarm?: string[];
+  approve?: boolean;
+  reject?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -24,7 +29,7 @@ const REGION = 'us-east-1';
 
 /** A tag the service's pattern would deploy (`v*` -> `v1.1.0`), for the default image. */
 export function exampleTag(svc: EcsServiceConfig): string {
-  const tag = svc.tagPattern.replace(/\*+/g, '1.1.0').replace(/[^A-Za-z0-9._-]/g, '');
+  const tag = svc.tagPattern.replace(/\*+/g, '1.1.0').replace(/\?/g, '1').replace(/[^A-Za-z0-9._-]/g, '');
   return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag) ? tag : 'rehearsal';
 }
 
@@ -37,13 +42,16 @@ function pickService(config: DeployerConfig, name: string | undefined): EcsServi
   return svc;
 }
 
-/** Run the command; returns the exit code. */
-export async function simulateCommand(serviceName: string | undefined, options: SimulateOptions): Promise<number> {
-  const resolved = resolveConfig(options.config);
-  const svc = pickService(resolved.config, serviceName);
-  const tasks = taskStateNames(STATE_MACHINE_FILE);
+/** Check the flags against the service before anything runs. */
+function checkOptions(svc: EcsServiceConfig, options: SimulateOptions): ApprovalPolicy {
+  const file = stateMachineFile(svc.strategy);
+  const tasks = taskStateNames(file);
   if (options.failAt !== undefined && !tasks.includes(options.failAt)) {
-    throw new UsageError(`--fail-at: '${options.failAt}' is not a Task state of ${STATE_MACHINE_FILE}; one of: ${tasks.join(', ')}`);
+    throw new UsageError(`--fail-at: '${options.failAt}' is not a Task state of ${file} (${svc.name} is ${svc.strategy}); one of: ${tasks.join(', ')}`);
+  }
+  const states = stoppableStateNames(file);
+  if (options.stopAt !== undefined && !states.includes(options.stopAt)) {
+    throw new UsageError(`--stop-at: '${options.stopAt}' is not a state of ${file} (${svc.name} is ${svc.strategy}); one of: ${states.join(', ')}`);
   }
   for (const alarm of options.alarm ?? []) {
     if (!svc.alarms.includes(alarm)) {
@@ -52,39 +60,47 @@ export async function simulateCommand(serviceName: string | undefined, options: 
       );
     }
   }
+  if (options.badCanary === true && svc.strategy === 'rolling') {
+    throw new UsageError(`--bad-canary: ${svc.name} is a rolling deployment (no canary and no comparison); use --alarm or --unhealthy, or pick a canary or blue-green service`);
+  }
+  if (options.approve === true && options.reject === true) throw new UsageError('--approve and --reject: give one of them');
+  const hasApproval = svc.strategy !== 'rolling' && svc.steps.some((s) => s.kind === 'approval');
+  if (options.reject === true && !hasApproval) {
+    throw new UsageError(`--reject: ${svc.name} has no approval step to reject; add {approval: true} to its steps, or leave --reject out`);
+  }
+  return { answer: options.reject === true ? 'reject' : 'approve', by: 'deployer simulate' };
+}
+
+/** Run the command; returns the exit code. */
+export async function simulateCommand(serviceName: string | undefined, options: SimulateOptions): Promise<number> {
+  const resolved = resolveConfig(options.config);
+  const svc = pickService(resolved.config, serviceName);
+  const approvals = checkOptions(svc, options);
   const image = options.image ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${svc.repository}:${exampleTag(svc)}`;
   if (resolved.isExample && options.json !== true) {
     process.stderr.write(`(no deployer.config.yaml here: rehearsing with the example ${resolved.path})\n\n`);
   }
-  const { report, record } = await rehearseDeployment({
+  const { report, record, restore } = await rehearseDeployment({
     config: resolved.config,
     service: svc.name,
     image,
     failAt: options.failAt,
+    stopAt: options.stopAt,
     unhealthy: options.unhealthy === true,
+    bad: options.badCanary === true,
     alarms: options.alarm ?? [],
+    approvals,
     verbose: options.verbose === true,
     world: { account: ACCOUNT, region: REGION },
   });
-  if (isRejectedInput(report)) {
-    throw new UsageError(`the deployment input was rejected: ${rejectionMessage(report)}`);
-  }
   if (options.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(`${formatTimeline(record, report)}\n`);
+  if (report.status === 'REJECTED') {
+    // The input never reached a deployment: a usage error, like a bad flag.
+    const message = `the deployment input was rejected: ${causeMessage(report.error?.cause ?? '')}`;
+    if (options.json === true) return EXIT.usage;
+    throw new UsageError(message);
+  }
+  if (options.json !== true) process.stdout.write(`${formatTimeline(record, report, restore)}\n`);
   return report.status === 'SUCCEEDED' ? EXIT.ok : EXIT.deploymentFailed;
 }
 
-function isRejectedInput(report: RehearsalReport): boolean {
-  return report.states[report.states.length - 1] === 'InputRejected';
-}
-
-function rejectionMessage(report: RehearsalReport): string {
-  const cause = report.error?.cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // plain text
-  }
-  return cause;
-}

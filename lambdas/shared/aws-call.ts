@@ -17,7 +17,6 @@ const TRANSIENT_NAMES = new Set([
   'ProvisionedThroughputExceededException',
   'RequestThrottled',
   'RequestThrottledException',
-  'LimitExceededException',
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'ServerException',

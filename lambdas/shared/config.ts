@@ -3,8 +3,14 @@
  * deployed and verified. One schema validates it everywhere (CDK synth, the
  * CLI, the Lambdas). Reading the YAML file and exporting the JSON Schema live
  * in `config-file.ts`, which the Lambdas do not bundle.
+ *
+ * Every ECS service names its `strategy`; the fields a strategy needs are
+ * checked for that strategy only (a discriminated union), so a misplaced
+ * field is named as unknown instead of silently ignored.
  */
 import * as z from 'zod';
+import { MAX_WORST_CASE_SECONDS, worstCaseSeconds } from './budget.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 import { formatIssues } from './format-issues.ts';
 
 /** Names end up in execution names, DynamoDB keys and CloudWatch dimensions. */
@@ -21,6 +27,76 @@ export const repositoryName = z
   )
   .max(256);
 
+/** ECS cluster and service names: up to 255 letters, digits, hyphens and underscores. */
+const ecsName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'an ECS name: up to 255 letters, digits, "-" or "_" (a name, not an ARN)');
+
+const PARTITION = 'arn:aws(?:-cn|-us-gov)?';
+const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
+const ACCOUNT = '\\d{12}';
+
+/** A cluster by name, or by ARN `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`. */
+const clusterRef = z
+  .string()
+  .regex(
+    new RegExp(`^(?:[A-Za-z0-9_-]{1,255}|${PARTITION}:ecs:${REGION}:${ACCOUNT}:cluster/[A-Za-z0-9_-]{1,255})$`),
+    'an ECS cluster name such as "prod", or a cluster ARN arn:aws:ecs:REGION:ACCOUNT:cluster/NAME',
+  );
+
+const ELB = `${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}`;
+const HEX16 = '[0-9a-f]{16}';
+const ALB_NAME = '[A-Za-z0-9-]{1,32}';
+
+/** An ALB listener or listener rule ARN: where the deployer sets the forward weights. */
+export const LISTENER_ARN = new RegExp(`^${ELB}:listener/app/${ALB_NAME}/${HEX16}/${HEX16}$`);
+export const LISTENER_RULE_ARN = new RegExp(`^${ELB}:listener-rule/app/${ALB_NAME}/${HEX16}/${HEX16}/${HEX16}$`);
+export const TARGET_GROUP_ARN = new RegExp(`^${ELB}:targetgroup/${ALB_NAME}/${HEX16}$`);
+
+const listenerOrRule = z
+  .string()
+  .refine(
+    (arn) => LISTENER_ARN.test(arn) || LISTENER_RULE_ARN.test(arn),
+    'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID) or listener rule (…:listener-rule/app/NAME/ID/ID/ID)',
+  );
+const listenerOnly = z
+  .string()
+  .regex(LISTENER_ARN, 'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID)');
+const targetGroup = z
+  .string()
+  .regex(TARGET_GROUP_ARN, 'the ARN of a target group (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)');
+
+/**
+ * Tag globs as the trigger matches them: tag characters with `*` and `?`
+ * wildcards. Anything else (spaces, slashes, brackets) could never match an
+ * ECR tag, and a push would silently deploy nothing.
+ */
+const tagPattern = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.*?-]{1,128}$/,
+    'a glob of image tags: letters, digits, ".", "_", "-" and the wildcards * and ? (e.g. "v*" or "release-*")',
+  )
+  .describe('Glob of the image tags that deploy on push, e.g. "v*". Other tags are ignored. Required: "*" deploys every push, `latest` included.');
+
+/** A duration: `30s`, `5m`, `2h`, `1h30m`, or a number of seconds; the output is seconds. */
+function duration(max: number) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      const seconds = typeof value === 'number' ? value : parseDuration(value);
+      if (seconds === undefined || !Number.isInteger(seconds) || seconds < 0) {
+        ctx.addIssue({ code: 'custom', message: 'a duration such as "30s", "5m", "2h" or "1h30m" (or whole seconds)' });
+        return z.NEVER;
+      }
+      if (seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `at most ${formatDuration(max)}` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+}
+
 const awsName = z.string().min(1).max(255);
 
 export const BodyAssertionSchema = z
@@ -33,58 +109,293 @@ export const BodyAssertionSchema = z
   })
   .describe('Assertion on the JSON body of the health check response: `<path> == <equals>`.');
 
+const healthCheckFields = {
+  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).describe('URL to GET at every verification.'),
+  expectedStatus: z.number().int().min(100).max(599).default(200).describe('HTTP status the check expects.'),
+  body: BodyAssertionSchema.optional(),
+  timeoutSeconds: z.number().int().min(1).max(30).default(5).describe('Per-request timeout.'),
+  failureThreshold: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(2)
+    .describe('Consecutive failed checks that fail the deployment (alarms fail it at once).'),
+};
+
 export const HealthCheckSchema = z
+  .strictObject(healthCheckFields)
+  .describe('HTTP check made at every verification while new code serves.');
+
+const BlueGreenHealthCheckSchema = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).describe('URL to GET during the bake.'),
-    expectedStatus: z.number().int().min(100).max(599).default(200).describe('HTTP status the check expects.'),
-    body: BodyAssertionSchema.optional(),
-    timeoutSeconds: z.number().int().min(1).max(30).default(5).describe('Per-request timeout.'),
-    failureThreshold: z
+    ...healthCheckFields,
+    testUrl: z
+      .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+      .optional()
+      .describe('URL that reaches the idle colour through the test listener: checked before any traffic moves.'),
+  })
+  .describe('HTTP check: `url` while traffic shifts; `testUrl` (through the test listener) on the idle colour first.');
+
+/** What to do about an alarm that is already in ALARM when the deployment starts. */
+const preexistingAlarms = z
+  .enum(['report', 'block'])
+  .default('report')
+  .describe(
+    'An alarm already in ALARM when the deployment starts: "report" (default) notes it and lets the deployment proceed, so it can ship the fix; "block" fails the deployment.',
+  );
+
+const RollingVerificationSchema = z
+  .strictObject({ preexistingAlarms })
+  .describe('How verification treats alarms (rolling deployments have no new-vs-old comparison).');
+
+export const TrafficVerificationSchema = z
+  .strictObject({
+    preexistingAlarms,
+    maxErrorRateIncrease: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe('Percentage points by which the new side\'s 5xx rate may exceed the old side\'s (default 1).'),
+    maxLatencyRatio: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(1.5)
+      .describe('Factor by which the new side\'s p99 response time may exceed the old side\'s (default 1.5).'),
+    minRequests: z
       .number()
       .int()
-      .min(1)
-      .max(10)
-      .default(2)
-      .describe('Consecutive failed checks that fail the deployment (alarms fail it at once).'),
+      .min(0)
+      .max(1_000_000)
+      .default(100)
+      .describe('Requests the new side must have served in a step before its metrics can pass it (default 100).'),
+    maxExtraBake: duration(6 * 3600)
+      .default(600)
+      .describe('How much longer than its bake a step may wait for minRequests before it fails (default 10m).'),
   })
-  .describe('HTTP check made at every verification step of the bake.');
+  .describe('New-vs-old comparison of ALB target group metrics at every step, and the alarm policy.');
 
-export const EcsServiceSchema = z
+/** One step of a canary or blue-green deployment, as written. */
+const StepSchema = z
   .strictObject({
-    name: serviceName.describe('Name of the service in the deployer (used by the CLI, history and execution names).'),
-    cluster: awsName.describe('ECS cluster name or ARN.'),
-    service: awsName.describe('ECS service name.'),
-    container: awsName.describe('Container, in the task definition, whose image is replaced.'),
-    repository: repositoryName.describe('ECR repository whose pushes deploy this service.'),
-    tagPattern: z
-      .string()
-      .min(1)
-      .default('*')
-      .describe('Glob of the image tags that deploy automatically, e.g. "v*". Other tags are ignored.'),
-    strategy: z.literal('rolling', { error: 'only "rolling" is available in this version' }).default('rolling'),
-    alarms: z
-      .array(awsName)
-      .max(100)
-      .default([])
-      .describe('CloudWatch alarm names; if one of them is in ALARM during the bake, the deployment rolls back.'),
+    weight: z.number().int().min(1).max(100).optional().describe('Percent of traffic on the new side at this step.'),
+    bake: duration(24 * 3600).optional().describe('How long this step is verified before the next (default 0: one verification with enough requests).'),
+    approval: z.literal(true).optional().describe('Wait here until someone approves (deployer approve SERVICE).'),
+    timeout: duration(24 * 3600).optional().describe('For an approval: how long to wait before it counts as rejected (default approvalTimeout).'),
+  })
+  .superRefine((step, ctx) => {
+    const isWeight = step.weight !== undefined;
+    const isApproval = step.approval === true;
+    if (isWeight === isApproval) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a step is either {weight: 10, bake: 5m} or {approval: true}',
+      });
+      return;
+    }
+    if (isWeight && step.timeout !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'only an approval step has a timeout; use bake for a weight step' });
+    }
+    if (isApproval && step.bake !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['bake'], message: 'an approval step does not bake; put bake on a weight step' });
+    }
+  });
+
+/** A step after validation. */
+export type Step =
+  | { kind: 'weight'; weight: number; bakeSeconds: number }
+  | { kind: 'approval'; timeoutSeconds?: number };
+
+function normalizeSteps(steps: z.output<typeof StepSchema>[]): Step[] {
+  return steps.map((s): Step => {
+    if (s.weight !== undefined) return { kind: 'weight', weight: s.weight, bakeSeconds: s.bake ?? 0 };
+    return s.timeout === undefined ? { kind: 'approval' } : { kind: 'approval', timeoutSeconds: s.timeout };
+  });
+}
+
+/** Weights rise strictly and the last one is 100; named by step index. */
+function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.RefinementCtx): void {
+  let previous = 0;
+  let last: number | undefined;
+  steps.forEach((step, index) => {
+    if (step.weight === undefined) return;
+    if (step.weight <= previous) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'weight'],
+        message: `${step.weight} does not rise above the previous step's ${previous}; weights must rise and end at 100`,
+      });
+    }
+    previous = Math.max(previous, step.weight);
+    last = index;
+  });
+  if (last === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'no weight step: add at least {weight: 100}' });
+  } else if (steps[last]?.weight !== 100) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [last, 'weight'],
+      message: `the last weight step is ${steps[last]?.weight ?? '?'}; weights must end at 100`,
+    });
+  }
+}
+
+function stepsSchema(defaults: z.input<typeof StepSchema>[], what: string) {
+  return z
+    .array(StepSchema)
+    .min(1)
+    .max(20)
+    .superRefine(checkSteps)
+    .transform(normalizeSteps)
+    .prefault(defaults)
+    .describe(
+      `${what}, e.g. [{weight: 10, bake: 5m}, {approval: true}, {weight: 100, bake: 5m}]; weights rise and end at 100. Default: ${defaults
+        .map((s) => `{weight: ${s.weight ?? '?'}, bake: ${String(s.bake ?? 0)}}`)
+        .join(', ')}.`,
+    );
+}
+
+export const DEFAULT_CANARY_STEPS = [
+  { weight: 10, bake: '5m' },
+  { weight: 50, bake: '5m' },
+  { weight: 100, bake: '5m' },
+];
+export const DEFAULT_BLUE_GREEN_STEPS = [{ weight: 100, bake: '5m' }];
+
+/** Fields every ECS strategy has. */
+const ecsCommon = {
+  name: serviceName.describe('Name of the service in the deployer (used by the CLI, history and execution names).'),
+  cluster: clusterRef.describe('ECS cluster name or ARN.'),
+  container: ecsName.describe('Container, in the task definition, whose image is replaced.'),
+  repository: repositoryName.describe('ECR repository whose pushes deploy this service.'),
+  tagPattern,
+  alarms: z
+    .array(awsName)
+    .max(100)
+    .default([])
+    .describe('CloudWatch alarm names; one that goes into ALARM while new code serves fails the deployment.'),
+  verifyIntervalSeconds: z.number().int().min(10).max(3600).default(30).describe('Time between two verifications.'),
+  deploymentTimeoutSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(21_600)
+    .default(1800)
+    .describe('How long ECS may take to finish one rollout (or scaling) before the deployment rolls back.'),
+};
+
+/** Fields of the strategies that move traffic on an ALB. */
+const trafficCommon = {
+  verification: TrafficVerificationSchema.prefault({}),
+  approvalTimeout: duration(24 * 3600)
+    .default(4 * 3600)
+    .describe('How long an approval step waits before it counts as rejected (default 4h).'),
+};
+
+export const RollingServiceSchema = z
+  .strictObject({
+    ...ecsCommon,
+    strategy: z.literal('rolling'),
+    service: ecsName.describe('ECS service name.'),
     healthCheck: HealthCheckSchema.optional(),
+    verification: RollingVerificationSchema.prefault({}),
     bakeSeconds: z
       .number()
       .int()
       .min(0)
       .max(86_400)
       .default(300)
-      .describe('How long the new revision is watched (alarms, health check) before it counts as good.'),
-    verifyIntervalSeconds: z.number().int().min(10).max(3600).default(30).describe('Time between two verification steps.'),
-    deploymentTimeoutSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(21_600)
-      .default(1800)
-      .describe('How long ECS may take to finish the rollout before it is rolled back.'),
+      .describe('How long the new revision is watched (alarms, health check) after the rollout before it counts as good.'),
   })
-  .describe('An ECS service behind a load balancer, deployed by replacing one container image.');
+  .describe('Rolling update of one ECS service (ECS replaces the tasks, with the circuit breaker on).');
+
+export const CanaryServiceSchema = z
+  .strictObject({
+    ...ecsCommon,
+    ...trafficCommon,
+    strategy: z.literal('canary'),
+    service: ecsName.describe('The primary ECS service (it serves the traffic the canary does not).'),
+    healthCheck: HealthCheckSchema.optional(),
+    loadBalancer: z
+      .strictObject({
+        listener: listenerOrRule.describe('Listener (default action) or listener rule whose forward weights the deployer sets.'),
+        targetGroup: targetGroup.describe('Target group of the primary service.'),
+        canaryTargetGroup: targetGroup.describe('Target group the canary tasks are registered in.'),
+      })
+      .refine((lb) => lb.targetGroup !== lb.canaryTargetGroup, {
+        path: ['canaryTargetGroup'],
+        message: 'must differ from targetGroup: the canary needs its own target group',
+      }),
+    canaryService: ecsName
+      .optional()
+      .describe('An ECS service you own for the canary; by default the deployer creates "<service>-canary" for each deployment and deletes it after.'),
+    steps: stepsSchema(DEFAULT_CANARY_STEPS, 'Traffic steps to the canary'),
+  })
+  .describe('Canary: the new revision runs as a canary service taking a growing share of traffic, then the primary is updated.');
+
+const colour = (which: string) =>
+  z
+    .strictObject({
+      service: ecsName.describe(`ECS service of the ${which} colour.`),
+      targetGroup: targetGroup.describe(`Target group of the ${which} colour.`),
+    })
+    .describe(`The ${which} colour.`);
+
+export const BlueGreenServiceSchema = z
+  .strictObject({
+    ...ecsCommon,
+    ...trafficCommon,
+    strategy: z.literal('blue-green'),
+    blue: colour('blue'),
+    green: colour('green'),
+    healthCheck: BlueGreenHealthCheckSchema.optional(),
+    loadBalancer: z
+      .strictObject({
+        listener: listenerOrRule.describe('Listener (default action) or listener rule that serves production traffic.'),
+        testListener: listenerOnly.optional().describe('Listener that forwards to the idle colour, for checks before any traffic moves.'),
+      }),
+    keepWarm: duration(24 * 3600)
+      .default(900)
+      .describe('How long the old colour keeps running after the switch, verified, for an instant rollback (default 15m).'),
+    steps: stepsSchema(DEFAULT_BLUE_GREEN_STEPS, 'Traffic steps to the new colour'),
+  })
+  .superRefine((svc, ctx) => {
+    if (svc.blue.service === svc.green.service) {
+      ctx.addIssue({ code: 'custom', path: ['green', 'service'], message: 'must differ from blue.service' });
+    }
+    if (svc.blue.targetGroup === svc.green.targetGroup) {
+      ctx.addIssue({ code: 'custom', path: ['green', 'targetGroup'], message: 'must differ from blue.targetGroup' });
+    }
+    if (svc.loadBalancer.testListener !== undefined && svc.healthCheck?.testUrl === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['healthCheck', 'testUrl'],
+        message: 'required with loadBalancer.testListener: the URL that reaches the idle colour through the test listener',
+      });
+    }
+  })
+  .describe('Blue-green: the idle colour gets the new revision at full size, traffic moves to it by steps, the old colour stays warm.');
+
+export const EcsServiceSchema = z.discriminatedUnion('strategy', [
+  RollingServiceSchema,
+  CanaryServiceSchema,
+  BlueGreenServiceSchema,
+]);
+
+export const STRATEGIES = ['rolling', 'canary', 'blue-green'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** The ECS services a config entry drives, as `cluster/service` (a blue-green entry drives two). */
+export function ecsServicesOf(svc: z.output<typeof EcsServiceSchema>): string[] {
+  const cluster = svc.cluster.slice(svc.cluster.lastIndexOf('/') + 1);
+  if (svc.strategy === 'blue-green') return [`${cluster}/${svc.blue.service}`, `${cluster}/${svc.green.service}`];
+  if (svc.strategy === 'canary' && svc.canaryService !== undefined) {
+    return [`${cluster}/${svc.service}`, `${cluster}/${svc.canaryService}`];
+  }
+  return [`${cluster}/${svc.service}`];
+}
 
 export const DeployerConfigSchema = z
   .strictObject({
@@ -97,22 +408,48 @@ export const DeployerConfigSchema = z
     ecs: z.array(EcsServiceSchema).default([]).describe('ECS services.'),
   })
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
+    if (config.ecs.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ecs'], message: 'no services: describe at least one service under ecs:' });
+    }
+    const names = new Map<string, number>();
+    const ecsServices = new Map<string, number>();
     config.ecs.forEach((svc, index) => {
-      const first = seen.get(svc.name);
+      const first = names.get(svc.name);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['ecs', index, 'name'],
           message: `duplicate service name '${svc.name}' (already used by ecs[${first}]); names must be unique`,
         });
-      } else seen.set(svc.name, index);
+      } else names.set(svc.name, index);
+      const worst = worstCaseSeconds(svc);
+      if (worst > MAX_WORST_CASE_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ecs', index],
+          message: `a deployment of ${svc.name} could take up to ${formatDuration(worst)} with its rollback (rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them`,
+        });
+      }
+      for (const target of ecsServicesOf(svc)) {
+        const owner = ecsServices.get(target);
+        if (owner !== undefined && owner !== index) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['ecs', index],
+            message: `ECS service ${target} is already deployed by ecs[${owner}] (${config.ecs[owner]?.name ?? '?'}); two entries would deploy it at once`,
+          });
+        } else ecsServices.set(target, index);
+      }
     });
   });
 
 export type DeployerConfig = z.output<typeof DeployerConfigSchema>;
 export type EcsServiceConfig = z.output<typeof EcsServiceSchema>;
+export type RollingServiceConfig = z.output<typeof RollingServiceSchema>;
+export type CanaryServiceConfig = z.output<typeof CanaryServiceSchema>;
+export type BlueGreenServiceConfig = z.output<typeof BlueGreenServiceSchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
+export type TrafficVerificationConfig = z.output<typeof TrafficVerificationSchema>;
 
 /** A config file that does not validate; `problems` has one line per field. */
 export class ConfigError extends Error {
@@ -126,11 +463,28 @@ export class ConfigError extends Error {
   }
 }
 
+/** The document each validated config was parsed from. */
+const documents = new WeakMap<DeployerConfig, string>();
+
 /** Validate an already-parsed config object. */
 export function parseConfig(raw: unknown, source = 'config'): DeployerConfig {
   const result = DeployerConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  documents.set(result.data, JSON.stringify(raw));
   return result.data;
+}
+
+/**
+ * The document (as JSON text) a validated config was parsed from. This, not
+ * the validated result, is what the Lambdas are built with: they validate it
+ * again with the same schema, so synth, the CLI and the Lambdas accept and
+ * refuse exactly the same configs (defaults and durations are applied once,
+ * by the schema, wherever it runs).
+ */
+export function configDocument(config: DeployerConfig): string {
+  const document = documents.get(config);
+  if (document === undefined) throw new Error('this config was not made by parseConfig: its document is unknown');
+  return document;
 }
 
 /** Find a service by its deployer name. */

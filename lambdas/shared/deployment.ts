@@ -1,14 +1,17 @@
 /**
- * What flows through the state machine.
+ * What flows through the state machines.
  *
  * `DeploymentRequest` is the execution input: what the ECR trigger sends and
  * what a person types in the Step Functions console. `Deployment` is the
  * validated, self-contained description that `ValidateInput` puts at
  * `$.deployment`: every later handler reads its settings from there, so an
  * execution keeps the settings it started with even if the config changes.
+ * `Snapshot` (`$.snapshot`) is what the services and listeners looked like
+ * before anything changed: every rollback, and the watcher's restore after
+ * a stop, returns to it.
  */
 import * as z from 'zod';
-import { HealthCheckSchema, type EcsServiceConfig } from './config.ts';
+import { HealthCheckSchema, STRATEGIES, type EcsServiceConfig } from './config.ts';
 
 export const DeploymentRequestSchema = z.strictObject({
   service: z.string().min(1, 'the name of a service in the deployer config, e.g. "web"'),
@@ -30,12 +33,52 @@ export const ExecutionContextSchema = z.object({
 });
 export type ExecutionContext = z.output<typeof ExecutionContextSchema>;
 
+export const StepSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('weight'), weight: z.number().int().min(1).max(100), bakeSeconds: z.number().int().min(0) }),
+  z.object({ kind: z.literal('approval'), timeoutSeconds: z.number().int().min(1).optional() }),
+]);
+
+/** An ECS service and, when it is behind the ALB, its target group. */
+const EcsSideSchema = z.object({ service: z.string(), targetGroupArn: z.string().optional() });
+
+/** Where an ECS deployment acts. Which roles are set depends on the strategy. */
+export const EcsTargetSchema = z.object({
+  cluster: z.string(),
+  container: z.string(),
+  /** Rolling and canary: the (primary) service. */
+  primary: EcsSideSchema.optional(),
+  /** Canary: the canary service; `owned` when the team owns it (never created or deleted by the deployer). */
+  canary: EcsSideSchema.extend({ owned: z.boolean() }).optional(),
+  /** Blue-green: both colours. */
+  blue: EcsSideSchema.optional(),
+  green: EcsSideSchema.optional(),
+});
+export type EcsTarget = z.output<typeof EcsTargetSchema>;
+
+/** Thresholds of the new-vs-old comparison (canary, blue-green). */
+export const ComparisonSchema = z.object({
+  maxErrorRateIncrease: z.number(),
+  maxLatencyRatio: z.number(),
+  minRequests: z.number().int(),
+  maxExtraBakeSeconds: z.number().int(),
+});
+
+/** How new code is verified wherever it serves. */
+export const VerificationSettingsSchema = z.object({
+  alarms: z.array(z.string()),
+  preexistingAlarms: z.enum(['report', 'block']),
+  healthCheck: HealthCheckSchema.optional(),
+  /** Blue-green: the idle colour through the test listener, before traffic moves. */
+  testUrl: z.string().optional(),
+  intervalSeconds: z.number().int().min(1),
+  comparison: ComparisonSchema.optional(),
+});
+export type VerificationSettings = z.output<typeof VerificationSettingsSchema>;
+
 export const DeploymentSchema = z.object({
   service: z.string(),
-  strategy: z.literal('rolling'),
-  cluster: z.string(),
-  ecsService: z.string(),
-  container: z.string(),
+  kind: z.literal('ecs'),
+  strategy: z.enum(STRATEGIES),
   repository: z.string(),
   /** The image pinned by digest. */
   image: z.string(),
@@ -48,11 +91,18 @@ export const DeploymentSchema = z.object({
   executionId: z.string(),
   executionName: z.string(),
   executionStartTime: z.string(),
-  alarms: z.array(z.string()),
-  healthCheck: HealthCheckSchema.optional(),
+  ecs: EcsTargetSchema,
+  loadBalancer: z.object({ listenerArn: z.string(), testListenerArn: z.string().optional() }).optional(),
+  /** Canary and blue-green: the traffic steps (empty for rolling). */
+  steps: z.array(StepSchema),
+  verification: VerificationSettingsSchema,
+  /** Rolling: how long the new revision is verified after the rollout. */
   bakeSeconds: z.number().int().min(0),
-  verifyIntervalSeconds: z.number().int().min(1),
+  /** How long one ECS rollout (or scaling) may take. */
   deploymentTimeoutSeconds: z.number().int().min(1),
+  /** Blue-green: how long the old colour stays warm after the switch. */
+  keepWarmSeconds: z.number().int().min(0),
+  approvalTimeoutSeconds: z.number().int().min(1),
 });
 export type Deployment = z.output<typeof DeploymentSchema>;
 
@@ -60,46 +110,134 @@ export type Deployment = z.output<typeof DeploymentSchema>;
 export type ServiceSettings = Pick<
   Deployment,
   | 'service'
+  | 'kind'
   | 'strategy'
-  | 'cluster'
-  | 'ecsService'
-  | 'container'
   | 'repository'
-  | 'alarms'
-  | 'healthCheck'
+  | 'ecs'
+  | 'loadBalancer'
+  | 'steps'
+  | 'verification'
   | 'bakeSeconds'
-  | 'verifyIntervalSeconds'
   | 'deploymentTimeoutSeconds'
+  | 'keepWarmSeconds'
+  | 'approvalTimeoutSeconds'
 >;
+
+function clusterName(cluster: string): string {
+  return cluster.slice(cluster.lastIndexOf('/') + 1);
+}
 
 /** What a deployment of `svc` carries from the config (the state machine reads it from `$.deployment`). */
 export function serviceSettings(svc: EcsServiceConfig): ServiceSettings {
-  const settings: ServiceSettings = {
-    service: svc.name,
-    strategy: svc.strategy,
-    cluster: svc.cluster,
-    ecsService: svc.service,
-    container: svc.container,
-    repository: svc.repository,
+  const verification: VerificationSettings = {
     alarms: svc.alarms,
-    bakeSeconds: svc.bakeSeconds,
-    verifyIntervalSeconds: svc.verifyIntervalSeconds,
+    preexistingAlarms: svc.verification.preexistingAlarms,
+    intervalSeconds: svc.verifyIntervalSeconds,
+  };
+  if (svc.healthCheck !== undefined) {
+    const { testUrl, ...check } = { testUrl: undefined, ...svc.healthCheck };
+    verification.healthCheck = check;
+    if (testUrl !== undefined) verification.testUrl = testUrl;
+  }
+  const common = {
+    service: svc.name,
+    kind: 'ecs' as const,
+    strategy: svc.strategy,
+    repository: svc.repository,
+    verification,
     deploymentTimeoutSeconds: svc.deploymentTimeoutSeconds,
   };
-  if (svc.healthCheck !== undefined) settings.healthCheck = svc.healthCheck;
-  return settings;
+  const ecs: EcsTarget = { cluster: clusterName(svc.cluster), container: svc.container };
+  switch (svc.strategy) {
+    case 'rolling':
+      return {
+        ...common,
+        ecs: { ...ecs, primary: { service: svc.service } },
+        steps: [],
+        bakeSeconds: svc.bakeSeconds,
+        keepWarmSeconds: 0,
+        approvalTimeoutSeconds: 1,
+      };
+    case 'canary': {
+      const { maxExtraBake, preexistingAlarms: _p, ...thresholds } = svc.verification;
+      return {
+        ...common,
+        verification: { ...verification, comparison: { ...thresholds, maxExtraBakeSeconds: maxExtraBake } },
+        ecs: {
+          ...ecs,
+          primary: { service: svc.service, targetGroupArn: svc.loadBalancer.targetGroup },
+          canary: {
+            service: svc.canaryService ?? `${svc.service}-canary`,
+            targetGroupArn: svc.loadBalancer.canaryTargetGroup,
+            owned: svc.canaryService !== undefined,
+          },
+        },
+        loadBalancer: { listenerArn: svc.loadBalancer.listener },
+        steps: svc.steps,
+        bakeSeconds: 0,
+        keepWarmSeconds: 0,
+        approvalTimeoutSeconds: svc.approvalTimeout,
+      };
+    }
+    case 'blue-green': {
+      const { maxExtraBake, preexistingAlarms: _p, ...thresholds } = svc.verification;
+      const loadBalancer: NonNullable<Deployment['loadBalancer']> = { listenerArn: svc.loadBalancer.listener };
+      if (svc.loadBalancer.testListener !== undefined) loadBalancer.testListenerArn = svc.loadBalancer.testListener;
+      return {
+        ...common,
+        verification: { ...verification, comparison: { ...thresholds, maxExtraBakeSeconds: maxExtraBake } },
+        ecs: {
+          ...ecs,
+          blue: { service: svc.blue.service, targetGroupArn: svc.blue.targetGroup },
+          green: { service: svc.green.service, targetGroupArn: svc.green.targetGroup },
+        },
+        loadBalancer,
+        steps: svc.steps,
+        bakeSeconds: 0,
+        keepWarmSeconds: svc.keepWarm,
+        approvalTimeoutSeconds: svc.approvalTimeout,
+      };
+    }
+  }
 }
 
-/** The service as it was before the deployment (`$.current`). */
+/** One ECS service as it was before the deployment. */
 export const ServiceStateSchema = z.object({
-  taskDefinitionArn: z.string(),
-  image: z.string(),
+  service: z.string(),
+  /** False when the service did not exist (a canary the deployer creates). */
+  exists: z.boolean(),
+  taskDefinitionArn: z.string().optional(),
+  image: z.string().optional(),
   desiredCount: z.number().int(),
   /** Kept so UpdateService can turn the circuit breaker on without resetting them. */
   maximumPercent: z.number().int().optional(),
   minimumHealthyPercent: z.number().int().optional(),
+  targetGroupArn: z.string().optional(),
+  /** Blue-green: which colour this side is. */
+  colour: z.enum(['blue', 'green']).optional(),
 });
 export type ServiceState = z.output<typeof ServiceStateSchema>;
+
+/** Forward weights of a listener or rule: `{targetGroupArn: weight}`. */
+export const WeightsSchema = z.record(z.string(), z.number().int().min(0).max(999));
+export type Weights = z.output<typeof WeightsSchema>;
+
+/**
+ * What the deployment may change, before it changes anything (`$.snapshot`).
+ * Roles: `primary` (rolling, canary), `canary`, and for blue-green `live`
+ * (the colour serving now) and `idle`.
+ */
+export const SnapshotSchema = z.object({
+  services: z.object({
+    primary: ServiceStateSchema.optional(),
+    canary: ServiceStateSchema.optional(),
+    live: ServiceStateSchema.optional(),
+    idle: ServiceStateSchema.optional(),
+  }),
+  /** Every listener or rule the deployment may reweight: `{arn: {targetGroupArn: weight}}`. */
+  listeners: z.record(z.string(), WeightsSchema),
+});
+export type Snapshot = z.output<typeof SnapshotSchema>;
 
 /** A failure caught by the state machine (`$.failure`, `$.rollbackFailure`). */
 export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });

@@ -50,9 +50,19 @@ export class VerificationFailed extends DeployerError {
   public override readonly name = 'VerificationFailed';
 }
 
-/** Another execution holds the service lock (used where waiting is not an option). */
-export class LockHeld extends DeployerError {
-  public override readonly name = 'LockHeld';
+/** A target group has no healthy target to receive traffic, or did not drain in time. */
+export class TargetsNotReady extends DeployerError {
+  public override readonly name = 'TargetsNotReady';
+}
+
+/** A listener's weights read back are not the ones just set, or cannot be set (no forward action, split traffic). */
+export class ListenerNotReady extends DeployerError {
+  public override readonly name = 'ListenerNotReady';
+}
+
+/** A restore run that does not hold the lock of the execution it restores, or has nothing to restore. */
+export class RestoreRefused extends DeployerError {
+  public override readonly name = 'RestoreRefused';
 }
 
 /** Every error name a handler may throw, for the ASL tests and the IAM/ASL cross-checks. */
@@ -64,5 +74,7 @@ export const HANDLER_ERROR_NAMES = [
   'RolloutFailed',
   'RolloutTimedOut',
   'VerificationFailed',
-  'LockHeld',
+  'TargetsNotReady',
+  'ListenerNotReady',
+  'RestoreRefused',
 ] as const;

@@ -23,7 +23,8 @@ export interface ExecutionEnd {
 
 /** Why the execution ended, in words for the history and notifications. */
 export function endReason(end: ExecutionEnd): string {
-  if (end.status === 'ABORTED') return 'execution was stopped';
+  // StopExecution's cause says who stopped it and why (`deployer rollback` gives one).
+  if (end.status === 'ABORTED') return end.cause != null && end.cause !== '' ? `execution was stopped: ${end.cause}` : 'execution was stopped';
   if (end.status === 'TIMED_OUT') return 'execution timed out';
   return `execution failed: ${end.error ?? ''} ${end.cause ?? ''}`.trim();
 }
@@ -32,7 +33,7 @@ export function endReason(end: ExecutionEnd): string {
  * Record the end unless the state machine already recorded a final status
  * (then returns false). `lockNote` says what became of its lock.
  */
-export function recordExecutionEnd(end: ExecutionEnd, lockNote?: string): Promise<boolean> {
+export function recordExecutionEnd(end: ExecutionEnd, lockNote?: string, extra: Record<string, string> = {}): Promise<boolean> {
   const why = endReason(end);
   return writeHistory(
     { service: end.service, executionStartTime: new Date(end.startDate).toISOString(), executionName: end.name },
@@ -43,6 +44,7 @@ export function recordExecutionEnd(end: ExecutionEnd, lockNote?: string): Promis
       startedAt: new Date(end.startDate).toISOString(),
       endedAt: end.stopDate != null ? new Date(end.stopDate).toISOString() : nowIso(),
       reason: lockNote === undefined ? why : `${why}; ${lockNote}`,
+      ...extra,
     },
     { onlyIfOpen: true },
   );

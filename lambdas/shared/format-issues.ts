@@ -23,6 +23,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     if (issue.code === 'unrecognized_keys') {
       return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (check the spelling)`;
     }
+    const options = issue.code === 'invalid_union' && 'options' in issue ? issue.options : undefined;
+    if (Array.isArray(options)) {
+      // A missing or unknown discriminator (`strategy`): say what it may be.
+      const allowed = options.map((o) => JSON.stringify(o)).join(', ');
+      return `${where}: must be one of ${allowed}`;
+    }
     return `${where}: ${issue.message}`;
   });
 }

@@ -2,7 +2,7 @@
  * Deployment history: one item per execution under the service's partition,
  * written as the deployment moves through its phases.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './aws-call.ts';
 import { historySortKey, servicePartitionKey } from './deployment.ts';
 import { documentClient, isConditionFailure, tableName } from './table.ts';
@@ -66,4 +66,18 @@ export async function writeHistory(
     if (options.onlyIfOpen === true && isConditionFailure((error as { cause?: unknown }).cause)) return false;
     throw error;
   }
+}
+
+/** The history item of one execution, as stored (undefined when there is none). */
+export async function readHistory(key: HistoryKey): Promise<Record<string, unknown> | undefined> {
+  const result = await awsCall('dynamodb:GetItem (history)', () =>
+    documentClient().send(
+      new GetCommand({
+        TableName: tableName(),
+        Key: { pk: servicePartitionKey(key.service), sk: historySortKey(key.executionStartTime, key.executionName) },
+        ConsistentRead: true,
+      }),
+    ),
+  );
+  return result.Item;
 }

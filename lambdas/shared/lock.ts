@@ -13,9 +13,10 @@
  * was lost) is taken over by the newest waiting deployment: see
  * `takeOverLock` and the AcquireLock handler.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './aws-call.ts';
 import { LOCK_SORT_KEY, servicePartitionKey } from './deployment.ts';
+import { APPROVAL_ATTRIBUTE, PROMOTE_ATTRIBUTE } from './operator-requests.ts';
 import { documentClient, isConditionFailure, itemOfConditionFailure, tableName } from './table.ts';
 
 export type LockStatus = 'ACQUIRED' | 'WAITING' | 'SUPERSEDED';
@@ -26,6 +27,8 @@ export interface LockResult {
   holder?: string;
   /** Human explanation, used as the Cause of the `Superseded` Fail state. */
   reason?: string;
+  /** WAITING: since when the holder has held the lock (ISO). */
+  heldSince?: string;
 }
 
 export interface LockRequest {
@@ -106,12 +109,47 @@ export async function acquireLock(request: LockRequest): Promise<LockResult> {
     if (str(item, 'holder') === me) return { status: 'ACQUIRED', holder: me };
     if (str(item, 'latestExecution') !== me) return supersededBy(request.service, item);
     const holder = str(item, 'holder') ?? 'unknown';
+    const heldSince = str(item, 'heldSince');
     return {
       status: 'WAITING',
       holder,
+      ...(heldSince === undefined ? {} : { heldSince }),
       reason: `${request.service} is being deployed by ${holder} (${str(item, 'holderImage') ?? '?'}); waiting for it to end`,
     };
   }
+}
+
+/**
+ * Hand the lock from `holder` to `successor` (the watcher gives a stopped
+ * execution's lock to the restore run it starts); true when `holder` still
+ * held it.
+ */
+export async function handOverLock(service: string, holder: string, successor: string, now: string): Promise<boolean> {
+  try {
+    await awsCall('dynamodb:UpdateItem (hand over)', () =>
+      documentClient().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: lockKey(service),
+          UpdateExpression: `SET holder = :next, heldSince = :now REMOVE ${APPROVAL_ATTRIBUTE}, ${PROMOTE_ATTRIBUTE}`,
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':next': successor, ':holder': holder, ':now': now },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** The holder of a service's lock, if any. */
+export async function lockHolder(service: string): Promise<string | undefined> {
+  const result = await awsCall('dynamodb:GetItem (lock)', () =>
+    documentClient().send(new GetCommand({ TableName: tableName(), Key: lockKey(service), ConsistentRead: true })),
+  );
+  return str(result.Item, 'holder');
 }
 
 /**
@@ -139,7 +177,10 @@ export async function takeOverLock(request: LockRequest, staleHolder: string): P
   }
 }
 
-/** Release the lock if this execution holds it; true when it did. */
+/**
+ * Release the lock if this execution holds it; true when it did. A pending
+ * approval or promote request of the holder goes with it.
+ */
 export async function releaseLock(service: string, executionId: string): Promise<boolean> {
   try {
     await awsCall('dynamodb:UpdateItem (release)', () =>
@@ -147,9 +188,34 @@ export async function releaseLock(service: string, executionId: string): Promise
         new UpdateCommand({
           TableName: tableName(),
           Key: lockKey(service),
-          UpdateExpression: 'REMOVE holder, holderImage, heldSince',
+          UpdateExpression: `REMOVE holder, holderImage, heldSince, ${APPROVAL_ATTRIBUTE}, ${PROMOTE_ATTRIBUTE}`,
           ConditionExpression: 'holder = :me',
           ExpressionAttributeValues: { ':me': executionId },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Forget `executionArn` as the newest deployment asked for, if it still is
+ * (it was stopped while it waited): the deployments waiting behind it would
+ * otherwise find themselves superseded by one that will never run.
+ */
+export async function forgetWaiter(service: string, executionArn: string): Promise<boolean> {
+  try {
+    await awsCall('dynamodb:UpdateItem (forget waiter)', () =>
+      documentClient().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: lockKey(service),
+          UpdateExpression: 'REMOVE latestExecution, latestRequestedAt, latestImage',
+          ConditionExpression: 'latestExecution = :me',
+          ExpressionAttributeValues: { ':me': executionArn },
         }),
       ),
     );

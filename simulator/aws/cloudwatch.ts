@@ -1,21 +1,27 @@
 /**
- * Simulated CloudWatch alarms: every alarm the config names exists and reads
- * OK unless a test forces its state or ties it to the new revision serving
- * (a bad release that starts fine but raises the 5xx rate).
+ * Simulated CloudWatch: alarms and metric data. Every alarm the config names
+ * exists and reads OK unless a test forces its state or ties it to the new
+ * revision serving (a bad release that starts fine but raises the 5xx
+ * rate). GetMetricData answers from the metric samples the world plugs in
+ * (the load balancer's traffic; see `cloudwatch-metric-data.ts`).
  */
 import {
   CloudWatchClient,
   CloudWatchServiceException,
   DescribeAlarmsCommand,
+  GetMetricDataCommand,
   InvalidParameterValueException,
   type DescribeAlarmsCommandInput,
   type DescribeAlarmsCommandOutput,
+  type GetMetricDataCommandInput,
   type MetricAlarm,
   type StateValue,
 } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { refuseUnimplemented, serve, type ApiEnvironment, type SimulatedApi } from './api-call.ts';
+import type { MetricSamples } from './alb-metrics.ts';
 import { alarmArn } from './arns.ts';
+import { getMetricData } from './cloudwatch-metric-data.ts';
 import { modeledError } from './sdk-errors.ts';
 
 type Output<T> = Omit<T, '$metadata'>;
@@ -52,6 +58,10 @@ function ruleReading(breaching: boolean): AlarmReading {
 
 /** The simulated CloudWatch alarms of the world's account and region. */
 export class SimCloudWatch implements SimulatedApi {
+  /** Where GetMetricData reads its per-minute samples (the world plugs in the load balancer's metrics). */
+  public samples: MetricSamples = () => undefined;
+  /** Called before GetMetricData reads samples, to bring what they come from up to date. */
+  public beforeMetricRead: () => void = () => undefined;
   private readonly alarms = new Map<string, SimAlarm>();
 
   public constructor(
@@ -109,6 +119,16 @@ export class SimCloudWatch implements SimulatedApi {
           },
         ],
         run: (input: DescribeAlarmsCommandInput) => this.describeAlarms(input),
+      }),
+    );
+    stub.on(GetMetricDataCommand).callsFake(
+      serve(this.env, CloudWatchServiceException, {
+        action: 'cloudwatch:GetMetricData',
+        authorize: () => [{ action: 'cloudwatch:GetMetricData', resources: ['*'] }],
+        run: (input: GetMetricDataCommandInput) => {
+          this.beforeMetricRead();
+          return getMetricData(input, this.env.now(), this.samples);
+        },
       }),
     );
     return () => stub.restore();

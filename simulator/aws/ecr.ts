@@ -193,6 +193,20 @@ export class SimEcr implements SimulatedApi {
     return { kind: 'ecr', repository: ref.repository, digest, canonical };
   }
 
+  /**
+   * The tag an image runs as, for people: the tag it names, or else a tag
+   * pointing to its digest (not `latest` when there is another), or undefined.
+   */
+  public tagOf(image: string): string | undefined {
+    const ref = parseImage(image);
+    if (ref === undefined) return undefined;
+    if (ref.digest === undefined) return ref.tag ?? 'latest';
+    const resolved = this.resolveImage(image);
+    if (resolved.kind !== 'ecr') return undefined;
+    const tags = [...(this.repositories.get(resolved.repository)?.images.get(resolved.digest)?.tags ?? [])].sort();
+    return tags.find((t) => t !== 'latest') ?? tags[0];
+  }
+
   /** Install the ECRClient mock; returns the function that removes it. */
   public install(): () => void {
     const stub = mockClient(ECRClient);

@@ -126,6 +126,11 @@ export class TaskDefinitionStore {
     return revisions.find((td) => td.revision === revision);
   }
 
+  /** The ARN of every revision of every family. */
+  public arns(): string[] {
+    return [...this.families.values()].flatMap((revisions) => revisions.map((td) => td.arn));
+  }
+
   /** The SDK's `TaskDefinition` of a stored revision. */
   public describe(stored: StoredTaskDefinition): TaskDefinition {
     const requires = stored.definition.requiresCompatibilities ?? [];

@@ -1,7 +1,9 @@
 /**
  * Simulated EventBridge PutEvents: entries are validated per entry as
  * EventBridge does (a bad entry fails alone, counted in FailedEntryCount) and
- * kept for the tests and the rehearsal report.
+ * kept for the tests and the rehearsal report. Rules added with `addRule`
+ * receive the accepted events that match them, once the call has returned,
+ * as EventBridge delivers to a rule's targets.
  */
 import {
   EventBridgeClient,
@@ -48,12 +50,21 @@ export interface EventFilter {
   eventBusName?: string;
 }
 
+/** A rule on a bus: matching events go to its target, outside the caller's context. */
+export interface EventRule {
+  name: string;
+  eventBusName: string;
+  matches(event: RecordedEvent): boolean;
+  deliver(event: RecordedEvent): void;
+}
+
 const MAX_ENTRY_BYTES = 256 * 1024;
 
 /** The simulated event buses of the world. */
 export class SimEventBridge implements SimulatedApi {
   private readonly buses = new Set<string>(['default']);
   private readonly accepted: RecordedEvent[] = [];
+  private readonly rules: EventRule[] = [];
 
   public constructor(
     private readonly env: ApiEnvironment,
@@ -65,6 +76,11 @@ export class SimEventBridge implements SimulatedApi {
   /** Create an event bus. */
   public createEventBus(name: string): void {
     this.buses.add(name);
+  }
+
+  /** Deliver the matching events accepted from now on to `rule`'s target. */
+  public addRule(rule: EventRule): void {
+    this.rules.push(rule);
   }
 
   /** The accepted events, oldest first. */
@@ -93,9 +109,19 @@ export class SimEventBridge implements SimulatedApi {
           },
         ],
         run: (input: PutEventsCommandInput, context: CallContext) => this.putEvents(input, context),
+        after: (output) => this.dispatch(output.Entries ?? []),
       }),
     );
     return () => stub.restore();
+  }
+
+  private dispatch(results: readonly PutEventsResultEntry[]): void {
+    const ids = new Set(results.flatMap((r) => (r.EventId === undefined ? [] : [r.EventId])));
+    for (const event of this.accepted.filter((e) => ids.has(e.EventId))) {
+      for (const rule of this.rules) {
+        if (rule.eventBusName === event.EventBusName && rule.matches(event)) rule.deliver(event);
+      }
+    }
   }
 
   private busArn(nameOrArn: string | undefined): string {

@@ -1,6 +1,7 @@
 /**
  * Simulated HTTP for the health checks: `fetch` to a configured service's
- * health check URL is answered from the simulated ECS state; anything else
+ * health check URL is answered from the simulated world (ECS for a service
+ * without load balancer, the load balancer for one behind it); anything else
  * fails like a request to a host that does not resolve.
  */
 import type { SimulatedApi } from './api-call.ts';
@@ -24,8 +25,16 @@ export interface HttpRequestRecord {
   error?: string;
 }
 
-/** How a health check URL reads now: the service is UP, DOWN, or the URL is not a health check. */
-export type HealthLookup = (url: string) => 'UP' | 'DOWN' | undefined;
+/** What a URL answers now. */
+export interface SimResponse {
+  status: number;
+  /** Text, or a value sent as JSON. */
+  body: string | object;
+  headers?: Record<string, string>;
+}
+
+/** How a URL answers now, or undefined when it is not one the world serves. */
+export type Responder = (url: string) => SimResponse | undefined;
 
 function normalize(url: string): string {
   try {
@@ -52,7 +61,7 @@ export class SimHttp implements SimulatedApi {
   public constructor(
     private readonly now: () => number,
     private readonly recorder: CallRecorder,
-    private readonly health: HealthLookup,
+    private readonly respond: Responder,
   ) {}
 
   /** Every request made through the simulated fetch, oldest first. */
@@ -107,10 +116,10 @@ export class SimHttp implements SimulatedApi {
       record.status = forced.status;
       return jsonResponse(forced.status, forced.body, forced.headers);
     }
-    const health = this.health(url);
-    if (health !== undefined) {
-      record.status = health === 'UP' ? 200 : 503;
-      return jsonResponse(record.status, { status: health });
+    const answer = this.respond(url);
+    if (answer !== undefined) {
+      record.status = answer.status;
+      return jsonResponse(answer.status, answer.body, answer.headers);
     }
     // What undici throws when the host does not resolve.
     record.error = 'TypeError';

@@ -1,8 +1,10 @@
 /**
- * Simulated Step Functions StartExecution / DescribeExecution for Standard
- * workflows, with their idempotency: the same name and input while the
- * execution runs returns it again; anything else with a used name is refused.
- * The rehearsal plugs `onStart` to actually run what was started.
+ * Simulated Step Functions for Standard workflows: StartExecution /
+ * DescribeExecution with their idempotency (the same name and input while
+ * the execution runs returns it again; anything else with a used name is
+ * refused), StopExecution, and the task tokens of `.waitForTaskToken`
+ * states (SendTaskSuccess / SendTaskFailure, see `sfn-task-tokens.ts`).
+ * The rehearsal plugs `onStart`, `onStop` and `onTaskResult` to act on them.
  */
 import {
   DescribeExecutionCommand,
@@ -11,15 +13,26 @@ import {
   InvalidArn,
   InvalidExecutionInput,
   InvalidName,
+  InvalidOutput,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
   SFNClient,
   SFNServiceException,
   StartExecutionCommand,
   StateMachineDoesNotExist,
+  StopExecutionCommand,
+  ValidationException,
   type DescribeExecutionCommandInput,
   type DescribeExecutionCommandOutput,
   type ExecutionStatus,
+  type SendTaskFailureCommandInput,
+  type SendTaskFailureCommandOutput,
+  type SendTaskSuccessCommandInput,
+  type SendTaskSuccessCommandOutput,
   type StartExecutionCommandInput,
   type StartExecutionCommandOutput,
+  type StopExecutionCommandInput,
+  type StopExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -31,6 +44,9 @@ import {
 } from './api-call.ts';
 import { executionArn } from './arns.ts';
 import { modeledError } from './sdk-errors.ts';
+import { TaskTokens, type IssuedTaskToken, type TaskResult } from './sfn-task-tokens.ts';
+
+export type { IssuedTaskToken, TaskResult } from './sfn-task-tokens.ts';
 
 type Output<T> = Omit<T, '$metadata'>;
 
@@ -64,15 +80,42 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):stateMac
 /** Characters Step Functions refuses in names: white space, brackets, wildcards, punctuation, control characters. */
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 const MAX_INPUT_BYTES = 256 * 1024;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[^:]{1,80}$/;
+const MAX_ERROR = 256;
+const MAX_CAUSE = 32_768;
+
+function checkErrorAndCause(error: string | undefined, cause: string | undefined): void {
+  if ((error ?? '').length > MAX_ERROR) {
+    throw modeledError(
+      ValidationException,
+      `1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ERROR}`,
+      {},
+    );
+  }
+  if ((cause ?? '').length > MAX_CAUSE) {
+    throw modeledError(
+      ValidationException,
+      `1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to ${MAX_CAUSE}`,
+      {},
+    );
+  }
+}
 
 /** The simulated Step Functions of the world. */
 export class SimSfn implements SimulatedApi {
   /** Called, outside the caller's context, for every execution StartExecution actually creates. */
   public onStart: ((execution: StartedExecution) => void) | undefined;
+  /** Called, outside the caller's context, when StopExecution stops a running execution. */
+  public onStop: ((executionArn: string, error: string | undefined, cause: string | undefined) => void) | undefined;
+  /** Called, outside the caller's context, when SendTaskSuccess / SendTaskFailure answers a token. */
+  public onTaskResult: ((token: string, result: TaskResult, task: IssuedTaskToken) => void) | undefined;
   private readonly known = new Map<string, SimExecution>();
+  private readonly tokens = new TaskTokens();
   private unnamed = 0;
   /** The execution the StartExecution being served created, until `announce` picks it up. */
   private justStarted: string | undefined;
+  /** The execution the StopExecution being served stopped, until `announceStop` picks it up. */
+  private justStopped: string | undefined;
 
   /**
    * @param stateMachineArns The state machines that exist; when undefined, any
@@ -108,6 +151,7 @@ export class SimSfn implements SimulatedApi {
       this.known.set(arn, execution);
     }
     execution.status = status;
+    if (status !== 'RUNNING') this.tokens.closeExecution(arn);
     if (status === 'RUNNING') delete execution.stopDate;
     else execution.stopDate = this.env.now();
     if (end.output !== undefined) {
@@ -115,6 +159,20 @@ export class SimSfn implements SimulatedApi {
     }
     if (end.error !== undefined) execution.error = end.error;
     if (end.cause !== undefined) execution.cause = end.cause;
+  }
+
+  /**
+   * A new task token for the `.waitForTaskToken` state `stateName` of the
+   * execution, to put in the task's input; SendTaskSuccess / SendTaskFailure
+   * answer it once, while the execution runs.
+   */
+  public issueTaskToken(executionArn: string, stateName: string): string {
+    return this.tokens.issue(executionArn, stateName, this.env.now());
+  }
+
+  /** Every token issued (of one execution when given), with its answer once answered. */
+  public taskTokens(executionArn?: string): IssuedTaskToken[] {
+    return this.tokens.list(executionArn);
   }
 
   /** Every execution, in start order. */
@@ -149,6 +207,32 @@ export class SimSfn implements SimulatedApi {
           { action: 'states:DescribeExecution', resources: [input.executionArn ?? '*'] },
         ],
         run: (input: DescribeExecutionCommandInput) => this.describe(input),
+      }),
+    );
+    stub.on(SendTaskSuccessCommand).callsFake(
+      serve(this.env, SFNServiceException, {
+        action: 'states:SendTaskSuccess',
+        authorize: () => [{ action: 'states:SendTaskSuccess', resources: ['*'] }],
+        run: (input: SendTaskSuccessCommandInput) => this.sendTaskSuccess(input),
+        after: (_output, input) => this.announceResult(input.taskToken),
+      }),
+    );
+    stub.on(SendTaskFailureCommand).callsFake(
+      serve(this.env, SFNServiceException, {
+        action: 'states:SendTaskFailure',
+        authorize: () => [{ action: 'states:SendTaskFailure', resources: ['*'] }],
+        run: (input: SendTaskFailureCommandInput) => this.sendTaskFailure(input),
+        after: (_output, input) => this.announceResult(input.taskToken),
+      }),
+    );
+    stub.on(StopExecutionCommand).callsFake(
+      serve(this.env, SFNServiceException, {
+        action: 'states:StopExecution',
+        authorize: (input: StopExecutionCommandInput) => [
+          { action: 'states:StopExecution', resources: [input.executionArn ?? '*'] },
+        ],
+        run: (input: StopExecutionCommandInput, context: CallContext) => this.stop(input, context),
+        after: (_output, input) => this.announceStop(input),
       }),
     );
     return () => stub.restore();
@@ -209,6 +293,59 @@ export class SimSfn implements SimulatedApi {
     if (!created || execution === undefined || this.onStart === undefined) return;
     const { executionArn: started, name, input, stateMachineArn } = execution;
     this.onStart({ executionArn: started, name, input, stateMachineArn });
+  }
+
+  private sendTaskSuccess(input: SendTaskSuccessCommandInput): Output<SendTaskSuccessCommandOutput> {
+    const output = input.output ?? '';
+    try {
+      JSON.parse(output);
+    } catch {
+      throw modeledError(InvalidOutput, "Invalid Output: 'output is not valid JSON'", {});
+    }
+    if (Buffer.byteLength(output, 'utf8') > MAX_INPUT_BYTES) {
+      throw modeledError(InvalidOutput, "Invalid Output: 'output exceeds 256 KB'", {});
+    }
+    this.tokens.answer(input.taskToken, { output });
+    return {};
+  }
+
+  private sendTaskFailure(input: SendTaskFailureCommandInput): Output<SendTaskFailureCommandOutput> {
+    checkErrorAndCause(input.error, input.cause);
+    const result: TaskResult = {};
+    if (input.error !== undefined) result.error = input.error;
+    if (input.cause !== undefined) result.cause = input.cause;
+    this.tokens.answer(input.taskToken, result);
+    return {};
+  }
+
+  private announceResult(token: string | undefined): void {
+    const task = this.tokens.list().find((t) => t.token === token);
+    if (task?.result === undefined || this.onTaskResult === undefined) return;
+    this.onTaskResult(task.token, { ...task.result }, task);
+  }
+
+  private stop(input: StopExecutionCommandInput, context: CallContext): Output<StopExecutionCommandOutput> {
+    const arn = input.executionArn ?? '';
+    if (!EXECUTION_ARN.test(arn)) throw modeledError(InvalidArn, `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, {});
+    checkErrorAndCause(input.error, input.cause);
+    const execution = this.known.get(arn);
+    if (execution === undefined) throw modeledError(ExecutionDoesNotExist, `Execution Does Not Exist: '${arn}'`, {});
+    if (execution.status !== 'RUNNING') {
+      // Already over: nothing changes.
+      return { stopDate: new Date(execution.stopDate ?? context.at) };
+    }
+    this.justStopped = arn;
+    const end: ExecutionEnd = {};
+    if (input.error !== undefined) end.error = input.error;
+    if (input.cause !== undefined) end.cause = input.cause;
+    this.setStatus(arn, 'ABORTED', end);
+    return { stopDate: new Date(context.at) };
+  }
+
+  private announceStop(input: StopExecutionCommandInput): void {
+    const stopped = this.justStopped === input.executionArn;
+    this.justStopped = undefined;
+    if (stopped && this.onStop !== undefined) this.onStop(input.executionArn ?? '', input.error, input.cause);
   }
 
   private describe(input: DescribeExecutionCommandInput): Output<DescribeExecutionCommandOutput> {

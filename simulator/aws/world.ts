@@ -1,30 +1,46 @@
 /**
  * The simulated AWS account the local rehearsal and the tests run the real
- * handlers against: ECS, ECR, CloudWatch, DynamoDB, EventBridge, Step
- * Functions and HTTP health checks, built from the deployer config, driven by
- * a virtual clock, recording every call with its IAM action and resources,
- * and ready to fail on demand.
+ * handlers against: ECS (task by task), ECR, ELBv2 (the Application Load
+ * Balancer of canary and blue-green services), CloudWatch (alarms and the
+ * load balancer's metrics), DynamoDB, EventBridge (with the notification
+ * rule to SNS), SNS, Step Functions (executions, task tokens) and HTTP
+ * health checks, built from the deployer config, driven by a virtual clock,
+ * recording every call with its IAM action and resources, and ready to fail
+ * on demand.
  *
  * `install()` answers the SDK clients' calls (aws-sdk-client-mock) and
  * `globalThis.fetch` until the returned function is called.
  */
+import { EVENT_SOURCE } from '../../lambdas/registry.ts';
 import type { DeployerConfig } from '../../lambdas/shared/config.ts';
+import { albMetricSamples } from './alb-metrics.ts';
+import { AlbRouter } from './alb-http.ts';
 import type { ApiEnvironment, SimulatedApi } from './api-call.ts';
-import { nameFromArnOrName } from './arns.ts';
+import { topicArn } from './arns.ts';
 import { CallRecorder, type Caller, type RecordedCall } from './calls.ts';
 import { SimCloudWatch } from './cloudwatch.ts';
 import { SimDynamoDb, DEFAULT_TABLE_KEYS } from './dynamodb.ts';
 import type { TableKeys } from './dynamodb-table.ts';
 import { SimEcr } from './ecr.ts';
-import { SimEcs, type SimService } from './ecs.ts';
+import { SimEcs } from './ecs.ts';
+import type { SimService } from './ecs-model.ts';
+import { SimElbv2 } from './elbv2.ts';
 import { SimEventBridge } from './eventbridge.ts';
 import { FaultInjector, type FaultError, type FaultMatch } from './faults.ts';
-import { SimHttp } from './http.ts';
+import { SimHttp, type SimResponse } from './http.ts';
 import { ImageHealth } from './image-health.ts';
+import { notificationRule } from './notification-rule.ts';
+import { ServiceTargets } from './service-targets.ts';
 import { SimSfn } from './sfn.ts';
+import { SimSns } from './sns.ts';
+import { Traffic, type TrafficEntry } from './traffic.ts';
+import { seedWorld, type ConfiguredService, type ServiceOverride } from './world-seed.ts';
+import { taskTimingOf, worldTiming, type WorldTimingOptions } from './world-timing.ts';
 
 export type { Caller, RecordedCall } from './calls.ts';
 export { THROTTLING, type FaultError, type FaultMatch } from './faults.ts';
+export { INITIAL_REVISION, INITIAL_TAG, PREVIOUS_TAG, type ServiceOverride } from './world-seed.ts';
+export { DEFAULT_TIMING, type WorldTiming, type WorldTimingOptions } from './world-timing.ts';
 
 /** How to build the world. */
 export interface WorldOptions {
@@ -43,12 +59,18 @@ export interface WorldOptions {
   eventBusName?: string;
   /** The state machines that exist (default: any state machine ARN of the account and region). */
   stateMachineArns?: string[];
-  /** Time a healthy ECS rollout takes (default 90). */
-  rolloutSeconds?: number;
-  /** Time until the circuit breaker fails a rollout of an unhealthy image (default 150). */
-  circuitBreakerSeconds?: number;
-  /** Desired count of every service (default 3). */
+  /** Desired count of every seeded service that runs (default 3 for rolling services, 4 for canary primaries and blue). */
   desiredCount?: number;
+  /** Task, health check and draining timings of the seeded services and target groups (see `world-timing.ts`). */
+  timing?: WorldTimingOptions;
+  /** Seeded services that differ (deployment controller, Classic Load Balancer), keyed `"<cluster>/<service>"`. */
+  services?: Record<string, ServiceOverride>;
+  /** Seed of the traffic's noise (default 'ecs-deployer'): the same seed gives the same metrics. */
+  seed?: string;
+  /** Requests per second each production listener or rule receives (default 50). */
+  requestsPerSecond?: number;
+  /** The notification topic (default `arn:aws:sns:REGION:ACCOUNT:EcsDeployer-Notifications`). */
+  notificationTopicArn?: string;
 }
 
 /** One service's state in a snapshot. */
@@ -62,18 +84,13 @@ export interface ServiceSnapshot {
 
 /**
  * What `deployer simulate --json` prints as the state of the world: services
- * keyed `"<cluster>/<service>"`; listeners (ELBv2, for canary and blue-green)
- * keyed by listener, then target group, with their weights.
+ * keyed `"<cluster>/<service>"`; listeners and rules (canary, blue-green)
+ * keyed by ARN, then target group, with their forward weights.
  */
 export type Snapshot = {
   services: Record<string, ServiceSnapshot>;
   listeners: Record<string, Record<string, number>>;
 };
-
-/** The tag the seeded services run. */
-export const INITIAL_TAG = 'v1.0.0';
-/** The revision of the seeded task definitions. */
-export const INITIAL_REVISION = 7;
 
 /** Only one world can own the SDK clients' prototypes at a time. */
 let installedWorld: SimulatedWorld | undefined;
@@ -84,61 +101,92 @@ export class SimulatedWorld {
   public readonly account: string;
   /** The simulated region. */
   public readonly region: string;
-  /** ECS: clusters, services and their rollouts, task definitions. */
+  /** ECS: clusters, services and their tasks, task definitions. */
   public readonly ecs: SimEcs;
   /** ECR: the configured repositories; any tag resolves. */
   public readonly ecr: SimEcr;
-  /** CloudWatch alarms of the configured services. */
+  /** ELBv2: the load balancer, listeners, rules and target groups of canary and blue-green services. */
+  public readonly elbv2: SimElbv2;
+  /** CloudWatch: alarms of the configured services, the load balancer's metrics. */
   public readonly cloudwatch: SimCloudWatch;
   /** DynamoDB tables, reached through the document client. */
   public readonly dynamodb: SimDynamoDb;
   /** EventBridge buses and the events put on them. */
   public readonly events: SimEventBridge;
-  /** Step Functions executions (StartExecution, DescribeExecution). */
+  /** Step Functions executions and task tokens. */
   public readonly sfn: SimSfn;
+  /** SNS: the notification topic and its messages. */
+  public readonly sns: SimSns;
   /** `fetch`: the services' health check URLs. */
   public readonly http: SimHttp;
+  /** The ARN of the notification topic. */
+  public readonly notificationTopicArn: string;
   private readonly recorder = new CallRecorder();
   private readonly faults = new FaultInjector();
   private readonly health: ImageHealth;
-  /** The ECS service of each configured service, in config order. */
-  private readonly configured: Array<{ service: SimService; alarms: string[]; healthCheckUrl?: string }> = [];
+  private readonly configured: ConfiguredService[];
+  /** Task definitions the world started with: anything else is a new revision. */
+  private readonly seededTaskDefinitions: Set<string>;
+  private readonly router: AlbRouter;
+  private readonly targets: ServiceTargets;
+  private readonly now: () => number;
+  /** Requests answered by `answerFromTasks`, to spread them over the tasks. */
+  private requestCounter = 0;
 
   public constructor(options: WorldOptions) {
     this.account = options.account ?? '123456789012';
     this.region = options.region ?? 'us-east-1';
-    const env: ApiEnvironment = {
-      account: this.account,
-      region: this.region,
-      now: options.now,
-      recorder: this.recorder,
-      faults: this.faults,
-    };
+    this.now = options.now;
+    const env: ApiEnvironment = { account: this.account, region: this.region, now: options.now, recorder: this.recorder, faults: this.faults };
     const { config } = options;
+    const timing = worldTiming(options.timing);
     this.ecr = new SimEcr(env, config.ecs.map((s) => s.repository));
     this.health = new ImageHealth(this.ecr);
-    this.ecs = new SimEcs(env, this.health, {
-      rolloutMs: (options.rolloutSeconds ?? 90) * 1000,
-      circuitBreakerMs: (options.circuitBreakerSeconds ?? 150) * 1000,
-      initialRevision: INITIAL_REVISION,
-    });
+    this.elbv2 = new SimElbv2(env);
+    this.ecs = new SimEcs(env, this.health, this.elbv2, taskTimingOf(timing));
+    this.targets = new ServiceTargets(this.ecs, this.elbv2, this.ecr, this.health);
+    this.elbv2.targets = (targetGroupArn) => this.targets.registered(targetGroupArn);
     this.cloudwatch = new SimCloudWatch(env, config.ecs.flatMap((s) => s.alarms));
     this.dynamodb = new SimDynamoDb(env, options.tableName ?? 'deployer', options.tableKeys ?? DEFAULT_TABLE_KEYS);
     this.events = new SimEventBridge(env, [options.eventBusName ?? 'default']);
     this.sfn = new SimSfn(env, options.stateMachineArns === undefined ? undefined : new Set(options.stateMachineArns));
-    this.http = new SimHttp(options.now, this.recorder, (url) => this.healthOf(url));
-    for (const svc of config.ecs) {
-      const service = this.ecs.seedService({
-        cluster: nameFromArnOrName(svc.cluster),
-        service: svc.service,
-        container: svc.container,
-        image: this.ecr.pinnedUri(svc.repository, INITIAL_TAG),
-        desiredCount: options.desiredCount ?? 3,
-      });
-      const entry: (typeof this.configured)[number] = { service, alarms: [...svc.alarms] };
-      if (svc.healthCheck !== undefined) entry.healthCheckUrl = new URL(svc.healthCheck.url).href;
-      this.configured.push(entry);
-    }
+    this.notificationTopicArn = options.notificationTopicArn ?? topicArn(env, 'EcsDeployer-Notifications');
+    this.sns = new SimSns(env, [this.notificationTopicArn]);
+    this.events.addRule(notificationRule(this.sns, this.notificationTopicArn, EVENT_SOURCE, options.now));
+    this.configured = seedWorld(config.ecs, {
+      place: env,
+      ecr: this.ecr,
+      ecs: this.ecs,
+      elb: this.elbv2.store,
+      timing,
+      desiredCount: options.desiredCount,
+      overrides: options.services ?? {},
+      at: options.now(),
+    });
+    this.seededTaskDefinitions = new Set(this.ecs.taskDefinitions.arns());
+    const traffic = new Traffic(
+      {
+        entries: () => this.productionEntries(),
+        targets: (targetGroupArn) => this.targets.serving(targetGroupArn),
+        group: (targetGroupArn) => this.elbv2.view(targetGroupArn),
+      },
+      options.seed ?? 'ecs-deployer',
+      options.requestsPerSecond ?? 50,
+    );
+    this.cloudwatch.samples = albMetricSamples(traffic, {
+      loadBalancerArns: () => [...this.elbv2.store.loadBalancers.keys()],
+      targetGroupArns: () => [...this.elbv2.store.targetGroups.keys()],
+    });
+    this.cloudwatch.beforeMetricRead = () => void this.ecs.services();
+    this.router = new AlbRouter({
+      actions: (arn) => {
+        const entry = this.elbv2.store.entryPoint(arn);
+        if (entry === undefined) return undefined;
+        return 'defaultActions' in entry ? entry.defaultActions : entry.actions;
+      },
+      serving: (targetGroupArn) => this.targets.healthy(targetGroupArn, this.now()),
+    });
+    this.http = new SimHttp(options.now, this.recorder, (url) => this.respond(url));
   }
 
   /** Answer the SDK clients and fetch from this world; returns the function that restores everything. */
@@ -147,8 +195,7 @@ export class SimulatedWorld {
       throw new Error('another SimulatedWorld is installed: call the uninstall function it returned first');
     }
     installedWorld = this;
-    // A SimElbv2 (canary, blue-green) joins this list and fills the snapshot's listeners.
-    const apis: SimulatedApi[] = [this.ecs, this.ecr, this.cloudwatch, this.dynamodb, this.events, this.sfn, this.http];
+    const apis: SimulatedApi[] = [this.ecs, this.ecr, this.elbv2, this.cloudwatch, this.dynamodb, this.events, this.sfn, this.sns, this.http];
     const undo = apis.map((api) => api.install());
     let installed = true;
     return () => {
@@ -169,19 +216,34 @@ export class SimulatedWorld {
     return this.recorder.calls;
   }
 
-  /** The state of the configured services (and later listeners), as `deployer simulate --json` prints it. */
+  /**
+   * The state of the configured services and listeners, as `deployer
+   * simulate --json` prints it: every ACTIVE ECS service of the config (a
+   * canary service only while it exists and DeleteService has not been
+   * accepted), and the forward weights of every configured listener, rule
+   * and test listener.
+   */
   public snapshot(): Snapshot {
     const services: Record<string, ServiceSnapshot> = {};
-    for (const { service } of this.configured) {
-      const taskDefinition = this.ecs.primaryTaskDefinition(service);
-      services[`${service.cluster}/${service.name}`] = {
-        taskDefinition: `${taskDefinition.family}:${taskDefinition.revision}`,
-        image: this.ecs.taskDefinitions.containerImage(taskDefinition, service.container) ?? '',
-        desiredCount: service.desiredCount,
-      };
+    const listeners: Record<string, Record<string, number>> = {};
+    for (const entry of this.configured) {
+      for (const name of entry.ecsServices) {
+        const service = this.ecs.service(entry.cluster, name);
+        // A service DeleteService accepted (DRAINING, then INACTIVE) is gone as far as the deployment goes.
+        if (service === undefined || service.status !== 'ACTIVE') continue;
+        const taskDefinition = this.ecs.primaryTaskDefinition(service);
+        services[`${entry.cluster}/${name}`] = {
+          taskDefinition: `${taskDefinition.family}:${taskDefinition.revision}`,
+          image: this.ecs.taskDefinitions.containerImage(taskDefinition, entry.config.container) ?? '',
+          desiredCount: service.desiredCount,
+        };
+      }
+      for (const arn of [entry.production, entry.test]) {
+        const weights = arn === undefined ? undefined : this.elbv2.weightsOf(arn);
+        if (arn !== undefined && weights !== undefined) listeners[arn] = weights;
+      }
     }
-    // No load balancer is simulated yet; a SimElbv2 will fill this for canary and blue-green.
-    return { services, listeners: {} };
+    return { services, listeners };
   }
 
   /**
@@ -198,26 +260,73 @@ export class SimulatedWorld {
     this.faults.clear();
   }
 
-  /** Tasks of this image (by tag or digest) never become healthy. */
+  /** Tasks of this image (by tag or digest) start but never pass a health check. */
   public markImageUnhealthy(image: string): void {
     this.health.markUnhealthy(image);
   }
 
-  /**
-   * The alarm reads ALARM whenever tasks of a task definition other than the
-   * initial one run in a service it is configured for, OK otherwise.
-   */
-  public tripAlarmWhenNewRevisionServes(alarmName: string): void {
-    const services = this.configured.filter((c) => c.alarms.includes(alarmName)).map((c) => c.service);
-    if (services.length === 0) {
-      throw new Error(`tripAlarmWhenNewRevisionServes: no configured service has the alarm '${alarmName}'`);
-    }
-    this.cloudwatch.setRule(alarmName, () => services.some((s) => this.ecs.newRevisionServes(s)));
+  /** Tasks of this image (by tag or digest) pass their health checks but serve ~8% 5xx and ~900 ms p99 under traffic. */
+  public markImageBad(image: string): void {
+    this.health.markBad(image);
   }
 
-  private healthOf(url: string): 'UP' | 'DOWN' | undefined {
-    const entry = this.configured.find((c) => c.healthCheckUrl === url);
-    if (entry === undefined) return undefined;
-    return this.ecs.isPrimaryHealthy(entry.service) ? 'UP' : 'DOWN';
+  /**
+   * The alarm reads ALARM whenever a revision the world did not start with
+   * serves in any ECS service of a configured service that has the alarm
+   * (the canary service and the new colour included): a RUNNING task for a
+   * service without load balancer; a healthy target in a target group the
+   * production listener or rule forwards to with a weight above 0 otherwise.
+   * OK otherwise.
+   */
+  public tripAlarmWhenNewRevisionServes(alarmName: string): void {
+    const entries = this.configured.filter((c) => c.config.alarms.includes(alarmName));
+    if (entries.length === 0) {
+      throw new Error(`tripAlarmWhenNewRevisionServes: no configured service has the alarm '${alarmName}'`);
+    }
+    this.cloudwatch.setRule(alarmName, () =>
+      entries.some((entry) => this.targets.newRevisionServes(entry, this.seededTaskDefinitions, this.now())),
+    );
+  }
+
+  /** Each listener or rule that serves production traffic, once. */
+  private productionEntries(): TrafficEntry[] {
+    const arns = new Set(this.configured.flatMap((entry) => (entry.production === undefined ? [] : [entry.production])));
+    return [...arns].flatMap((arn) => {
+      const point = this.elbv2.store.entryPoint(arn);
+      if (point === undefined) return [];
+      const listener = this.elbv2.store.listeners.get('listenerArn' in point ? point.listenerArn : point.arn);
+      return listener === undefined ? [] : [{ arn: point.arn, loadBalancerArn: listener.loadBalancerArn, history: point.history }];
+    });
+  }
+
+  /** Requests sent to a service's serving tasks in turn (its own load balancer): old ones keep serving during a rollout. */
+  private answerFromTasks(service: SimService): SimResponse {
+    const now = this.now();
+    const serving = this.ecs
+      .tasksOf(service)
+      .filter((t) => t.runningAt !== undefined && t.runningAt <= now && t.stopRequestedAt === undefined && t.stoppedAt === undefined)
+      .filter((t) => this.ecs.fateOf(t.taskDefinitionArn) === 'healthy');
+    if (serving.length === 0) return { status: 503, body: { status: 'DOWN' } };
+    this.requestCounter += 1;
+    const task = serving[this.requestCounter % serving.length]!;
+    return { status: 200, body: { status: 'UP', taskDefinition: task.taskDefinitionArn.slice(task.taskDefinitionArn.lastIndexOf('/') + 1) } };
+  }
+
+  private respond(url: string): SimResponse | undefined {
+    const normalized = URL.canParse(url) ? new URL(url).href : url;
+    const same = (other: string | undefined): boolean => other !== undefined && new URL(other).href === normalized;
+    for (const entry of this.configured) {
+      const check = entry.config.healthCheck;
+      if (check === undefined) continue;
+      if (entry.config.strategy === 'rolling') {
+        if (!same(check.url)) continue;
+        const service = this.ecs.service(entry.cluster, entry.config.service);
+        return service === undefined ? { status: 503, body: { status: 'DOWN' } } : this.answerFromTasks(service);
+      }
+      if (same(check.url) && entry.production !== undefined) return this.router.answer(entry.production);
+      const testUrl = 'testUrl' in check ? check.testUrl : undefined;
+      if (same(testUrl) && entry.test !== undefined) return this.router.answer(entry.test);
+    }
+    return undefined;
   }
 }

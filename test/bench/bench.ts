@@ -2,22 +2,32 @@
  * `npm run bench`: what the deployer costs, measured, never asserted.
  *
  * - each Lambda's bundle exactly as `cdk synth` stages it (minified, Node 24,
- *   arm64): its size, and its cold import time as the median of several
- *   fresh Node processes (what an init phase pays before the handler runs);
- * - the rolling state machine rehearsed locally, once succeeding and once
- *   rolling back an unhealthy image: state transitions (what Step Functions
- *   bills), Lambda invocations, and how long it would take in AWS.
+ *   arm64): its size and cold import time (median of several fresh Node
+ *   processes), next to a bundle that imports only the same AWS SDK clients
+ *   (what the handler's own code adds to the init phase);
+ * - each strategy rehearsed with its default steps: state transitions (what
+ *   Step Functions bills), Lambda invocations, an estimated cost per
+ *   deployment at list price, and where the time goes: bakes and approvals,
+ *   ECS rollouts, ALB draining, and the deployer's own overhead;
+ * - a bad canary: virtual seconds from its first bad figures to the weights
+ *   restored.
  *
  * Options: `--runs N` fresh processes per import measure (default 7).
  */
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { BUNDLE_TARGET } from '../../infra/deployer-function.ts';
+import { fromRepoRoot } from '../../infra/repo-root.ts';
 import { ALL_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
+import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
+import type { ExecutionRecord } from '../../simulator/local-state-machine.ts';
 import { rehearseDeployment } from '../../simulator/rehearsal.ts';
 import { functionBundlePath, synthDeployer } from '../support/synth.ts';
-import { exampleConfig, webImage } from '../support/example-config.ts';
+import { image, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const RUNS = Number(values.runs);
@@ -25,6 +35,11 @@ if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.stderr.write(`bench: --runs must be a positive integer, got '${values.runs}'\n`);
   process.exit(2);
 }
+
+/** List prices (us-east-1): Step Functions Standard per transition, Lambda arm64 per GB-second and per request. */
+const PRICE = { transition: 0.000025, gbSecond: 0.0000133334, request: 0.0000002 };
+/** What an invocation is assumed to bill: 256 MB for 100 ms (a few AWS calls). */
+const INVOCATION = { gb: 0.25, seconds: 0.1 };
 
 function median(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -39,7 +54,7 @@ function coldImportMs(bundle: string): number {
     'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));';
   const out = execFileSync(process.execPath, ['-e', script, bundle], {
     // What the Lambda environment provides at init; nothing is called.
-    env: { ...process.env, AWS_REGION: 'us-east-1', DEPLOYER_TABLE: 'bench', DEPLOYER_STATE_MACHINE_ARN: 'bench', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { ...process.env, AWS_REGION: 'us-east-1', DEPLOYER_TABLE: 'bench', DEPLOYER_STATE_MACHINES: '{}', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     encoding: 'utf8',
   });
   return Number(out);
@@ -47,45 +62,161 @@ function coldImportMs(bundle: string): number {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The AWS SDK client packages a handler's bundle pulls in. */
+async function sdkClientsOf(entry: string): Promise<string[]> {
+  const result = await build({ entryPoints: [fromRepoRoot(entry)], bundle: true, platform: 'node', write: false, metafile: true, logLevel: 'silent' });
+  const packages = Object.keys(result.metafile.inputs)
+    .map((input) => /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\//.exec(input)?.[1])
+    .filter((p): p is string => p !== undefined);
+  return [...new Set(packages)].sort();
+}
+
+/** A bundle built like the functions' that only imports `clients`. */
+async function baselineBundle(clients: string[], dir: string): Promise<string> {
+  const source = path.join(dir, `baseline-${clients.map((c) => c.replace(/\W/g, '_')).join('-') || 'none'}.mjs`);
+  writeFileSync(source, clients.map((c, i) => `import * as c${i} from '${c}'; globalThis.keep${i} = c${i};`).join('\n'));
+  const outfile = source.replace(/\.mjs$/, '.js');
+  await build({
+    entryPoints: [source],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'cjs',
+    target: BUNDLE_TARGET,
+    outfile,
+    nodePaths: [fromRepoRoot('node_modules')],
+    logLevel: 'silent',
+  });
+  return outfile;
 }
 
 async function lambdas(): Promise<string> {
   const synth = await synthDeployer();
-  const rows = (Object.keys(ALL_FUNCTIONS) as FunctionKey[]).map((key) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-'));
+  const baselines = new Map<string, number>();
+  const rows: string[][] = [];
+  for (const key of Object.keys(ALL_FUNCTIONS) as FunctionKey[]) {
     const bundle = functionBundlePath(synth, key);
     const kib = statSync(bundle).size / 1024;
-    const samples = Array.from({ length: RUNS }, () => coldImportMs(bundle));
-    return [key, kib.toFixed(1), median(samples).toFixed(1), Math.min(...samples).toFixed(1), Math.max(...samples).toFixed(1)];
+    const ms = median(Array.from({ length: RUNS }, () => coldImportMs(bundle)));
+    const clients = await sdkClientsOf(ALL_FUNCTIONS[key].entry);
+    const id = clients.join(',');
+    if (!baselines.has(id)) {
+      const base = await baselineBundle(clients, dir);
+      baselines.set(id, median(Array.from({ length: RUNS }, () => coldImportMs(base))));
+    }
+    const base = baselines.get(id)!;
+    rows.push([
+      key,
+      kib.toFixed(1),
+      ms.toFixed(1),
+      base.toFixed(1),
+      `${ms - base >= 0 ? '+' : ''}${(ms - base).toFixed(1)}`,
+      clients.map((c) => c.replace('@aws-sdk/', '')).join(' '),
+    ]);
+  }
+  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'SDK clients alone ms', 'handler adds ms', 'clients'], rows);
+}
+
+/** Virtual seconds spent in the states whose names match, entry to the next state's entry. */
+function secondsIn(record: ExecutionRecord, match: RegExp): number {
+  let ms = 0;
+  record.visits.forEach((visit, i) => {
+    const next = record.visits[i + 1];
+    if (next !== undefined && match.test(visit.name)) ms += next.enteredAt - visit.enteredAt;
   });
-  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'min', 'max'], rows);
+  return ms / 1000;
+}
+
+const BAKING = /^(WaitForBake|Verify|StepVerified\?|BakeComplete\?|WaitForKeepWarm|VerifyKeepWarm|KeptWarm\?|StartBake|StartStepBake|StartKeepWarm|RequestApproval)$/;
+const ECS = /^(WaitFor(Rollout|Canary|Primary|Idle|OldScaleDown|CanaryScaleDown|Rollback)|Check(Rollout|Canary|Primary|Idle|OldScaleDown|CanaryScaleDown|Rollback)|VerifyRollout|.*Ready\?|RolloutComplete\?|CanaryRemoved\?|OldScaledDown\?|RollbackStable\?)$/;
+const DRAIN = /Drain/;
+
+function dollars(value: number): string {
+  return `$${value.toFixed(4)}`;
 }
 
 async function deployments(): Promise<string> {
-  const config = exampleConfig();
+  // Default steps: no `steps` in the config.
+  const yaml = rehearsalConfigYaml().replace('keepWarm: 2m', 'keepWarm: 15m');
+  // The example checkout again, as `canary30`: four steps, thirty minutes of bake (on a second listener).
+  const canary30 = yaml
+    .slice(yaml.indexOf('  - name: checkout'), yaml.indexOf('  - name: payments'))
+    .replace('name: checkout', 'name: canary30')
+    .replace('service: checkout', 'service: checkout-30')
+    .replace(/f2f7dc8efc522ab2/g, 'aaaa00000000aaaa')
+    .replace(/targetgroup\/checkout\//, 'targetgroup/checkout30/')
+    .replace(/targetgroup\/checkout-canary\//, 'targetgroup/checkout30-canary/')
+    .replace('repository: checkout', 'repository: checkout30');
+  const steps = '    steps: [{weight: 10, bake: 5m}, {weight: 25, bake: 5m}, {weight: 50, bake: 10m}, {weight: 100, bake: 10m}]\n';
+  const config = parseConfigYaml(`${yaml}${canary30}${steps}`, 'bench config');
   const world = { account: '123456789012', region: 'us-east-1' };
   const scenarios = [
-    { name: 'rolling, succeeds', unhealthy: false },
-    { name: 'rolling, rolled back (unhealthy image)', unhealthy: true },
+    { name: 'rolling (bake 60s)', service: 'web', repository: 'web' },
+    { name: 'canary, default steps', service: 'checkout', repository: 'checkout' },
+    { name: 'canary, 4 steps, 30m of bake', service: 'canary30', repository: 'checkout30' },
+    { name: 'blue-green, default steps', service: 'payments', repository: 'payments' },
+    { name: 'canary, bad canary', service: 'checkout', repository: 'checkout', bad: true },
+    { name: 'rolling, unhealthy image', service: 'web', repository: 'web', unhealthy: true },
   ];
   const rows: string[][] = [];
+  const notes: string[] = [];
   for (const s of scenarios) {
-    const image = webImage('v1.1.0');
     const started = process.hrtime.bigint();
-    const { report } = await rehearseDeployment({ config, service: 'web', image, unhealthy: s.unhealthy, world });
+    const { report, record } = await rehearseDeployment({
+      config,
+      service: s.service,
+      image: image(s.repository, 'v1.1.0'),
+      bad: s.bad === true,
+      unhealthy: s.unhealthy === true,
+      world,
+    });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const baking = secondsIn(record, BAKING);
+    const ecs = secondsIn(record, ECS);
+    const drain = secondsIn(record, DRAIN);
+    const overhead = report.virtualSeconds - baking - ecs - drain;
+    const cost =
+      report.transitions * PRICE.transition + report.lambdaInvocations * (PRICE.request + INVOCATION.gb * INVOCATION.seconds * PRICE.gbSecond);
     rows.push([
       s.name,
       report.status,
       String(report.transitions),
       String(report.lambdaInvocations),
-      `${Math.round(report.virtualSeconds)}`,
+      dollars(cost),
+      String(report.virtualSeconds),
+      String(Math.round(baking)),
+      String(Math.round(ecs)),
+      String(Math.round(drain)),
+      String(Math.round(overhead)),
       wallMs.toFixed(0),
     ]);
+    if (s.bad === true) {
+      const shifted = record.visits.find((v) => v.name === 'ShiftTraffic')!;
+      const setAt = (shifted.output as { weights: { setAt: number } }).weights.setAt;
+      // ALB metrics come by the minute: the first bad figures exist when the minute of the shift ends.
+      const firstBad = Math.ceil(setAt / 60_000) * 60_000;
+      const restored = record.visits.find((v) => v.name === 'RollbackWeights');
+      const after = restored === undefined ? undefined : record.visits[record.visits.indexOf(restored) + 1];
+      if (after !== undefined) {
+        notes.push(
+          `bad canary: weights restored ${((after.enteredAt - firstBad) / 1000).toFixed(0)} s (virtual) after its first bad figures (verify interval ${config.ecs[1]!.verifyIntervalSeconds} s)`,
+        );
+      }
+    }
   }
-  return table(['deployment', 'status', 'transitions', 'Lambda invocations', 'AWS time s', 'rehearsal ms'], rows);
+  const header = ['deployment', 'status', 'transitions', 'Lambda invocations', 'est. cost', 'AWS time s', 'baking s', 'ECS s', 'draining s', 'overhead s', 'rehearsal ms'];
+  return [
+    table(header, rows),
+    '',
+    `est. cost: Standard transitions at ${PRICE.transition * 1000}/1000, Lambda arm64 at ${PRICE.gbSecond}/GB-s (256 MB, 100 ms each) + ${(PRICE.request * 1e6).toFixed(2)}/1M requests.`,
+    'overhead: AWS time not spent baking (and waiting for approvals), in ECS rollouts and scaling, or draining.',
+    ...notes,
+  ].join('\n');
 }
 
 const started = Date.now();

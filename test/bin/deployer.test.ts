@@ -58,14 +58,15 @@ describe('deployer simulate', () => {
     const r = report(stdout);
     expect(r).toMatchObject({ status: 'SUCCEEDED', service: 'web', strategy: 'rolling' });
     expect(r.error).toBeUndefined();
-    expect(r.states[0]).toBe('ValidateInput');
+    expect(r.states.slice(0, 2)).toEqual(['Restore?', 'ValidateInput']);
     expect(r.states.at(-1)).toBe('Deployed');
     expect(r.transitions).toBe(r.states.length);
     expect(r.virtualSeconds).toBeGreaterThan(300);
     expect(r.initial.services['prod/web']).toMatchObject({ taskDefinition: 'web:7', desiredCount: 3 });
     expect(r.final.services['prod/web']).toMatchObject({ taskDefinition: 'web:8', desiredCount: 3 });
     expect(r.final.services['prod/web']!.image).toMatch(/\/web@sha256:[0-9a-f]{64}$/);
-    expect(r.final.listeners).toEqual({});
+    expect(r.final.listeners).toEqual(r.initial.listeners);
+    expect(r.notifications.map((n) => n.split(':')[0])).toEqual(['Deployment Started', 'Deployment Succeeded']);
   });
 
   it.each([
@@ -80,8 +81,60 @@ describe('deployer simulate', () => {
     expect(code).toBe(1);
     const r = report(stdout);
     expect(r.status).toBe('ROLLED_BACK');
-    expect(r.error?.error).toBe(error);
+    expect(r.error?.error).toBe('RolledBack');
+    expect(r.error?.cause).toContain(`${error}: `);
     expect(r.final).toEqual(r.initial);
+  });
+
+  it.each([
+    { argv: ['checkout'], status: 'SUCCEEDED', code: 0 },
+    { argv: ['checkout', '--reject'], status: 'ROLLED_BACK', code: 1 },
+    { argv: ['checkout', '--bad-canary'], status: 'ROLLED_BACK', code: 1 },
+    { argv: ['payments'], status: 'SUCCEEDED', code: 0 },
+    { argv: ['payments', '--reject'], status: 'ROLLED_BACK', code: 1 },
+    { argv: ['payments', '--bad-canary'], status: 'ROLLED_BACK', code: 1 },
+  ])('rehearses the example $argv: $status, exit $code, the services and listeners back as they were unless it succeeded', async ({ argv, status, code }) => {
+    // Act
+    const result = await run('simulate', ...argv, '--json');
+
+    // Assess
+    expect(result.code).toBe(code);
+    const r = report(result.stdout);
+    expect(r.status).toBe(status);
+    expect(r.steps.length).toBeGreaterThan(0);
+    if (status !== 'SUCCEEDED') expect(r.final).toEqual(r.initial);
+    expect(Object.keys(r.final.listeners).length).toBeGreaterThan(0);
+  });
+
+  it('stops at a state as the console would: ABORTED, exit 1, and the report shows the watcher\'s restore', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'checkout', '--stop-at', 'ShiftTraffic', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const r = report(stdout);
+    expect(r.status).toBe('ABORTED');
+    expect(r.restore).toMatchObject({ status: 'SUCCEEDED' });
+    expect(r.restore?.states).toContain('RollbackWeights');
+    expect(r.final).toEqual(r.initial);
+  });
+
+  it('reports a failure to check the input as FAILED with its cause (exit 1), not as a rejected input', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'web', '--fail-at', 'ValidateInput', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    expect(report(stdout)).toMatchObject({ status: 'FAILED', error: { error: 'AwsCallFailed' } });
+  });
+
+  it('prints the report of a rejected input with --json, and exits 2', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'web', '--image', '123456789012.dkr.ecr.us-east-1.amazonaws.com/checkout:v1.1.0', '--json');
+
+    // Assess
+    expect(code).toBe(2);
+    expect(report(stdout)).toMatchObject({ status: 'REJECTED', error: { error: 'InvalidInput', cause: expect.stringContaining("repository 'checkout' is not the one configured for web") } });
   });
 
   it('prints a readable timeline without --json', async () => {
@@ -92,13 +145,19 @@ describe('deployer simulate', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('rehearsing with the example');
     expect(stdout).toMatch(/\+\d\d:\d\d {2}CheckRollout +✗ RolloutFailed/);
+    expect(stdout).toContain('Notifications (SNS):');
     expect(stdout).toContain('Result: ROLLED_BACK');
     expect(stdout).toContain('prod/web: web:7, 3 tasks');
   });
 
   it.each([
-    { argv: ['simulate', 'nope'], message: "SERVICE: 'nope' is not in the config; services: web, orders-api" },
+    { argv: ['simulate', 'nope'], message: "SERVICE: 'nope' is not in the config; services: web, orders-api, checkout, payments" },
     { argv: ['simulate', 'web', '--fail-at', 'WaitForLock'], message: "--fail-at: 'WaitForLock' is not a Task state" },
+    { argv: ['simulate', 'web', '--fail-at', 'ShiftTraffic'], message: "--fail-at: 'ShiftTraffic' is not a Task state of ecs-rolling.asl.json (web is rolling)" },
+    { argv: ['simulate', 'web', '--stop-at', 'Deployed'], message: "--stop-at: 'Deployed' is not a state of ecs-rolling.asl.json" },
+    { argv: ['simulate', 'web', '--reject'], message: '--reject: web has no approval step to reject' },
+    { argv: ['simulate', 'web', '--bad-canary'], message: '--bad-canary: web is a rolling deployment' },
+    { argv: ['simulate', 'checkout', '--approve', '--reject'], message: '--approve and --reject: give one of them' },
     { argv: ['simulate', 'web', '--alarm', 'nope'], message: "--alarm: 'nope' is not watched by web" },
     { argv: ['simulate', 'web', '--image', 'nginx:latest'], message: "image: 'nginx:latest' is not an ECR image" },
     { argv: ['simulate', '--config', 'missing.yaml'], message: 'pass the path of your config with `--config FILE`' },
@@ -115,7 +174,7 @@ describe('deployer simulate', () => {
   it('exits 2 and lists every bad field of a config', async () => {
     // Prepare
     const file = path.join(cwd, 'bad.yaml');
-    writeFileSync(file, 'ecs:\n  - name: web\n    cluster: prod\n    bakeSeconds: -1\n');
+    writeFileSync(file, 'ecs:\n  - name: web\n    strategy: rolling\n    cluster: prod\n    bakeSeconds: -1\n  - name: api\n    cluster: prod\n');
 
     // Act
     const { code, stderr } = await run('simulate', '--config', file);
@@ -124,7 +183,9 @@ describe('deployer simulate', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('ecs[0].service: required');
     expect(stderr).toContain('ecs[0].repository: required');
+    expect(stderr).toContain('ecs[0].tagPattern: required');
     expect(stderr).toContain('ecs[0].bakeSeconds');
+    expect(stderr).toContain('ecs[1].strategy: must be one of "rolling", "canary", "blue-green"');
   });
 
   it('exits 2 on an unknown option', async () => {
@@ -136,14 +197,20 @@ describe('deployer validate and schema', () => {
   it('validates the example and lists its services', async () => {
     const { code, stdout } = await run('validate', '--config', path.join(REPO_ROOT, 'examples/deployer.config.yaml'));
     expect(code).toBe(0);
-    expect(stdout).toContain('web: ECS prod/web container app, rolling, deploys web:v*');
+    expect(stdout).toContain('web: rolling ECS prod/web container app, deploys web:v*');
+    expect(stdout).toContain('checkout: canary ECS prod/checkout container app, deploys checkout:v*, 1 alarm(s), steps 10%/5m -> 25%/5m -> approval -> 50%/10m -> 100%/5m');
+    expect(stdout).toContain('payments: blue-green ECS prod/payments-blue | payments-green');
   });
 
   it('prints a JSON Schema that describes the ecs services', async () => {
     const { code, stdout } = await run('schema');
     expect(code).toBe(0);
-    const schema = JSON.parse(stdout) as { properties: { ecs: { items: { required: string[] } } } };
-    expect(schema.properties.ecs.items.required).toEqual(expect.arrayContaining(['name', 'cluster', 'service', 'container', 'repository']));
+    const schema = JSON.parse(stdout) as { properties: { ecs: { items: { oneOf: { required: string[]; properties: { strategy: { const: string } } }[] } } } };
+    const strategies = schema.properties.ecs.items.oneOf;
+    expect(strategies.map((s) => s.properties.strategy.const)).toEqual(['rolling', 'canary', 'blue-green']);
+    for (const strategy of strategies) {
+      expect(strategy.required).toEqual(expect.arrayContaining(['name', 'cluster', 'container', 'repository', 'tagPattern', 'strategy']));
+    }
   });
 });
 

@@ -22,6 +22,8 @@ ecs:
     service: web
     container: app
     repository: web
+    tagPattern: "v*"
+    strategy: rolling
     bakeSeconds: -5
 `;
 
@@ -39,7 +41,7 @@ function runApp(context: Record<string, unknown>): { status: number | null; stde
 describe('loadConfigFile', () => {
   it('loads the example config', () => {
     const config = loadConfigFile('examples/deployer.config.yaml', REPO_ROOT);
-    expect(config.ecs.map((s) => s.name)).toEqual(['web', 'orders-api']);
+    expect(config.ecs.map((s) => s.name)).toEqual(['web', 'orders-api', 'checkout', 'payments']);
   });
 
   it('tells the user how to get a config when the file does not exist', () => {
@@ -100,7 +102,7 @@ describe('bin/app.ts', () => {
   it('names the cluster field when a cluster ARN is malformed', () => {
     const file = writeConfig(
       'bad-cluster.yaml',
-      'ecs:\n  - { name: web, cluster: "arn:aws:ecs:us-east-1:123456789012:service/prod/web", service: web, container: app, repository: web }\n',
+      'ecs:\n  - { name: web, strategy: rolling, cluster: "arn:aws:ecs:us-east-1:123456789012:service/prod/web", service: web, container: app, repository: web, tagPattern: "v*" }\n',
     );
     const { status, stderr } = runApp({ config: file });
     expect(status).toBe(1);

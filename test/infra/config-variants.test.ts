@@ -24,16 +24,42 @@ const svc = (name: string, extra: Record<string, unknown> = {}): Record<string, 
   service: name,
   container: 'app',
   repository: name,
+  tagPattern: 'v*',
+  strategy: 'rolling',
   ...extra,
 });
 
 describe('stack for other configs', () => {
-  it('synthesizes with no services: no push rule, no ECS, ECR or alarm permissions', () => {
-    const template = synthWithoutBundling({});
-    Template.fromJSON(template).resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ecr'] } }, 0);
+  it('refuses a config with no services: the stack would deploy nothing', () => {
+    expect(() => synthWithoutBundling({})).toThrow(/ecs: no services/);
+  });
+
+  it('gives rolling-only configs no load balancer, metrics or canary permissions', () => {
+    const template = synthWithoutBundling({ ecs: [svc('web')] });
     const statements = functionStatements(template);
     const actions = Object.values(statements).flatMap((list) => list.flatMap((s) => s.Action ?? []));
-    expect(actions.filter((a) => /^(ecr:DescribeImages|ecs:(DescribeServices|UpdateService)|cloudwatch:)/.test(a))).toEqual([]);
+    expect(actions.filter((a) => /^(elasticloadbalancing:|cloudwatch:(GetMetricData|DescribeAlarms)|ecs:(CreateService|DeleteService))/.test(a))).toEqual([]);
+  });
+
+  it('lets only the canary functions create and delete the canary the deployer owns, not a team-owned one', () => {
+    const lb = {
+      listener: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
+      targetGroup: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/73e2d6bc24d8a067',
+      canaryTargetGroup: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a-canary/2453ed029918f21f',
+    };
+    const template = synthWithoutBundling({
+      ecs: [
+        svc('a', { strategy: 'canary', loadBalancer: lb }),
+        svc('b', { strategy: 'canary', canaryService: 'b-mine', loadBalancer: { ...lb, targetGroup: lb.targetGroup.replace('/a/', '/b/'), canaryTargetGroup: lb.canaryTargetGroup.replace('/a-canary/', '/b-canary/') } }),
+      ],
+    });
+    const { PrepareCanaryService, DeleteService, UpdateService } = functionStatements(template);
+    const arn = (name: string): string => `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`;
+    expect(isAllowed(PrepareCanaryService, 'ecs:CreateService', arn('a-canary'))).toBe(true);
+    expect(isAllowed(DeleteService, 'ecs:DeleteService', arn('a-canary'))).toBe(true);
+    expect(isAllowed(PrepareCanaryService, 'ecs:CreateService', arn('b-mine'))).toBe(false);
+    expect(isAllowed(DeleteService, 'ecs:DeleteService', arn('b-mine'))).toBe(false);
+    expect(isAllowed(UpdateService, 'ecs:UpdateService', arn('b-mine'))).toBe(true);
   });
 
   it('takes the cluster name out of a cluster ARN', () => {
@@ -49,6 +75,7 @@ describe('stack for other configs', () => {
 
   it('refuses a malformed cluster ARN naming the field', () => {
     expect(() => synthWithoutBundling({ ecs: [svc('web', { cluster: 'arn:aws:ecs:us-east-1:1:service/x' })] })).toThrow(ConfigError);
+    expect(() => synthWithoutBundling({ ecs: [svc('web', { cluster: 'arn:aws:ecs:us-east-1:123456789012:service/prod/web' })] })).toThrow(/ecs\[0\]\.cluster/);
     expect(() => synthWithoutBundling({ ecs: [svc('web', { cluster: 'arn:aws:ecs:us-east-1:1:service/x' })] })).toThrow(/ecs\[0\]\.cluster/);
   });
 

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../../lambdas/registry.ts';
 import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
-import { functionLogicalIds, stateMachineLogicalId } from '../support/template-policies.ts';
+import { functionLogicalIds, stateMachineLogicalIds } from '../support/template-policies.ts';
 
 let synth: DeployerSynth;
 let template: Template;
@@ -21,7 +21,7 @@ function rulesMatching(pattern: Record<string, unknown>): Record<string, unknown
 describe('ECR push trigger', () => {
   it('matches successful pushes to the configured repositories and invokes Trigger', () => {
     const repositories = [...new Set(synth.config.ecs.map((s) => s.repository))].sort();
-    expect(repositories).toEqual(['team/orders-api', 'web']);
+    expect(repositories).toEqual(['checkout', 'payments', 'team/orders-api', 'web']);
 
     const [rule, ...others] = rulesMatching({ source: ['aws.ecr'] });
     expect(others).toHaveLength(0);
@@ -45,16 +45,19 @@ describe('ECR push trigger', () => {
     });
   });
 
-  it('gives Trigger the state machine ARN', () => {
+  it("gives Trigger each strategy's state machine ARN", () => {
     const fn = synth.template.Resources[functionLogicalIds(synth.template).Trigger];
-    expect(fn?.Properties?.Environment).toMatchObject({
-      Variables: { DEPLOYER_STATE_MACHINE_ARN: { Ref: stateMachineLogicalId(synth.template) } },
-    });
+    const json = JSON.stringify((fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.DEPLOYER_STATE_MACHINES);
+    const ids = stateMachineLogicalIds(synth.template);
+    for (const [strategy, name] of [['rolling', 'EcsDeployer-ecs-rolling'], ['canary', 'EcsDeployer-ecs-canary'], ['blue-green', 'EcsDeployer-ecs-blue-green']]) {
+      expect(json).toContain(`\\"${strategy}\\":\\"`);
+      expect(json).toContain(`{"Ref":"${ids[name!]!}"}`);
+    }
   });
 });
 
 describe('execution end watcher', () => {
-  it('sends aborted, timed-out and failed executions of the state machine to ExecutionEnded', () => {
+  it('sends aborted, timed-out and failed executions of every state machine to ExecutionEnded', () => {
     const [rule, ...others] = rulesMatching({ source: ['aws.states'] });
     expect(others).toHaveLength(0);
     expect(rule?.EventPattern).toEqual({
@@ -62,7 +65,7 @@ describe('execution end watcher', () => {
       'detail-type': ['Step Functions Execution Status Change'],
       detail: {
         status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
-        stateMachineArn: [{ Ref: stateMachineLogicalId(synth.template) }],
+        stateMachineArn: Object.values(stateMachineLogicalIds(synth.template)).map((id) => ({ Ref: id })),
       },
     });
     expect(rule?.Targets).toEqual([

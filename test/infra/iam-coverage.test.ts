@@ -13,17 +13,18 @@ import { ALL_FUNCTIONS, STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../../
 import { taskStateNames } from '../../simulator/asl.ts';
 import type { RecordedCall } from '../../simulator/aws/calls.ts';
 import { THROTTLING } from '../../simulator/aws/faults.ts';
-import { Rehearsal, STATE_MACHINE_FILE } from '../../simulator/rehearsal.ts';
-import { webImage } from '../support/example-config.ts';
+import { Rehearsal, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
+import { REGISTRY } from '../support/example-config.ts';
 import { untilEntered } from '../support/until-entered.ts';
 import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
 import {
   FAKE_ACCOUNT,
   FAKE_REGION,
+  FAKE_STACK_NAME,
   functionStatements,
   functionsInvokableByStateMachine,
   isAllowed,
-  stateMachineName,
+  stateMachineLogicalIds,
   TABLE_LOGICAL_ID,
   type ResolvedStatement,
 } from '../support/template-policies.ts';
@@ -32,59 +33,87 @@ let synth: DeployerSynth;
 let statements: Record<FunctionKey, ResolvedStatement[]>;
 /** Every call of every scenario, with the scenario's name. */
 const calls: { scenario: string; call: RecordedCall }[] = [];
-/** Which Lambdas the state machine invoked during the scenarios. */
-const invokedByMachine = new Set<string>();
+/** Which Lambdas each state machine invoked during the scenarios. */
+const invokedByMachine = new Map<string, Set<string>>();
 
 /** Run `act` in a fresh rehearsal named like the template, and keep every call it made. */
-async function scenario(name: string, act: (session: Rehearsal) => Promise<void>): Promise<void> {
+async function scenario(name: string, act: (session: Rehearsal) => Promise<void>, approvals?: ApprovalPolicy): Promise<void> {
   const session = await Rehearsal.create({
     config: synth.config,
-    stateMachineName: stateMachineName(synth.template),
+    stackName: FAKE_STACK_NAME,
     world: { account: FAKE_ACCOUNT, region: FAKE_REGION, tableName: TABLE_LOGICAL_ID, eventBusName: 'default' },
+    ...(approvals === undefined ? {} : { approvals }),
   });
   try {
     await act(session);
     await session.settle();
-    for (const call of session.world.calls) {
-      calls.push({ scenario: name, call });
-      if (call.caller.stateName !== undefined) invokedByMachine.add(call.caller.functionKey);
+    for (const call of session.world.calls) calls.push({ scenario: name, call });
+    for (const execution of session.executions) {
+      const machine = execution.record.stateMachineArn.split(':').at(-1)!;
+      const invoked = invokedByMachine.get(machine) ?? new Set<string>();
+      for (const visit of execution.record.visits) {
+        const key = Object.values(session.machines).map((m) => m.functionOf(visit.name)).find((k) => k !== undefined);
+        if (key !== undefined && execution.record.stateMachineArn.endsWith(machine)) invoked.add(key);
+      }
+      invokedByMachine.set(machine, invoked);
     }
   } finally {
     session.close();
   }
 }
 
-async function deploy(session: Rehearsal, tag: string): Promise<void> {
-  await session.deploy({ service: 'web', image: webImage(tag), startedBy: 'iam-test' }).done;
+const SERVICES = [
+  { service: 'web', repository: 'web', strategy: 'rolling' as const, late: 'CheckRollout' },
+  { service: 'checkout', repository: 'checkout', strategy: 'canary' as const, late: 'TrafficToPrimary' },
+  { service: 'payments', repository: 'payments', strategy: 'blue-green' as const, late: 'CheckOldScaleDown' },
+];
+
+async function deploy(session: Rehearsal, service: string, repository: string, tag = 'v1.1.0'): Promise<void> {
+  await session.deploy({ service, image: `${REGISTRY}/${repository}:${tag}`, startedBy: 'iam-test' }).done;
 }
 
 beforeAll(async () => {
   synth = await synthDeployer();
   statements = functionStatements(synth.template);
 
-  await scenario('success', (s) => deploy(s, 'v1.1.0'));
-  await scenario('second service', async (s) => {
-    const other = synth.config.ecs[1];
-    if (other === undefined) return;
-    await s.deploy({ service: other.name, image: `${FAKE_ACCOUNT}.dkr.ecr.${FAKE_REGION}.amazonaws.com/${other.repository}:v2.0.0` }).done;
+  await scenario('success of every service', async (s) => {
+    for (const svc of synth.config.ecs) await deploy(s, svc.name, svc.repository, 'v2.0.0');
   });
-  for (const state of taskStateNames(STATE_MACHINE_FILE)) {
-    await scenario(`fail at ${state}`, async (s) => {
-      s.world.failCalls({ stateName: state });
-      await deploy(s, 'v1.1.0');
+  for (const { service, repository, strategy, late } of SERVICES) {
+    for (const state of taskStateNames(stateMachineFile(strategy))) {
+      await scenario(`${service}: fail at ${state}`, async (s) => {
+        s.world.failCalls({ stateName: state });
+        await deploy(s, service, repository);
+      });
+    }
+    await scenario(`${service}: late failure (every rollback state)`, async (s) => {
+      s.world.failCalls({ stateName: late });
+      await deploy(s, service, repository);
+    });
+    await scenario(`${service}: unhealthy image`, async (s) => {
+      s.world.markImageUnhealthy(`${REGISTRY}/${repository}:v1.1.0`);
+      await deploy(s, service, repository);
+    });
+    await scenario(`${service}: throttling`, async (s) => {
+      s.world.failCalls({ action: 'ecs:UpdateService' }, THROTTLING, 2);
+      await deploy(s, service, repository);
+    });
+    await scenario(`${service}: stopped, restored by the watcher`, async (s) => {
+      const run = s.deploy({ service, image: `${REGISTRY}/${repository}:v1.1.0` }, 'stopped');
+      await untilEntered(run, strategy === 'rolling' ? 'Verify' : 'StepVerified?');
+      await s.stop(run.record.executionArn);
     });
   }
-  await scenario('unhealthy image', async (s) => {
-    s.world.markImageUnhealthy(webImage('v1.1.0'));
-    await deploy(s, 'v1.1.0');
-  });
+  for (const { service, repository } of SERVICES.slice(1)) {
+    await scenario(`${service}: bad new revision`, async (s) => {
+      s.world.markImageBad(`${REGISTRY}/${repository}:v1.1.0`);
+      await deploy(s, service, repository);
+    });
+    await scenario(`${service}: approval rejected`, (s) => deploy(s, service, repository), { answer: 'reject' });
+  }
   await scenario('alarm', async (s) => {
     s.world.tripAlarmWhenNewRevisionServes('web-5xx-rate');
-    await deploy(s, 'v1.1.0');
-  });
-  await scenario('throttling', async (s) => {
-    s.world.failCalls({ action: 'ecs:UpdateService' }, THROTTLING, 2);
-    await deploy(s, 'v1.1.0');
+    await deploy(s, 'web', 'web');
   });
   await scenario('pushes, lock and supersede', async (s) => {
     await s.push('web', 'v1.1.0');
@@ -92,20 +121,24 @@ beforeAll(async () => {
     await s.push('web', 'latest');
     await s.push('web', 'v1.2.0');
     await s.push('web', 'v1.3.0');
+    await s.push('checkout', 'v1.2.0');
   });
-  await scenario('stopped from the console', async (s) => {
-    const run = s.deploy({ service: 'web', image: webImage('v1.1.0') }, 'stopped');
-    await untilEntered(run, 'Verify');
-    run.abort();
+  await scenario('stale lock taken over', async (s) => {
+    s.world.failCalls({ functionKey: 'ExecutionEnded' });
+    const stopped = s.deploy({ service: 'web', image: `${REGISTRY}/web:v1.1.0` }, 'stopped');
+    await untilEntered(stopped, 'Verify');
+    stopped.abort();
+    await s.settle();
+    s.world.clearFaults();
+    await deploy(s, 'web', 'web', 'v1.2.0');
   });
 });
 
 describe('IAM coverage of the local runs', () => {
   it('exercised every Lambda of the stack', () => {
     const callers = new Set(calls.map(({ call }) => call.caller.functionKey));
-    // Lambdas that make no AWS call of their own still ran as Tasks.
     for (const key of Object.keys(ALL_FUNCTIONS)) {
-      expect(callers.has(key) || invokedByMachine.has(key), `${key} never ran`).toBe(true);
+      expect(callers.has(key), `${key} never made an AWS call`).toBe(true);
     }
   });
 
@@ -118,12 +151,14 @@ describe('IAM coverage of the local runs', () => {
           .map((resource) => `${name}: ${call.caller.functionKey} ${call.action} on ${resource}`),
       );
     expect([...new Set(refused)]).toEqual([]);
-    expect(calls.length).toBeGreaterThan(100);
+    expect(calls.length).toBeGreaterThan(1000);
   });
 
-  it('lets the state machine invoke exactly the Lambdas its ASL calls', () => {
-    const invokable = functionsInvokableByStateMachine(synth.template).sort();
-    expect(invokable).toEqual(Object.keys(STATE_MACHINE_FUNCTIONS).sort());
-    for (const key of invokedByMachine) expect(invokable).toContain(key);
+  it('lets each state machine invoke exactly the Lambdas its ASL calls, and the runs used each of them', () => {
+    for (const [name, id] of Object.entries(stateMachineLogicalIds(synth.template))) {
+      const invokable = functionsInvokableByStateMachine(synth.template, id).sort();
+      for (const key of invokable) expect(Object.keys(STATE_MACHINE_FUNCTIONS)).toContain(key);
+      expect([...(invokedByMachine.get(name) ?? [])].sort(), name).toEqual(invokable);
+    }
   });
 });

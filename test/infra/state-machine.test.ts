@@ -2,15 +2,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { aslPlaceholders, ECS_ROLLING_ASL } from '../../infra/ecs-rolling-state-machine.ts';
+import { STRATEGY_FILES } from '../../infra/asl/compose.ts';
+import { aslFileOf, aslPlaceholders } from '../../infra/deployment-state-machine.ts';
+import { STATE_MACHINE_OUTPUTS } from '../../infra/deployer-stack.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { STRATEGIES, type Strategy } from '../../lambdas/shared/config.ts';
 import { STATE_MACHINE_FUNCTIONS, placeholderFor, type StateMachineFunctionKey } from '../../lambdas/registry.ts';
 import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
 import {
   functionLogicalIds,
   functionsInvokableByStateMachine,
   roleStatements,
-  stateMachineLogicalId,
+  stateMachineLogicalIds,
 } from '../support/template-policies.ts';
 
 let synth: DeployerSynth;
@@ -21,13 +24,17 @@ beforeAll(async () => {
   template = Template.fromJSON(synth.template);
 });
 
-function stateMachine(): Record<string, unknown> {
-  return synth.template.Resources[stateMachineLogicalId(synth.template)]?.Properties ?? {};
-}
+const FILE_NAMES: Record<Strategy, string> = STRATEGY_FILES;
 
-describe('ECS rolling state machine', () => {
-  it('is one STANDARD state machine, traced, logging every event without execution data', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+describe.each(STRATEGIES)('%s state machine', (strategy) => {
+  const name = `EcsDeployer-${FILE_NAMES[strategy]}`;
+  const id = (): string => stateMachineLogicalIds(synth.template)[name]!;
+  const stateMachine = (): Record<string, unknown> => synth.template.Resources[id()]?.Properties ?? {};
+  const asl = (): string => readFileSync(path.join(REPO_ROOT, aslFileOf(strategy)), 'utf8');
+
+  it('is a STANDARD state machine named after the stack and strategy, traced, logging every event without execution data', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', STRATEGIES.length);
+    expect(stateMachine().StateMachineName).toBe(name);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -46,11 +53,11 @@ describe('ECS rolling state machine', () => {
     const location = props.DefinitionS3Location as { Key: string };
     expect(location.Key).toMatch(/\.json$/);
     const deployed = readFileSync(path.join(synth.assemblyDir, `asset.${location.Key}`), 'utf8');
-    expect(deployed).toBe(readFileSync(path.join(REPO_ROOT, ECS_ROLLING_ASL), 'utf8'));
+    expect(deployed).toBe(asl());
   });
 
   it('substitutes exactly the placeholders of the ASL file, each with its function ARN', () => {
-    const placeholders = aslPlaceholders(readFileSync(path.join(REPO_ROOT, ECS_ROLLING_ASL), 'utf8'));
+    const placeholders = aslPlaceholders(asl());
     expect(placeholders.length).toBeGreaterThan(0);
     const substitutions = stateMachine().DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual(placeholders);
@@ -64,11 +71,11 @@ describe('ECS rolling state machine', () => {
   });
 
   it('may invoke exactly the functions its Task states name', () => {
-    const placeholders = aslPlaceholders(readFileSync(path.join(REPO_ROOT, ECS_ROLLING_ASL), 'utf8'));
+    const placeholders = aslPlaceholders(asl());
     const named = (Object.keys(STATE_MACHINE_FUNCTIONS) as StateMachineFunctionKey[]).filter((key) =>
       placeholders.includes(placeholderFor(key)),
     );
-    expect(functionsInvokableByStateMachine(synth.template).sort()).toEqual(named.sort());
+    expect(functionsInvokableByStateMachine(synth.template, id()).sort()).toEqual(named.sort());
   });
 
   it('has a role with nothing but Lambda invocation, log delivery and X-Ray', () => {
@@ -77,11 +84,8 @@ describe('ECS rolling state machine', () => {
     for (const action of actions) expect(action).toMatch(/^(lambda:InvokeFunction|logs:\w+LogDeliver\w*|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:\w+)$/);
   });
 
-  it('outputs its ARN and a console link', () => {
-    const id = stateMachineLogicalId(synth.template);
-    template.hasOutput('StateMachineArn', { Value: { Ref: id } });
-    template.hasOutput('StateMachineConsoleUrl', {
-      Value: { 'Fn::Join': ['', Match.arrayWith(['#/statemachines/view/', { Ref: id }])] },
-    });
+  it('outputs its ARN under the name the CLI reads', () => {
+    template.hasOutput(STATE_MACHINE_OUTPUTS[strategy], { Value: { Ref: id() } });
+    template.hasOutput('StateMachinesConsoleUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['#/statemachines'])] } });
   });
 });

@@ -50,7 +50,7 @@ describe('deployment table', () => {
       })
       .map(([key]) => key)
       .sort();
-    expect(withTable).toEqual(['AcquireLock', 'ExecutionEnded', 'RecordEvent', 'ReleaseLock']);
+    expect(withTable).toEqual(['AcquireLock', 'ExecutionEnded', 'LoadRestore', 'RecordEvent', 'ReleaseLock', 'RequestApproval', 'Verify']);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { DEPLOYER_TABLE: { Ref: TABLE_LOGICAL_ID } } },
     });

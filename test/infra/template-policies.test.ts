@@ -10,7 +10,8 @@ import {
   getAttOf,
   isAllowed,
   resolveValue,
-  stateMachineName,
+  stateMachineLogicalIds,
+  stateMachineNames,
   TABLE_LOGICAL_ID,
   tableLogicalId,
   wildcardMatch,
@@ -28,6 +29,17 @@ const service = (cluster: string, name: string): string => `arn:aws:ecs:${REGION
 const alarm = (name: string): string => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
 const repository = (name: string): string => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`;
 const DEFAULT_BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`;
+const ELB = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}`;
+/** The example config's load balancer resources. */
+const CHECKOUT_LISTENER = `${ELB}:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2`;
+const PAYMENTS_RULE = `${ELB}:listener-rule/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`;
+const PAYMENTS_TEST_LISTENER = `${ELB}:listener/app/prod-alb/50dc6c495c0c9188/0467ef3c8400ae65`;
+/** Every ECS service the example config deploys. */
+const SERVICES = ['web', 'orders-api', 'checkout', 'checkout-canary', 'payments-blue', 'payments-green'].map((name) => service('prod', name));
+const ALARMS = ['web-5xx-rate', 'web-p99-latency', 'orders-api-5xx-rate', 'checkout-5xx-rate', 'payments-5xx-rate'].map(alarm);
+const on = (action: string, resources: string[]): [string, string][] => resources.map((r) => [action, r]);
+const MACHINES = ['EcsDeployer-ecs-rolling', 'EcsDeployer-ecs-canary', 'EcsDeployer-ecs-blue-green'];
+const machine = (name: string): string => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
 
 beforeAll(async () => {
   synth = await synthDeployer();
@@ -95,11 +107,16 @@ describe('template-policies helper', () => {
     expect(getAttOf(synth.template, TABLE_LOGICAL_ID, 'Arn')).toBe(TABLE_ARN);
   });
 
-  it('lists the functions the state machine invokes', () => {
-    const invoked = functionsInvokableByStateMachine(synth.template);
-    expect(invoked).toContain('Verify');
-    expect(invoked).not.toContain('Trigger');
-    expect(invoked).not.toContain('ExecutionEnded');
+  it('lists the functions each state machine invokes', () => {
+    const machines = stateMachineLogicalIds(synth.template);
+    expect(Object.keys(machines).sort()).toEqual(['EcsDeployer-ecs-blue-green', 'EcsDeployer-ecs-canary', 'EcsDeployer-ecs-rolling']);
+    for (const id of Object.values(machines)) {
+      const invoked = functionsInvokableByStateMachine(synth.template, id);
+      expect(invoked).toContain('Verify');
+      expect(invoked).not.toContain('Trigger');
+      expect(invoked).not.toContain('ExecutionEnded');
+    }
+    expect(functionsInvokableByStateMachine(synth.template, machines['EcsDeployer-ecs-rolling']!)).not.toContain('SetWeights');
   });
 
   it('answers the questions of the IAM coverage test', () => {
@@ -111,47 +128,65 @@ describe('template-policies helper', () => {
 
 /** What each function's handler calls; everything else must be refused. */
 const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
-  ValidateInput: [
-    ['ecr:DescribeImages', repository('web')],
-    ['ecr:DescribeImages', repository('team/orders-api')],
-  ],
+  ValidateInput: on('ecr:DescribeImages', ['web', 'team/orders-api', 'checkout', 'payments'].map(repository)),
   AcquireLock: [
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
+    ...on('states:DescribeExecution', MACHINES.map((m) => `arn:aws:states:${REGION}:${ACCOUNT}:execution:${m}:web-v1-1-0`)),
   ],
   ReleaseLock: [['dynamodb:UpdateItem', TABLE_ARN]],
-  DescribeService: [
-    ['ecs:DescribeServices', service('prod', 'web')],
-    ['ecs:DescribeServices', service('prod', 'orders-api')],
-    ['ecs:DescribeTaskDefinition', '*'],
+  RecordEvent: [
+    ['dynamodb:UpdateItem', TABLE_ARN],
+    ['events:PutEvents', DEFAULT_BUS],
   ],
+  RequestApproval: [
+    ['dynamodb:UpdateItem', TABLE_ARN],
+    ['events:PutEvents', DEFAULT_BUS],
+  ],
+  LoadRestore: [['dynamodb:GetItem', TABLE_ARN]],
+  SnapshotServices: [...on('ecs:DescribeServices', SERVICES), ['ecs:DescribeTaskDefinition', '*']],
   RegisterTaskDefinition: [
     ['ecs:DescribeTaskDefinition', '*'],
     ['ecs:RegisterTaskDefinition', '*'],
     ['ecs:TagResource', `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/web:42`],
     ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/web-task-role`],
   ],
-  UpdateService: [
-    ['ecs:UpdateService', service('prod', 'web')],
-    ['ecs:UpdateService', service('prod', 'orders-api')],
+  UpdateService: on('ecs:UpdateService', SERVICES),
+  CheckService: [...on('ecs:DescribeServices', SERVICES), ['elasticloadbalancing:DescribeTargetHealth', '*']],
+  PrepareCanaryService: [
+    ...on('ecs:DescribeServices', SERVICES),
+    ...on('ecs:UpdateService', SERVICES),
+    ['ecs:CreateService', service('prod', 'checkout-canary')],
+    ['ecs:TagResource', service('prod', 'checkout-canary')],
   ],
-  CheckRollout: [
-    ['ecs:DescribeServices', service('prod', 'web')],
-    ['ecs:DescribeServices', service('prod', 'orders-api')],
+  RestoreService: [...on('ecs:DescribeServices', SERVICES), ...on('ecs:UpdateService', SERVICES)],
+  DeleteService: [...on('ecs:DescribeServices', SERVICES), ['ecs:DeleteService', service('prod', 'checkout-canary')]],
+  ReadWeights: [
+    ['elasticloadbalancing:DescribeListeners', '*'],
+    ['elasticloadbalancing:DescribeRules', '*'],
   ],
+  SetWeights: [
+    ['elasticloadbalancing:DescribeListeners', '*'],
+    ['elasticloadbalancing:DescribeRules', '*'],
+    ['elasticloadbalancing:DescribeTargetHealth', '*'],
+    ['elasticloadbalancing:ModifyListener', CHECKOUT_LISTENER],
+    ['elasticloadbalancing:ModifyListener', PAYMENTS_TEST_LISTENER],
+    ['elasticloadbalancing:ModifyRule', PAYMENTS_RULE],
+  ],
+  CheckDrained: [['cloudwatch:GetMetricData', '*']],
+  CaptureBaseline: [...on('cloudwatch:DescribeAlarms', ALARMS), ['cloudwatch:GetMetricData', '*']],
   Verify: [
-    ['cloudwatch:DescribeAlarms', alarm('web-5xx-rate')],
-    ['cloudwatch:DescribeAlarms', alarm('web-p99-latency')],
-    ['cloudwatch:DescribeAlarms', alarm('orders-api-5xx-rate')],
-  ],
-  RecordEvent: [
+    ...on('cloudwatch:DescribeAlarms', ALARMS),
+    ['cloudwatch:GetMetricData', '*'],
+    ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
-    ['events:PutEvents', DEFAULT_BUS],
   ],
-  Trigger: [],
+  Trigger: on('states:StartExecution', MACHINES.map(machine)),
   ExecutionEnded: [
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
+    ['events:PutEvents', DEFAULT_BUS],
+    ...on('states:StartExecution', MACHINES.map(machine)),
   ],
 };
 
@@ -163,6 +198,12 @@ const REFUSED: [action: string, resource: string][] = [
   ['ecs:UpdateService', service('prod', 'billing')],
   ['ecs:UpdateService', service('staging', 'web')],
   ['ecs:DeleteService', service('prod', 'web')],
+  ['ecs:DeleteService', service('prod', 'checkout')],
+  ['ecs:CreateService', service('prod', 'web-canary')],
+  ['elasticloadbalancing:ModifyListener', `${ELB}:listener/app/prod-alb/50dc6c495c0c9188/aaaaaaaaaaaaaaaa`],
+  ['elasticloadbalancing:ModifyRule', `${ELB}:listener-rule/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/aaaaaaaaaaaaaaaa`],
+  ['elasticloadbalancing:DeleteListener', CHECKOUT_LISTENER],
+  ['elasticloadbalancing:RegisterTargets', '*'],
   ['ecs:DescribeServices', service('other', 'web')],
   ['ecr:DescribeImages', repository('other')],
   ['ecr:PutImage', repository('web')],
@@ -179,15 +220,7 @@ const REFUSED: [action: string, resource: string][] = [
 describe('function policies', () => {
   it.each(Object.keys(EXPECTED) as FunctionKey[])('%s may make exactly the calls of its handler', (key) => {
     const expected = [...EXPECTED[key]];
-    if (key === 'AcquireLock') {
-      expected.push(['states:DescribeExecution', `arn:aws:states:${REGION}:${ACCOUNT}:execution:${stateMachineName(synth.template)}:web-v1-1-0`]);
-    }
-    if (key === 'Trigger') {
-      expected.push([
-        'states:StartExecution',
-        `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineName(synth.template)}`,
-      ]);
-    }
+    expect(stateMachineNames(synth.template)).toEqual([...MACHINES].sort());
     for (const [action, resource] of expected) {
       expect(isAllowed(statements[key], action, resource), `${key} ${action} ${resource}`).toBe(true);
     }
@@ -203,6 +236,12 @@ describe('function policies', () => {
     for (const [action, resource] of REFUSED) {
       expect(isAllowed(statements[key], action, resource), `${key} ${action} ${resource}`).toBe(false);
     }
+  });
+
+  it('grants ECS tagging only with the creation of the tagged resource', () => {
+    expect(statements.PrepareCanaryService.filter((s) => s.Condition !== undefined)).toEqual([
+      expect.objectContaining({ Action: ['ecs:TagResource'], Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } } }),
+    ]);
   });
 
   it('grants conditions on the wildcard ECS tagging and role passing', () => {

@@ -1,10 +1,10 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler as releaseLock } from '../../lambdas/release-lock.ts';
-import { handler as trigger } from '../../lambdas/trigger.ts';
+import { handler as releaseLock } from '../../lambdas/envelope/release-lock.ts';
+import { handler as trigger } from '../../lambdas/envelope/trigger.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { ACCOUNT, DIGEST, REGION, deploymentOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
+import { ACCOUNT, DIGEST, REGION, executionOf, stubDeployerEnv } from '../support/lambda-fixtures.ts';
 
 // Unlike the other handler tests, this one reads the logs: INFO, one JSON object per line.
 vi.hoisted(() => {
@@ -45,10 +45,10 @@ describe('handler logs', () => {
   it('name the deployed service, without reserved-key warnings', async () => {
     // Prepare
     ddbMock.on(UpdateCommand).resolves({});
-    const deployment = deploymentOf('orders-api');
+    const event = { service: 'orders-api', executionArn: executionOf('orders-api').arn };
 
     // Act
-    const lines = await logsOf(() => releaseLock({ deployment }, lambdaContext()));
+    const lines = await logsOf(() => releaseLock(event, lambdaContext()));
 
     // Assess
     expect(lines).toContainEqual(expect.objectContaining({ message: 'lock released', serviceName: 'orders-api' }));

@@ -1,7 +1,9 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installWorld, webImage, type InstalledWorld } from './world-fixture.ts';
+import { elb, registerRevision } from './ecs-helpers.ts';
+import { CANARY_TG, checkoutImage, CHECKOUT_TG, installWorld, LISTENER, webImage, type InstalledWorld } from './world-fixture.ts';
 
 const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
 const ecs = new ECSClient({ region: 'us-east-1' });
@@ -27,8 +29,8 @@ describe('simulated CloudWatch alarms', () => {
   });
 
   it('trips an alarm while tasks of a new revision run, and clears it once they are gone', async () => {
-    // Prepare
-    installed = installWorld({ rolloutSeconds: 90 });
+    // Prepare: new tasks RUNNING 40 s after the update.
+    installed = installWorld();
     const { world, clock } = installed;
     world.tripAlarmWhenNewRevisionServes('web-p99-latency');
     const { taskDefinition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'web:7' }));
@@ -43,7 +45,9 @@ describe('simulated CloudWatch alarms', () => {
     // Act
     const before = await states();
     await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'web', taskDefinition: registered.taskDefinition?.taskDefinitionArn }));
-    clock.advance(30);
+    clock.advance(39);
+    const starting = await states();
+    clock.advance(1);
     const serving = await states();
     await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'web', taskDefinition: 'web:7' }));
     clock.advance(90);
@@ -51,6 +55,7 @@ describe('simulated CloudWatch alarms', () => {
 
     // Assess
     expect(before['web-p99-latency']).toBe('OK');
+    expect(starting['web-p99-latency']).toBe('OK');
     expect(serving).toEqual({ 'web-5xx-rate': 'OK', 'web-p99-latency': 'ALARM' });
     expect(rolledBack['web-p99-latency']).toBe('OK');
   });
@@ -80,5 +85,46 @@ describe('simulated CloudWatch alarms', () => {
       StateReason: 'forced by test',
     });
     expect(refusal).toContain("no configured service has the alarm 'ghost'");
+  });
+
+  it('trips a canary service alarm only while the new revision gets production traffic', async () => {
+    // Prepare: a canary service on a new revision, in the listener with weight 0 first.
+    installed = installWorld();
+    const { world, clock } = installed;
+    world.tripAlarmWhenNewRevisionServes('checkout-5xx-rate');
+    const canaryWeight = (weight: number) =>
+      elb.send(
+        new ModifyListenerCommand({
+          ListenerArn: LISTENER,
+          DefaultActions: [
+            { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: CHECKOUT_TG, Weight: 100 - weight }, { TargetGroupArn: CANARY_TG, Weight: weight }] } },
+          ],
+        }),
+      );
+    const state = async () =>
+      (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['checkout-5xx-rate'] }))).MetricAlarms?.[0]?.StateValue;
+    await canaryWeight(0);
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'prod',
+        serviceName: 'checkout-canary',
+        taskDefinition: await registerRevision('checkout', checkoutImage('v1.1.0')),
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60001'] } },
+        loadBalancers: [{ targetGroupArn: CANARY_TG, containerName: 'app', containerPort: 8080 }],
+      }),
+    );
+
+    // Act
+    clock.advance(70);
+    const idle = await state();
+    await canaryWeight(10);
+    const serving = await state();
+    await canaryWeight(0);
+    const withdrawn = await state();
+
+    // Assess
+    expect([idle, serving, withdrawn]).toEqual(['OK', 'ALARM', 'OK']);
   });
 });

@@ -27,9 +27,9 @@ describe('simulated HTTP health checks', () => {
   let installed: InstalledWorld;
   afterEach(() => installed.uninstall());
 
-  it('answers UP while the PRIMARY deployment runs a healthy image and DOWN while it runs a bad one', async () => {
-    // Prepare
-    installed = installWorld({ circuitBreakerSeconds: 150, rolloutSeconds: 90 });
+  it('answers from the serving tasks: the old ones keep answering UP while the new unhealthy ones never serve', async () => {
+    // Prepare: the circuit breaker fails the rollout 100 s after the update and rolls back.
+    installed = installWorld();
     const { world, clock } = installed;
     world.markImageUnhealthy(webImage('v6.6.6'));
 
@@ -37,13 +37,32 @@ describe('simulated HTTP health checks', () => {
     const before = await health();
     await deployWeb(webImage('v6.6.6'));
     const during = await health();
-    clock.advance(150 + 90);
+    clock.advance(100);
     const afterRollback = await health();
 
     // Assess
-    expect(before).toEqual({ status: 200, type: 'application/json', body: { status: 'UP' } });
-    expect(during).toEqual({ status: 503, type: 'application/json', body: { status: 'DOWN' } });
-    expect(afterRollback.body).toEqual({ status: 'UP' });
+    expect(before).toMatchObject({ status: 200, body: { status: 'UP', taskDefinition: 'web:7' } });
+    expect(during).toMatchObject({ status: 200, body: { status: 'UP', taskDefinition: 'web:7' } });
+    expect(afterRollback).toMatchObject({ status: 200, body: { status: 'UP' } });
+  });
+
+  it('answers 503 when no task of the service serves', async () => {
+    // Prepare
+    installed = installWorld();
+    const { world } = installed;
+    const web = world.ecs.service('prod', 'web')!;
+
+    // Act: scale to zero and let the tasks drain and stop
+    await installed.world.withCaller({ functionKey: 'test' }, async () => {
+      const { ECSClient, UpdateServiceCommand } = await import('@aws-sdk/client-ecs');
+      await new ECSClient({}).send(new UpdateServiceCommand({ cluster: 'prod', service: 'web', desiredCount: 0 }));
+    });
+    installed.clock.advance(120);
+    const after = await health();
+
+    // Assess
+    expect(world.ecs.tasksOf(web).filter((t) => t.stoppedAt === undefined)).toEqual([]);
+    expect(after).toMatchObject({ status: 503, body: { status: 'DOWN' } });
   });
 
   it('serves a forced response until it is cleared', async () => {
@@ -59,7 +78,7 @@ describe('simulated HTTP health checks', () => {
 
     // Assess
     expect(forced).toEqual({ status: 200, type: 'application/json', body: { status: 'DEGRADED' } });
-    expect(normal.body).toEqual({ status: 'UP' });
+    expect(normal.body).toMatchObject({ status: 'UP' });
   });
 
   it('fails other URLs like undici fails an unresolvable host, and logs every request', async () => {

@@ -378,22 +378,22 @@ export function tableLogicalId(input: TemplateInput): string {
   return id;
 }
 
-/** Logical ID of the (only) state machine. */
-export function stateMachineLogicalId(input: TemplateInput): string {
+/** Logical IDs of the state machines, by name (`EcsDeployer-ecs-canary`...). */
+export function stateMachineLogicalIds(input: TemplateInput): Record<string, string> {
   const template = toTemplateJson(input);
-  return singleResourceOfType(template, 'AWS::StepFunctions::StateMachine');
+  const ids = Object.keys(template.Resources).filter((id) => template.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine');
+  return Object.fromEntries(ids.map((id) => [getAttOf(template, id, 'Name'), id]));
 }
 
-/** Name of the (only) state machine, as its ARN has it. */
-export function stateMachineName(input: TemplateInput): string {
-  const template = toTemplateJson(input);
-  return getAttOf(template, stateMachineLogicalId(template), 'Name');
+/** Names of the state machines, as their ARNs have them. */
+export function stateMachineNames(input: TemplateInput): string[] {
+  return Object.keys(stateMachineLogicalIds(input)).sort();
 }
 
-/** The functions the state machine's role may invoke (`lambda:InvokeFunction` on their ARN). */
-export function functionsInvokableByStateMachine(input: TemplateInput, stateMachineId?: string): FunctionKey[] {
+/** The functions a state machine's role may invoke (`lambda:InvokeFunction` on their ARN). */
+export function functionsInvokableByStateMachine(input: TemplateInput, stateMachineId: string): FunctionKey[] {
   const template = toTemplateJson(input);
-  const id = stateMachineId ?? stateMachineLogicalId(template);
+  const id = stateMachineId;
   const statements = roleStatements(template, roleOf(resource(template, id).Properties?.RoleArn, id));
   return (Object.keys(ALL_FUNCTIONS) as FunctionKey[]).filter((key) =>
     isAllowed(statements, 'lambda:InvokeFunction', functionArn(template, key)),

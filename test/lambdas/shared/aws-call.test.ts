@@ -123,4 +123,36 @@ describe('isTransient', () => {
     // Assess
     expect(transient).toBe(false);
   });
+
+  it('does not retry a quota that is reached (LimitExceededException): waiting will not raise it', async () => {
+    // Prepare: e.g. ECS refusing a canary service because the cluster has as many services as allowed.
+    const error = new ECSServiceException({
+      name: 'LimitExceededException',
+      $fault: 'client',
+      message: 'The limit on the number of services per cluster has been reached.',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+    // Act
+    const thrown = await failureOf('ecs:CreateService', error);
+
+    // Assess
+    expect(isTransient(error)).toBe(false);
+    expect(thrown).toBeInstanceOf(AwsCallFailed);
+    expect(thrown.message).toBe(`ecs:CreateService failed: LimitExceededException: ${error.message}`);
+  });
+
+  it.each(['ProvisionedThroughputExceededException', 'TransactionConflictException', 'TooManyRequestsException', 'RequestLimitExceeded'])(
+    'retries %s',
+    (name) => {
+      // Prepare
+      const error = new ECSServiceException({ name, $fault: 'client', message: 'slow down', $metadata: { httpStatusCode: 400 } });
+
+      // Act
+      const transient = isTransient(error);
+
+      // Assess
+      expect(transient).toBe(true);
+    },
+  );
 });

@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadCatalog } from '../../../lambdas/shared/catalog.ts';
-import { exampleConfig } from '../../support/lambda-fixtures.ts';
+import { configDocument, parseConfig } from '../../../lambdas/shared/config.ts';
+import { CONFIG_DOCUMENT, testConfig } from '../../support/lambda-fixtures.ts';
 
 describe('catalog of services', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
   });
 
-  it('is the config the function was built with', () => {
+  it('is the config the function was built with: its document, validated again with the same defaults', () => {
     // Prepare
-    const config = exampleConfig();
-    vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify(config));
+    const config = testConfig();
+    vi.stubEnv('DEPLOYER_CONFIG', configDocument(config));
 
     // Act
     const catalog = loadCatalog();
@@ -21,11 +22,10 @@ describe('catalog of services', () => {
 
   it('follows a change of the built-in config', () => {
     // Prepare
-    const config = exampleConfig();
-    vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify(config));
+    vi.stubEnv('DEPLOYER_CONFIG', configDocument(testConfig()));
     loadCatalog();
-    const onlyWeb = { ...config, ecs: config.ecs.filter((s) => s.name === 'web') };
-    vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify(onlyWeb));
+    const onlyWeb = parseConfig({ ecs: CONFIG_DOCUMENT.ecs.filter((s) => s.name === 'web') });
+    vi.stubEnv('DEPLOYER_CONFIG', configDocument(onlyWeb));
 
     // Act
     const catalog = loadCatalog();
@@ -47,7 +47,7 @@ describe('catalog of services', () => {
 
   it('refuses a built-in config that does not validate, naming the field', () => {
     // Prepare
-    vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify({ ecs: [{ name: 'web' }] }));
+    vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify({ ecs: [{ name: 'web', strategy: 'rolling' }] }));
 
     // Act
     const load = () => loadCatalog();

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, findService, parseConfig } from '../../../lambdas/shared/config.ts';
+import { ConfigError, ecsServicesOf, findService, parseConfig } from '../../../lambdas/shared/config.ts';
 import { configJsonSchema, parseConfigYaml } from '../../../lambdas/shared/config-file.ts';
-import { exampleConfigText } from '../../support/lambda-fixtures.ts';
+import { BLUE_TG, CHECKOUT_CANARY_TG, CHECKOUT_TG, CONFIG_DOCUMENT, GREEN_TG, LISTENER_ARN, LISTENER_RULE_ARN, TEST_LISTENER_ARN, exampleConfigText } from '../../support/lambda-fixtures.ts';
 
-/** A minimal valid service, as YAML lines under `ecs:`; `extra` lines are appended to it. */
+/** A minimal valid rolling service, as YAML lines under `ecs:`; `extra` lines are appended to it. */
 function serviceYaml(name: string, extra: string[] = [], omit: string[] = []): string {
   const fields: Record<string, string> = {
     name,
+    strategy: 'rolling',
     cluster: 'prod',
     service: name,
     container: 'app',
     repository: 'team/app',
+    tagPattern: '"v*"',
   };
   const lines = Object.entries(fields)
     .filter(([key]) => !omit.includes(key))
@@ -33,8 +35,43 @@ function problemsOf(text: string): string[] {
   throw new Error('the config was accepted');
 }
 
+/** The problems of a config given as an object (as the YAML reads). */
+function problemsOfConfig(raw: unknown): string[] {
+  try {
+    parseConfig(raw, 'deployer.config.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('the config was accepted');
+}
+
+const base = { cluster: 'prod', container: 'app', tagPattern: 'v*' };
+/** A valid canary entry (the test config's `checkout`), to break one field at a time. */
+const canary = (overrides: Record<string, unknown> = {}) => ({
+  ...base,
+  name: 'checkout',
+  strategy: 'canary',
+  service: 'checkout',
+  repository: 'checkout',
+  loadBalancer: { listener: LISTENER_ARN, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG },
+  ...overrides,
+});
+/** A valid blue-green entry (the test config's `payments`). */
+const blueGreen = (overrides: Record<string, unknown> = {}) => ({
+  ...base,
+  name: 'payments',
+  strategy: 'blue-green',
+  repository: 'payments',
+  blue: { service: 'payments-blue', targetGroup: BLUE_TG },
+  green: { service: 'payments-green', targetGroup: GREEN_TG },
+  loadBalancer: { listener: LISTENER_RULE_ARN },
+  ...overrides,
+});
+const rolling = (name: string, overrides: Record<string, unknown> = {}) => ({ ...base, name, strategy: 'rolling', service: name, repository: name, ...overrides });
+
 describe('config file', () => {
-  it('accepts the example config shipped with the project', () => {
+  it('accepts the example config shipped with the project: one service per strategy', () => {
     // Prepare
     const text = exampleConfigText();
 
@@ -42,11 +79,27 @@ describe('config file', () => {
     const config = parseConfigYaml(text, 'examples/deployer.config.yaml');
 
     // Assess
-    expect(config.ecs.map((s) => s.name)).toEqual(['web', 'orders-api']);
+    expect(config.ecs.map((s) => [s.name, s.strategy])).toEqual([
+      ['web', 'rolling'],
+      ['orders-api', 'rolling'],
+      ['checkout', 'canary'],
+      ['payments', 'blue-green'],
+    ]);
     expect(findService(config, 'orders-api')).toMatchObject({ repository: 'team/orders-api', tagPattern: 'release-*' });
   });
 
-  it('fills in the documented defaults for settings a service leaves out', () => {
+  it('accepts the handler tests’ config', () => {
+    // Prepare
+    const raw = structuredClone(CONFIG_DOCUMENT);
+
+    // Act
+    const config = parseConfig(raw);
+
+    // Assess
+    expect(config.ecs).toHaveLength(4);
+  });
+
+  it('fills in the documented defaults for settings a rolling service leaves out', () => {
     // Prepare
     const text = configYaml(serviceYaml('web', ['healthCheck: { url: "https://web.example.com/health" }']));
 
@@ -55,25 +108,85 @@ describe('config file', () => {
 
     // Assess
     expect(svc).toMatchObject({
-      tagPattern: '*',
+      tagPattern: 'v*',
       strategy: 'rolling',
       alarms: [],
       bakeSeconds: 300,
       verifyIntervalSeconds: 30,
       deploymentTimeoutSeconds: 1800,
+      verification: { preexistingAlarms: 'report' },
       healthCheck: { url: 'https://web.example.com/health', expectedStatus: 200, timeoutSeconds: 5, failureThreshold: 2 },
     });
   });
 
-  it('treats an empty file as a config with no services', () => {
+  it('gives a canary the default steps 10, 50, 100% of 5 minutes, the default comparison and a 4h approval timeout', () => {
+    // Prepare
+    const raw = { ecs: [canary()] };
+
+    // Act
+    const [svc] = parseConfig(raw).ecs;
+
+    // Assess
+    expect(svc).toMatchObject({
+      steps: [
+        { kind: 'weight', weight: 10, bakeSeconds: 300 },
+        { kind: 'weight', weight: 50, bakeSeconds: 300 },
+        { kind: 'weight', weight: 100, bakeSeconds: 300 },
+      ],
+      verification: { preexistingAlarms: 'report', maxErrorRateIncrease: 1, maxLatencyRatio: 1.5, minRequests: 100, maxExtraBake: 600 },
+      approvalTimeout: 4 * 3600,
+    });
+  });
+
+  it('gives a blue-green service one step to 100% of 5 minutes and 15 minutes of keep-warm', () => {
+    // Prepare
+    const raw = { ecs: [blueGreen()] };
+
+    // Act
+    const [svc] = parseConfig(raw).ecs;
+
+    // Assess
+    expect(svc).toMatchObject({ steps: [{ kind: 'weight', weight: 100, bakeSeconds: 300 }], keepWarm: 900 });
+  });
+
+  it('reads durations written as text or as seconds, and approval steps with or without a timeout', () => {
+    // Prepare
+    const raw = {
+      ecs: [
+        canary({
+          steps: [{ weight: 5, bake: '1h30m' }, { approval: true }, { weight: 20, bake: 90 }, { approval: true, timeout: '45m' }, { weight: 100 }],
+          approvalTimeout: '2h',
+          verification: { maxExtraBake: '30s' },
+        }),
+      ],
+    };
+
+    // Act
+    const [svc] = parseConfig(raw).ecs;
+
+    // Assess
+    expect(svc).toMatchObject({
+      steps: [
+        { kind: 'weight', weight: 5, bakeSeconds: 5400 },
+        { kind: 'approval' },
+        { kind: 'weight', weight: 20, bakeSeconds: 90 },
+        { kind: 'approval', timeoutSeconds: 2700 },
+        { kind: 'weight', weight: 100, bakeSeconds: 0 },
+      ],
+      approvalTimeout: 7200,
+      verification: { maxExtraBake: 30 },
+    });
+  });
+
+  it('refuses a file without services', () => {
     // Prepare
     const text = '# nothing yet\n';
 
     // Act
-    const config = parseConfigYaml(text);
+    const problems = problemsOf(text);
 
     // Assess
-    expect(config.ecs).toEqual([]);
+    expect(problems).toEqual(['ecs: no services: describe at least one service under ecs:']);
   });
 
   it('reports a missing cluster as required, naming the field', () => {
@@ -87,6 +200,50 @@ describe('config file', () => {
     expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.cluster: required/)]);
   });
 
+  it('reports a missing tagPattern as required: a push must not deploy every tag by accident', () => {
+    // Prepare
+    const text = configYaml(serviceYaml('web', [], ['tagPattern']));
+
+    // Act
+    const problems = problemsOf(text);
+
+    // Assess
+    expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.tagPattern: required/)]);
+  });
+
+  it('refuses a tagPattern no ECR tag could match (braces are not globs here)', () => {
+    // Prepare
+    const raw = { ecs: [rolling('web', { tagPattern: '{canary,preview}-*' })] };
+
+    // Act
+    const problems = problemsOfConfig(raw);
+
+    // Assess
+    expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.tagPattern: a glob of image tags/)]);
+  });
+
+  it('says which strategies exist when the strategy is missing', () => {
+    // Prepare
+    const text = configYaml(serviceYaml('web', [], ['strategy']));
+
+    // Act
+    const problems = problemsOf(text);
+
+    // Assess
+    expect(problems).toEqual(['ecs[0].strategy: must be one of "rolling", "canary", "blue-green"']);
+  });
+
+  it('says which strategies exist when another one is asked for', () => {
+    // Prepare
+    const text = configYaml(serviceYaml('web', [], ['strategy']).concat('\n    strategy: linear'));
+
+    // Act
+    const problems = problemsOf(text);
+
+    // Assess
+    expect(problems).toEqual(['ecs[0].strategy: must be one of "rolling", "canary", "blue-green"']);
+  });
+
   it('names a misspelt key so the typo can be found', () => {
     // Prepare
     const text = configYaml(serviceYaml('web', ['bakeSecond: 60']));
@@ -97,6 +254,21 @@ describe('config file', () => {
     // Assess
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^ecs\[0\]: unknown field 'bakeSecond'/);
+  });
+
+  it.each([
+    ['steps on a rolling service', rolling('web', { steps: [{ weight: 100 }] }), "ecs[0]: unknown field 'steps'"],
+    ['bakeSeconds on a canary', canary({ bakeSeconds: 60 }), "ecs[0]: unknown field 'bakeSeconds'"],
+    ['keepWarm on a canary', canary({ keepWarm: '5m' }), "ecs[0]: unknown field 'keepWarm'"],
+  ])('names a field of another strategy as unknown: %s', (_what, svc, problem) => {
+    // Prepare
+    const raw = { ecs: [svc] };
+
+    // Act
+    const problems = problemsOfConfig(raw);
+
+    // Assess
+    expect(problems).toEqual([expect.stringContaining(problem)]);
   });
 
   it('rejects a health check URL that is not http(s)', () => {
@@ -125,13 +297,202 @@ describe('config file', () => {
 
   it('rejects two services with the same name, pointing at the second one', () => {
     // Prepare
-    const text = configYaml(serviceYaml('web'), serviceYaml('api'), serviceYaml('web'));
+    const text = configYaml(serviceYaml('web'), serviceYaml('api'), serviceYaml('web', [], ['service']).concat('\n    service: web-v2'));
 
     // Act
     const problems = problemsOf(text);
 
     // Assess
     expect(problems).toEqual([expect.stringMatching(/^ecs\[2\]\.name: duplicate service name 'web' \(already used by ecs\[0\]\)/)]);
+  });
+
+  describe('one ECS service, one entry', () => {
+    it('refuses two entries deploying the same ECS service', () => {
+      // Prepare
+      const raw = { ecs: [rolling('web'), rolling('web-again', { service: 'web' })] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual([
+        'ecs[1]: ECS service prod/web is already deployed by ecs[0] (web); two entries would deploy it at once',
+      ]);
+    });
+
+    it('counts a blue-green service’s colours, whichever is live', () => {
+      // Prepare
+      const raw = { ecs: [blueGreen(), rolling('payments-hotfix', { service: 'payments-green' })] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual([expect.stringMatching(/^ecs\[1\]: ECS service prod\/payments-green is already deployed by ecs\[0\] \(payments\)/)]);
+    });
+
+    it('counts a canary service the team owns, and a cluster given by ARN as the same cluster', () => {
+      // Prepare
+      const raw = {
+        ecs: [
+          canary({ canaryService: 'checkout-next' }),
+          rolling('checkout-next', { cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod' }),
+        ],
+      };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual([expect.stringMatching(/^ecs\[1\]: ECS service prod\/checkout-next is already deployed by ecs\[0\]/)]);
+    });
+
+    it('allows the same service name in two clusters', () => {
+      // Prepare
+      const raw = { ecs: [rolling('web'), rolling('web-staging', { service: 'web', cluster: 'staging' })] };
+
+      // Act
+      const config = parseConfig(raw);
+
+      // Assess
+      expect(config.ecs.flatMap(ecsServicesOf)).toEqual(['prod/web', 'staging/web']);
+    });
+  });
+
+  describe('steps', () => {
+    it.each([
+      [
+        'weights that do not rise',
+        [{ weight: 50 }, { weight: 20 }, { weight: 100 }],
+        "ecs[0].steps[1].weight: 20 does not rise above the previous step's 50; weights must rise and end at 100",
+      ],
+      [
+        'the same weight twice',
+        [{ weight: 50 }, { approval: true }, { weight: 50 }, { weight: 100 }],
+        "ecs[0].steps[2].weight: 50 does not rise above the previous step's 50; weights must rise and end at 100",
+      ],
+      ['weights that do not end at 100', [{ weight: 10 }, { weight: 50 }, { approval: true }], 'ecs[0].steps[1].weight: the last weight step is 50; weights must end at 100'],
+      ['no weight step', [{ approval: true }], 'ecs[0].steps: no weight step: add at least {weight: 100}'],
+      ['an approval step with a bake', [{ weight: 10 }, { approval: true, bake: '5m' }, { weight: 100 }], 'ecs[0].steps[1].bake: an approval step does not bake; put bake on a weight step'],
+      ['a weight step with a timeout', [{ weight: 100, timeout: '5m' }], 'ecs[0].steps[0].timeout: only an approval step has a timeout; use bake for a weight step'],
+      ['a step that is neither', [{ bake: '5m' }, { weight: 100 }], 'ecs[0].steps[0]: a step is either {weight: 10, bake: 5m} or {approval: true}'],
+      ['a step that is both', [{ weight: 10, approval: true }, { weight: 100 }], 'ecs[0].steps[0]: a step is either {weight: 10, bake: 5m} or {approval: true}'],
+      ['a weight above 100', [{ weight: 150 }], 'ecs[0].steps[0].weight: '],
+      ['no steps at all', [], 'ecs[0].steps: '],
+    ])('refuses %s, naming the step', (_what, steps, problem) => {
+      // Prepare
+      const raw = { ecs: [canary({ steps })] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toContainEqual(expect.stringContaining(problem));
+    });
+  });
+
+  describe('durations', () => {
+    it.each([
+      ['a bake that is not a duration', canary({ steps: [{ weight: 100, bake: '5x' }] }), 'ecs[0].steps[0].bake: a duration such as "30s", "5m", "2h" or "1h30m" (or whole seconds)'],
+      ['an empty duration', canary({ approvalTimeout: '' }), 'ecs[0].approvalTimeout: a duration such as'],
+      ['a negative duration', blueGreen({ keepWarm: -5 }), 'ecs[0].keepWarm: a duration such as'],
+      ['a fraction of a second', canary({ verification: { maxExtraBake: 1.5 } }), 'ecs[0].verification.maxExtraBake: a duration such as'],
+      ['a keepWarm over a day', blueGreen({ keepWarm: '25h' }), 'ecs[0].keepWarm: at most 24h'],
+      ['a bake over a day', canary({ steps: [{ weight: 100, bake: 86_401 }] }), 'ecs[0].steps[0].bake: at most 24h'],
+      ['a maxExtraBake over 6 hours', canary({ verification: { maxExtraBake: '6h1m' } }), 'ecs[0].verification.maxExtraBake: at most 6h'],
+    ])('refuses %s, naming the field', (_what, svc, problem) => {
+      // Prepare
+      const raw = { ecs: [svc] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toContainEqual(expect.stringContaining(problem));
+    });
+  });
+
+  it('refuses a service whose worst case (rollouts, bakes, approvals, rollback) is over 36 hours', () => {
+    // Prepare
+    const raw = {
+      ecs: [rolling('web'), canary({ steps: [{ approval: true, timeout: '24h' }, { weight: 50 }, { approval: true, timeout: '24h' }, { weight: 100 }] })],
+    };
+
+    // Act
+    const problems = problemsOfConfig(raw);
+
+    // Assess
+    expect(problems).toEqual([
+      expect.stringMatching(/^ecs\[1\]: a deployment of checkout could take up to \d+h(\d+m)?(\d+s)? with its rollback .*; at most 36h: shorten them$/),
+    ]);
+  });
+
+  describe('load balancer', () => {
+    it.each([
+      ['a target group ARN as the listener', canary({ loadBalancer: { listener: CHECKOUT_TG, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG } }), 'ecs[0].loadBalancer.listener: the ARN of an Application Load Balancer listener'],
+      ['a Network Load Balancer listener', canary({ loadBalancer: { listener: LISTENER_ARN.replace('/app/', '/net/'), targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG } }), 'ecs[0].loadBalancer.listener: the ARN of an Application Load Balancer listener'],
+      ['a target group given by name', canary({ loadBalancer: { listener: LISTENER_ARN, targetGroup: 'checkout', canaryTargetGroup: CHECKOUT_CANARY_TG } }), 'ecs[0].loadBalancer.targetGroup: the ARN of a target group'],
+      ['the same target group for the canary', canary({ loadBalancer: { listener: LISTENER_ARN, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_TG } }), 'ecs[0].loadBalancer.canaryTargetGroup: must differ from targetGroup'],
+      ['a listener rule as the test listener', blueGreen({ loadBalancer: { listener: LISTENER_RULE_ARN, testListener: LISTENER_RULE_ARN }, healthCheck: { url: 'https://p.example.com/h', testUrl: 'https://p.example.com:8443/h' } }), 'ecs[0].loadBalancer.testListener: the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID)'],
+      ['a bad green target group', blueGreen({ green: { service: 'payments-green', targetGroup: `${GREEN_TG}/extra` } }), 'ecs[0].green.targetGroup: the ARN of a target group'],
+    ])('refuses %s, naming the field', (_what, svc, problem) => {
+      // Prepare
+      const raw = { ecs: [svc] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual([expect.stringContaining(problem)]);
+    });
+
+    it('accepts a listener rule as the production listener', () => {
+      // Prepare
+      const raw = { ecs: [canary({ loadBalancer: { listener: LISTENER_RULE_ARN, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG } })] };
+
+      // Act
+      const config = parseConfig(raw);
+
+      // Assess
+      expect(config.ecs).toHaveLength(1);
+    });
+
+    it('refuses a test listener without healthCheck.testUrl: nothing would check the idle colour', () => {
+      // Prepare
+      const raw = { ecs: [blueGreen({ loadBalancer: { listener: LISTENER_RULE_ARN, testListener: TEST_LISTENER_ARN }, healthCheck: { url: 'https://p.example.com/h' } })] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual([
+        'ecs[0].healthCheck.testUrl: required with loadBalancer.testListener: the URL that reaches the idle colour through the test listener',
+      ]);
+    });
+
+    it('refuses the same service or target group for both colours', () => {
+      // Prepare
+      const raw = { ecs: [blueGreen({ green: { service: 'payments-blue', targetGroup: BLUE_TG } })] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual(
+        expect.arrayContaining(['ecs[0].green.service: must differ from blue.service', 'ecs[0].green.targetGroup: must differ from blue.targetGroup']),
+      );
+    });
+
+    it('refuses a testUrl on a canary (only blue-green has a test listener)', () => {
+      // Prepare
+      const raw = { ecs: [canary({ healthCheck: { url: 'https://c.example.com/h', testUrl: 'https://c.example.com:8443/h' } })] };
+
+      // Act
+      const problems = problemsOfConfig(raw);
+
+      // Assess
+      expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.healthCheck: unknown field 'testUrl'/)]);
+    });
   });
 
   it('reports YAML syntax errors instead of validating a half-read file', () => {
@@ -144,17 +505,6 @@ describe('config file', () => {
     // Assess
     expect(problems.length).toBeGreaterThan(0);
     for (const problem of problems) expect(problem).toMatch(/^YAML syntax: /);
-  });
-
-  it('says which strategies are available when another one is asked for', () => {
-    // Prepare
-    const text = configYaml(serviceYaml('web', ['strategy: canary']));
-
-    // Act
-    const problems = problemsOf(text);
-
-    // Assess
-    expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.strategy: .*"rolling"/)]);
   });
 
   it('gives one line per problem when a file has several', () => {
@@ -177,7 +527,7 @@ describe('config file', () => {
 
   it('puts the source and every problem in the error message', () => {
     // Prepare
-    const raw = { ecs: [{ name: 'web', service: 'web', container: 'app', repository: 'web' }] };
+    const raw = { ecs: [{ name: 'web', strategy: 'rolling', service: 'web', container: 'app', repository: 'web', tagPattern: 'v*' }] };
 
     // Act
     const parse = () => parseConfig(raw, 'my-config.yaml');
@@ -189,23 +539,32 @@ describe('config file', () => {
 });
 
 describe('config JSON Schema', () => {
-  it('describes the ECS services with the fields a service must have', () => {
+  type ServiceSchema = { required: string[]; properties: Record<string, unknown> };
+
+  it('describes each strategy of ECS service with the fields it must have', () => {
     // Prepare
     const schema = configJsonSchema() as {
       $schema?: string;
-      properties: { ecs: { type: string; items: { required: string[]; properties: Record<string, unknown> } } };
+      properties: { ecs: { type: string; items: { oneOf: ServiceSchema[] } } };
     };
 
     // Act
-    const items = schema.properties.ecs.items;
+    const [rollingSchema, canarySchema, blueGreenSchema] = schema.properties.ecs.items.oneOf;
 
     // Assess
     expect(schema.$schema).toMatch(/json-schema\.org/);
     expect(schema.properties.ecs.type).toBe('array');
-    expect(items.required).toEqual(expect.arrayContaining(['name', 'cluster', 'service', 'container', 'repository']));
-    // Settings with defaults may be left out of the file.
-    expect(items.required).not.toContain('bakeSeconds');
-    expect(Object.keys(items.properties)).toEqual(expect.arrayContaining(['healthCheck', 'alarms', 'tagPattern']));
+    for (const strategy of [rollingSchema, canarySchema, blueGreenSchema]) {
+      expect(strategy?.required).toEqual(expect.arrayContaining(['name', 'strategy', 'cluster', 'container', 'repository', 'tagPattern']));
+      // Settings with defaults may be left out of the file.
+      expect(strategy?.required).not.toContain('alarms');
+      expect(strategy?.required).not.toContain('steps');
+    }
+    expect(rollingSchema?.required).toContain('service');
+    expect(rollingSchema?.required).not.toContain('bakeSeconds');
+    expect(Object.keys(rollingSchema?.properties ?? {})).toEqual(expect.arrayContaining(['healthCheck', 'alarms', 'tagPattern', 'bakeSeconds']));
+    expect(canarySchema?.required).toEqual(expect.arrayContaining(['service', 'loadBalancer']));
+    expect(blueGreenSchema?.required).toEqual(expect.arrayContaining(['blue', 'green', 'loadBalancer']));
   });
 
   it('is plain JSON an editor can load', () => {

@@ -1,0 +1,99 @@
+/**
+ * `deployer status` as text for people: one block per service.
+ */
+import { formatDuration } from '../../../lambdas/shared/duration.ts';
+import type { IdleServiceStatus, RunningServiceStatus, ServiceStatus } from './service-status.ts';
+import { executionNameOf } from './running-deployment.ts';
+
+/** `2026-01-31T12:00:00.000Z` relative to `now`: `6m ago`, `in 3h54m`. */
+function relative(iso: string, now: Date): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return '';
+  const seconds = Math.round((ms - now.getTime()) / 1000);
+  if (Math.abs(seconds) < 1) return ' (now)';
+  return seconds < 0 ? ` (${formatDuration(-seconds)} ago)` : ` (in ${formatDuration(seconds)})`;
+}
+
+/** `, START to END (2h ago)`, `, START (5m ago)` while it has no end, or nothing. */
+function period(startedAt: string | undefined, endedAt: string | undefined, now: Date): string {
+  if (startedAt === undefined) return '';
+  return endedAt === undefined ? `, ${startedAt}${relative(startedAt, now)}` : `, ${startedAt} to ${endedAt}${relative(endedAt, now)}`;
+}
+
+function row(label: string, text: string): string {
+  return `  ${label.padEnd(18)}${text}`;
+}
+
+function idleLines(s: IdleServiceStatus, now: Date): string[] {
+  const lines = [`${s.service}  ${s.strategy}  idle`];
+  if (s.staleLock !== undefined) {
+    lines.push(
+      row('stale lock', `still names ${executionNameOf(s.staleLock.executionArn)} (${s.staleLock.executionStatus}); the next deployment takes it over`),
+    );
+  }
+  const last = s.lastDeployment;
+  if (last === null) {
+    lines.push(row('last deployment', 'none recorded'));
+    return lines;
+  }
+  const by = last.startedBy === undefined ? undefined : `by ${last.startedBy}`;
+  const what = [last.status, last.imageTag, by].filter((w) => w !== undefined).join(' ');
+  lines.push(row('last deployment', `${what}${period(last.startedAt, last.endedAt, now)}`));
+  if (last.image !== undefined) lines.push(row('', last.image));
+  if (last.reason !== undefined) lines.push(row('', last.reason));
+  return lines;
+}
+
+function progressText(s: RunningServiceStatus): string | undefined {
+  const p = s.progress;
+  if (p === undefined) return undefined;
+  if (p.step < 0) return `before the first step: ${p.weight}% on the new revision (${p.phase})`;
+  const of = s.steps === undefined ? '' : ` of ${s.steps}`;
+  return `step ${p.step + 1}${of}: ${p.weight}% on the new revision (${p.phase})`;
+}
+
+function runningLines(s: RunningServiceStatus, now: Date): string[] {
+  const e = s.execution;
+  const headline = { running: 'deploying', 'waiting-for-approval': 'waiting for approval', restoring: 'restoring' }[s.state];
+  const lines = [`${s.service}  ${s.strategy}  ${headline}`];
+  const by = e.startedBy === undefined ? '' : ` by ${e.startedBy}`;
+  const why = e.reason === undefined ? '' : `: ${e.reason}`;
+  lines.push(row('execution', `${e.name}, started ${e.startedAt}${relative(e.startedAt, now)}${by}${why}`));
+  lines.push(row('console', e.consoleUrl));
+  if (s.restoring !== undefined) lines.push(row('restoring', `what ran before ${s.restoring.name} (${s.restoring.reason})`));
+  if (s.image !== undefined) lines.push(row('image', s.image));
+  if (s.currentState !== undefined) {
+    lines.push(row('state', `${s.currentState.name} since ${s.currentState.enteredAt}${relative(s.currentState.enteredAt, now)}`));
+  }
+  const progress = progressText(s);
+  if (progress !== undefined) lines.push(row('progress', progress));
+  if (s.verdict !== undefined) lines.push(row('last verdict', s.verdict));
+  if (s.traffic !== undefined) {
+    lines.push(
+      row(
+        'traffic',
+        'shares' in s.traffic
+          ? s.traffic.shares.map((share) => `${share.label} ${share.percent}%`).join(', ')
+          : `unknown: ${s.traffic.error}`,
+      ),
+    );
+  }
+  if (s.promoteRequested !== undefined) {
+    const asked = s.promoteRequested;
+    lines.push(row('promote', `asked by ${asked.requestedBy} at ${asked.requestedAt}${relative(asked.requestedAt, now)}`));
+  }
+  const a = s.approval;
+  if (a !== undefined) {
+    const since = `${a.requestedAt}${relative(a.requestedAt, now)}`;
+    const until = `${a.timeoutAt}${relative(a.timeoutAt, now)}`;
+    lines.push(row('approval', `step ${a.step + 1}, waiting since ${since}, counts as rejected at ${until}`));
+    lines.push(row('', `approve: ${a.approve}`));
+    lines.push(row('', `reject:  ${a.reject}`));
+  }
+  return lines;
+}
+
+/** The services' status as text, a blank line between services. */
+export function formatStatus(statuses: readonly ServiceStatus[], now: Date): string {
+  return statuses.map((s) => (s.state === 'idle' ? idleLines(s, now) : runningLines(s, now)).join('\n')).join('\n\n');
+}

@@ -1,0 +1,148 @@
+/**
+ * The operator commands of the `deployer` CLI, against the deployer
+ * installed in AWS:
+ *
+ *   deployer status [SERVICE] [--json]
+ *   deployer approve SERVICE [--by NAME]
+ *   deployer reject SERVICE --reason TEXT [--by NAME]
+ *   deployer promote SERVICE [--by NAME]
+ *   deployer rollback SERVICE --reason TEXT [--by NAME]
+ *
+ * each with [--config FILE] [--stack NAME] [--region REGION].
+ *
+ * Exit codes: 0 done, 1 nothing to act on or AWS refused (one line on
+ * stderr saying what to do next), 2 bad arguments or an unknown service.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { AwsFailure } from '../aws/aws-failure.ts';
+import { DEFAULT_STACK_NAME } from '../aws/installed-stack.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { approveCommand, type ApproveOptions } from './approve-command.ts';
+import { CommandFailed } from './command-failed.ts';
+import { processIo, type OperatorIo } from './io.ts';
+import { promoteCommand, type PromoteOptions } from './promote-command.ts';
+import { rejectCommand, type RejectOptions } from './reject-command.ts';
+import { rollbackCommand, type RollbackOptions } from './rollback-command.ts';
+import { statusCommand, type StatusOptions } from './status-command.ts';
+
+export type { OperatorIo } from './io.ts';
+
+/** The options every operator command takes. */
+function withCommonOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'config file (default: ./deployer.config.yaml, else the shipped example)')
+    .addOption(new Option('--stack <name>', 'name of the installed deployer stack').default(DEFAULT_STACK_NAME))
+    .option('--region <region>', "AWS region of the stack (default: the SDK's chain: AWS_REGION, the profile)");
+}
+
+const BY = '--by <name>';
+const BY_HELP = 'who does it, as recorded (default: your OS user name)';
+
+/**
+ * Run a command: `CommandFailed` and `AwsFailure` become one line on stderr
+ * and exit code 1. Usage errors go on to the caller (exit code 2).
+ */
+async function guarded(io: OperatorIo, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof CommandFailed || error instanceof AwsFailure) {
+      io.stderr(`deployer: ${error.message}\n`);
+      return EXIT.deploymentFailed;
+    }
+    throw error;
+  }
+}
+
+/** Add the operator commands to `program`, printing to `io`. */
+function addOperatorCommands(program: Command, setExit: (code: number) => void, io: OperatorIo): void {
+  withCommonOptions(
+    program
+      .command('status')
+      .description('Show what a service (default: every configured one) is doing: idle and its last deployment, or the running deployment')
+      .argument('[service]', 'service name from the config (default: all)')
+      .option('--json', 'print one JSON object instead of text'),
+  ).action(async (service: string | undefined, options: StatusOptions) => {
+    setExit(await guarded(io, () => statusCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('approve')
+      .description('Approve the approval step the running deployment of SERVICE waits at')
+      .argument('<service>', 'service name from the config')
+      .option(BY, BY_HELP),
+  ).action(async (service: string, options: ApproveOptions) => {
+    setExit(await guarded(io, () => approveCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('reject')
+      .description('Reject the approval step the running deployment of SERVICE waits at: it rolls back')
+      .argument('<service>', 'service name from the config')
+      .requiredOption('--reason <text>', 'why, recorded with the rejection')
+      .option(BY, BY_HELP),
+  ).action(async (service: string, options: RejectOptions) => {
+    setExit(await guarded(io, () => rejectCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('promote')
+      .description('End the bake of the current step of the running deployment of SERVICE now')
+      .argument('<service>', 'service name from the config')
+      .option(BY, BY_HELP),
+  ).action(async (service: string, options: PromoteOptions) => {
+    setExit(await guarded(io, () => promoteCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('rollback')
+      .description('Abort the running deployment of SERVICE and restore what ran before it')
+      .argument('<service>', 'service name from the config')
+      .requiredOption('--reason <text>', 'why, recorded with the rollback')
+      .option(BY, BY_HELP),
+  ).action(async (service: string, options: RollbackOptions) => {
+    setExit(await guarded(io, () => rollbackCommand(service, options, io)));
+  });
+}
+
+/**
+ * Add `status`, `approve`, `reject`, `promote` and `rollback` to the
+ * `deployer` program. Each action reports its exit code through `setExit`;
+ * bad arguments throw `UsageError` (or commander's error) to the caller,
+ * as the other commands do. Call after configuring the program's output
+ * and exitOverride: subcommands copy those settings when created.
+ */
+export function registerOperatorCommands(program: Command, setExit: (code: number) => void): void {
+  addOperatorCommands(program, setExit, processIo);
+}
+
+/**
+ * Run one operator command (`argv` without node and script, e.g.
+ * `['approve', 'web']`) with its output going to `io`; returns the exit
+ * code. For tests and programs that embed the CLI.
+ */
+export async function runOperatorCommand(argv: readonly string[], io: OperatorIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('deployer')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
+    .showHelpAfterError('(run with --help for usage)');
+  addOperatorCommands(program, (c) => {
+    code = c;
+  }, io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof UsageError) {
+      io.stderr(`deployer: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * UpdateService: point an ECS service at a task definition and/or task
+ * count. Used to roll out the new revision (rolling, canary's primary,
+ * blue-green's idle colour), to size the canary for each step, and to scale
+ * a side down. The deployment circuit breaker is always on, so ECS stops a
+ * rollout whose tasks cannot start.
+ */
+import { UpdateServiceCommand, type DeploymentConfiguration } from '@aws-sdk/client-ecs';
+import * as z from 'zod';
+import { awsCall } from '../shared/aws-call.ts';
+import { now } from '../shared/clock.ts';
+import { DeploymentSchema, ServiceStateSchema, type ServiceState } from '../shared/deployment.ts';
+import { ServiceNotReady } from '../shared/errors.ts';
+import { createHandler } from '../shared/handler.ts';
+import { logger } from '../shared/logger.ts';
+import { shortTaskDefinition } from '../shared/task-definition-name.ts';
+import { ecs } from './ecs-client.ts';
+import { shareOf, type ServiceChangeResult } from './service-change.ts';
+
+const EventSchema = z
+  .object({
+    deployment: DeploymentSchema,
+    service: z.string().min(1),
+    taskDefinitionArn: z.string().min(1).optional(),
+    desiredCount: z.number().int().min(0).optional(),
+    /** A canary step: `percent` of `of` tasks (at least one). */
+    share: z.object({ of: z.number().int().min(0), percent: z.number().int().min(1).max(100) }).optional(),
+    /** The snapshot of a service whose rollout settings are kept (min healthy / max percent). */
+    basis: ServiceStateSchema.optional(),
+  })
+  .refine((e) => e.taskDefinitionArn !== undefined || e.desiredCount !== undefined || e.share !== undefined, {
+    message: 'give a taskDefinitionArn, a desiredCount or a share',
+  });
+
+/** The deployment configuration sent with every update: the basis' percentages, the circuit breaker on. */
+export function deploymentConfiguration(basis: ServiceState | undefined): DeploymentConfiguration {
+  const configuration: DeploymentConfiguration = { deploymentCircuitBreaker: { enable: true, rollback: true } };
+  if (basis?.maximumPercent !== undefined) configuration.maximumPercent = basis.maximumPercent;
+  if (basis?.minimumHealthyPercent !== undefined) configuration.minimumHealthyPercent = basis.minimumHealthyPercent;
+  return configuration;
+}
+
+/** Update `service` and return what to poll. */
+export async function updateService(
+  deployment: z.output<typeof DeploymentSchema>,
+  service: string,
+  change: { taskDefinitionArn?: string; desiredCount?: number; basis?: ServiceState },
+): Promise<ServiceChangeResult> {
+  const result = await awsCall('ecs:UpdateService', () =>
+    ecs().send(
+      new UpdateServiceCommand({
+        cluster: deployment.ecs.cluster,
+        service,
+        taskDefinition: change.taskDefinitionArn,
+        desiredCount: change.desiredCount,
+        // A scale-only update leaves the service's rollout settings alone.
+        deploymentConfiguration:
+          change.basis !== undefined || change.taskDefinitionArn !== undefined ? deploymentConfiguration(change.basis) : undefined,
+      }),
+    ),
+  );
+  const taskDefinitionArn = change.taskDefinitionArn ?? result.service?.taskDefinition;
+  if (taskDefinitionArn === undefined) throw new ServiceNotReady(`ECS returned no task definition for ${service}`);
+  const startedAt = now();
+  return {
+    state: 'IN_PROGRESS',
+    service,
+    taskDefinitionArn,
+    desiredCount: change.desiredCount ?? result.service?.desiredCount ?? 0,
+    startedAt,
+    deadline: startedAt + deployment.deploymentTimeoutSeconds * 1000,
+  };
+}
+
+export const handler = createHandler(EventSchema, async function update(event): Promise<ServiceChangeResult> {
+  const { deployment, service, taskDefinitionArn, share, basis } = event;
+  const desiredCount = share !== undefined ? shareOf(share.of, share.percent) : event.desiredCount;
+  const change: { taskDefinitionArn?: string; desiredCount?: number; basis?: ServiceState } = {};
+  if (taskDefinitionArn !== undefined) change.taskDefinitionArn = taskDefinitionArn;
+  if (desiredCount !== undefined) change.desiredCount = desiredCount;
+  if (basis !== undefined) change.basis = basis;
+  const result = await updateService(deployment, service, change);
+  logger.info('service updated', {
+    serviceName: deployment.service,
+    ecsService: service,
+    taskDefinition: shortTaskDefinition(result.taskDefinitionArn),
+    desiredCount: result.desiredCount,
+  });
+  return result;
+});

@@ -1,0 +1,168 @@
+/**
+ * RecordEvent: write the deployment's history item and announce the phase
+ * on EventBridge (`source: ecs-deployer`, `detail-type: Deployment <Phase>`);
+ * an EventBridge rule forwards these to the SNS notification topic. Returns
+ * the outcome the final Fail state reports.
+ *
+ * The start also stores the deployment and its snapshot with the history:
+ * that is what the watcher's restore run reads if the execution is stopped.
+ */
+import * as z from 'zod';
+import { nowIso } from '../shared/clock.ts';
+import {
+  CaughtErrorSchema,
+  DeploymentSchema,
+  SnapshotSchema,
+  type Deployment,
+  type ServiceState,
+  type Snapshot,
+} from '../shared/deployment.ts';
+import { describeFailure } from '../shared/failure.ts';
+import { createHandler } from '../shared/handler.ts';
+import { writeHistory, type DeploymentStatus } from '../shared/history.ts';
+import { announce, DETAIL_TYPE } from '../shared/lifecycle-events.ts';
+import { logger } from '../shared/logger.ts';
+import { RestoreRequestSchema } from '../shared/restore.ts';
+import { snapshotSummary } from '../shared/snapshot-summary.ts';
+import { shortTaskDefinition } from '../shared/task-definition-name.ts';
+
+const PHASES = ['STARTED', 'SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'SUPERSEDED', 'RESTORED', 'RESTORE_FAILED'] as const;
+type Phase = (typeof PHASES)[number];
+
+const EventSchema = z.object({
+  phase: z.enum(PHASES),
+  deployment: DeploymentSchema,
+  snapshot: SnapshotSchema.optional(),
+  baseline: z.unknown().optional(),
+  target: z.object({ taskDefinitionArn: z.string() }).optional(),
+  failure: CaughtErrorSchema.optional(),
+  rollbackFailure: CaughtErrorSchema.optional(),
+  lock: z.object({ reason: z.string().optional() }).optional(),
+  restore: RestoreRequestSchema.optional(),
+});
+type RecordInput = z.output<typeof EventSchema>;
+
+export interface Outcome {
+  status: DeploymentStatus;
+  /** Error name for the final Fail state. */
+  error?: string;
+  /** Sentence for the final Fail state, the history and the notification. */
+  cause: string;
+}
+
+/** The service a strategy deploys to, as it was: rolling and canary's primary, blue-green's live colour. */
+function servingBefore(snapshot: Snapshot | undefined): ServiceState | undefined {
+  return snapshot?.services.primary ?? snapshot?.services.live;
+}
+
+/** The error a restored execution ended with, by its status. */
+export function restoredErrorName(status: string | undefined): string {
+  if (status === 'TIMED_OUT') return 'States.Timeout';
+  if (status === 'FAILED') return 'ExecutionFailed';
+  return 'ExecutionAborted';
+}
+
+/** What happened, in one sentence per phase. */
+export function outcomeOf(input: RecordInput): Outcome {
+  const { phase, deployment, snapshot, target, failure, rollbackFailure, lock, restore } = input;
+  const name = deployment.service;
+  const restored = snapshot !== undefined ? snapshotSummary(snapshot) : 'its previous state';
+  switch (phase) {
+    case 'STARTED':
+      return {
+        status: 'IN_PROGRESS',
+        cause: `deploying ${deployment.image} to ${name} (${deployment.strategy}; was ${servingBefore(snapshot)?.image ?? '?'})`,
+      };
+    case 'SUCCEEDED':
+      return {
+        status: 'SUCCEEDED',
+        cause: `${name} runs ${target !== undefined ? shortTaskDefinition(target.taskDefinitionArn) : deployment.image}, verified`,
+      };
+    case 'ROLLED_BACK':
+      return {
+        status: 'ROLLED_BACK',
+        error: failure?.Error ?? 'DeploymentFailed',
+        cause: `rolled back ${name} (${restored}): ${describeFailure(failure)}`,
+      };
+    case 'SUPERSEDED':
+      return { status: 'SUPERSEDED', error: 'Superseded', cause: lock?.reason ?? 'a newer deployment replaced this one' };
+    case 'FAILED':
+      if (rollbackFailure !== undefined) {
+        return {
+          status: 'FAILED',
+          error: 'RollbackFailed',
+          cause: `rollback of ${name} to ${restored} failed (${describeFailure(rollbackFailure)}) after ${describeFailure(failure)}; the service needs attention`,
+        };
+      }
+      return {
+        status: 'FAILED',
+        error: failure?.Error ?? 'DeploymentFailed',
+        cause: `${name} was not changed: ${describeFailure(failure)}`,
+      };
+    case 'RESTORED':
+      return {
+        status: restore?.status ?? 'ABORTED',
+        error: restoredErrorName(restore?.status),
+        cause: `${restore?.reason ?? 'execution ended'}; restored ${name} (${restored})`,
+      };
+    case 'RESTORE_FAILED':
+      return {
+        status: 'FAILED',
+        error: 'RollbackFailed',
+        cause: `${restore?.reason ?? 'execution ended'}; restoring ${name} to ${restored} failed (${describeFailure(rollbackFailure)}); the service needs attention`,
+      };
+  }
+}
+
+
+function historyFields(deployment: Deployment, input: RecordInput, outcome: Outcome): Record<string, string | number | undefined> {
+  const { phase, snapshot } = input;
+  const fields: Record<string, string | number | undefined> = {
+    service: deployment.service,
+    status: outcome.status,
+    strategy: deployment.strategy,
+    image: deployment.image,
+    imageTag: deployment.imageTag,
+    previousImage: servingBefore(snapshot)?.image,
+    previousTaskDefinition: servingBefore(snapshot)?.taskDefinitionArn,
+    newTaskDefinition: input.target?.taskDefinitionArn,
+    startedBy: deployment.startedBy,
+    requestedAt: deployment.requestedAt,
+    executionArn: deployment.executionId,
+    startedAt: deployment.executionStartTime,
+    endedAt: phase === 'STARTED' ? undefined : nowIso(),
+    reason: outcome.cause,
+    error: outcome.error,
+  };
+  if (phase === 'STARTED') {
+    // What a restore run needs if this execution is stopped before it ends.
+    fields.deploymentJson = JSON.stringify(deployment);
+    fields.snapshotJson = JSON.stringify(snapshot);
+    if (input.baseline !== undefined) fields.baselineJson = JSON.stringify(input.baseline);
+  }
+  if (phase === 'RESTORED' || phase === 'RESTORE_FAILED') {
+    fields.restore = phase === 'RESTORED' ? 'SUCCEEDED' : 'FAILED';
+    fields.restoredAt = nowIso();
+  }
+  return fields;
+}
+
+export const handler = createHandler(EventSchema, async function record(input): Promise<Outcome> {
+  const { deployment, phase } = input;
+  const outcome = outcomeOf(input);
+  await writeHistory(deployment, historyFields(deployment, input, outcome));
+  await announce(DETAIL_TYPE[outcome.status], {
+    service: deployment.service,
+    strategy: deployment.strategy,
+    status: outcome.status,
+    image: deployment.image,
+    imageTag: deployment.imageTag,
+    previousImage: servingBefore(input.snapshot)?.image,
+    startedBy: deployment.startedBy,
+    executionArn: deployment.executionId,
+    reason: outcome.cause,
+    error: outcome.error,
+  });
+  logger.info('deployment recorded', { serviceName: deployment.service, phase, ...outcome });
+  return outcome;
+});

@@ -1,0 +1,113 @@
+/**
+ * ValidateInput: the first state of every deployment.
+ *
+ * Console input and the ECR trigger's input go through the same checks: the
+ * service must be in the config, the image must come from the service's
+ * repository and exist in ECR. The result is the self-contained
+ * `Deployment` the rest of the state machine works from, with the image
+ * pinned by digest so every task runs exactly the image that was verified.
+ */
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import * as z from 'zod';
+import { awsCall, errorName } from '../shared/aws-call.ts';
+import { loadCatalog } from '../shared/catalog.ts';
+import { findService } from '../shared/config.ts';
+import {
+  serviceSettings,
+  DeploymentRequestSchema,
+  ExecutionContextSchema,
+  type Deployment,
+  type DeploymentRequest,
+  type ExecutionContext,
+} from '../shared/deployment.ts';
+import { InvalidInput } from '../shared/errors.ts';
+import { createHandler, parseEvent } from '../shared/handler.ts';
+import { lazyClient } from '../shared/clients.ts';
+import { parseImage, pinnedImage, type ImageRef } from '../shared/image.ts';
+import { logger } from '../shared/logger.ts';
+
+const ecr = lazyClient(() => new ECRClient({}));
+
+const EventSchema = z.object({ request: z.unknown(), execution: ExecutionContextSchema });
+
+/** Resolve the image's digest in ECR; a missing tag or digest is the user's mistake, not AWS's. */
+async function resolveDigest(ref: ImageRef): Promise<string> {
+  const imageId = ref.digest !== undefined ? { imageDigest: ref.digest } : { imageTag: ref.tag };
+  const result = await awsCall('ecr:DescribeImages', async () => {
+    try {
+      return await ecr().send(
+        new DescribeImagesCommand({ registryId: ref.registryId, repositoryName: ref.repository, imageIds: [imageId] }),
+      );
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'ImageNotFoundException') {
+        throw new InvalidInput(
+          `image: ${ref.digest ?? ref.tag} was not found in ECR repository ${ref.repository}; push it first or fix the ${ref.digest !== undefined ? 'digest' : 'tag'}`,
+          { cause: error },
+        );
+      }
+      if (name === 'RepositoryNotFoundException') {
+        throw new InvalidInput(`image: ECR repository ${ref.repository} does not exist in account ${ref.registryId}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  });
+  const digest = result.imageDetails?.[0]?.imageDigest;
+  if (digest === undefined) throw new InvalidInput(`image: ECR returned no digest for ${ref.digest ?? ref.tag}`);
+  if (ref.digest !== undefined && digest !== ref.digest) {
+    throw new InvalidInput(`image: ECR resolved ${ref.digest} to a different digest ${digest}`);
+  }
+  return digest;
+}
+
+/** Check the request against the config and ECR, and build the deployment. */
+export async function validateRequest(request: DeploymentRequest, execution: ExecutionContext): Promise<Deployment> {
+  const config = loadCatalog();
+  const svc = findService(config, request.service);
+  if (svc === undefined) {
+    const known = config.ecs.map((s) => s.name).join(', ') || '(none)';
+    throw new InvalidInput(`service: '${request.service}' is not in the deployer config; configured services: ${known}`);
+  }
+  const ref = parseImage(request.image);
+  if (ref === undefined) {
+    throw new InvalidInput(
+      `image: '${request.image}' is not an ECR image; expected ACCOUNT.dkr.ecr.REGION.amazonaws.com/${svc.repository}:TAG or ...@sha256:DIGEST`,
+    );
+  }
+  if (ref.repository !== svc.repository) {
+    throw new InvalidInput(
+      `image: repository '${ref.repository}' is not the one configured for ${svc.name} ('${svc.repository}')`,
+    );
+  }
+  if (ref.tag === undefined && ref.digest === undefined) {
+    throw new InvalidInput(`image: give a tag (…/${ref.repository}:v1.2.3) or a digest (…/${ref.repository}@sha256:…)`);
+  }
+  const digest = await resolveDigest(ref);
+  const settings = serviceSettings(svc);
+  const deployment: Deployment = {
+    ...settings,
+    // Every approval step carries its own timeout, so the state machine reads it from the step.
+    steps: settings.steps.map((step) =>
+      step.kind === 'approval' ? { ...step, timeoutSeconds: step.timeoutSeconds ?? settings.approvalTimeoutSeconds } : step,
+    ),
+    image: pinnedImage(ref, digest),
+    startedBy: request.startedBy ?? 'console',
+    // Normalised to UTC with milliseconds: the lock orders requests by comparing these strings.
+    requestedAt: new Date(request.requestedAt ?? execution.startTime).toISOString(),
+    executionId: execution.id,
+    executionName: execution.name,
+    executionStartTime: new Date(execution.startTime).toISOString(),
+  };
+  if (ref.tag !== undefined) deployment.imageTag = ref.tag;
+  if (request.reason !== undefined) deployment.reason = request.reason;
+  return deployment;
+}
+
+export const handler = createHandler(EventSchema, async function validateInput({ request, execution }) {
+  const parsed = parseEvent(DeploymentRequestSchema, request, 'deployment input');
+  const deployment = await validateRequest(parsed, execution);
+  logger.info('deployment accepted', { serviceName: deployment.service, image: deployment.image });
+  return deployment;
+});

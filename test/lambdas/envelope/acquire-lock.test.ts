@@ -1,0 +1,357 @@
+import { ConditionalCheckFailedException, DynamoDBServiceException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../../lambdas/envelope/acquire-lock.ts';
+import { useClock } from '../../../lambdas/shared/clock.ts';
+import { lambdaContext } from '../../support/lambda-context.ts';
+import { EXECUTION_ARN, REGISTRY, TABLE, deploymentOf, stubDeployerEnv } from '../../support/lambda-fixtures.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
+
+const NOW = Date.parse('2026-01-31T12:00:05.000Z');
+const LOCK_KEY = { pk: 'SERVICE#web', sk: 'LOCK' };
+const OTHER_EXECUTION = EXECUTION_ARN.replace(/:[^:]+$/, ':web-other');
+const OTHER_IMAGE = `${REGISTRY}/web@sha256:${'ef56'.repeat(16)}`;
+
+/**
+ * The refusal DynamoDB sends back with ReturnValuesOnConditionCheckFailure: ALL_OLD.
+ * The document client does not unmarshall it: attributes arrive as `{ S: ... }`.
+ */
+function conditionFailed(item: Record<string, string>): ConditionalCheckFailedException {
+  const Item: Record<string, AttributeValue> = {};
+  for (const [key, value] of Object.entries(item)) Item[key] = { S: value };
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+    Item,
+  });
+}
+
+/** Answer the two writes of acquireLock: register as newest, then take the lock. */
+function onRegister() {
+  return ddbMock.on(UpdateCommand, {
+    UpdateExpression: 'SET latestExecution = :me, latestRequestedAt = :at, latestImage = :image',
+  });
+}
+function onTake() {
+  return ddbMock.on(UpdateCommand, {
+    UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now',
+    ConditionExpression: '(attribute_not_exists(holder) OR holder = :me) AND latestExecution = :me',
+  });
+}
+function onTakeOver() {
+  return ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :stale AND latestExecution = :me' });
+}
+/** The lock is held by OTHER_EXECUTION and this deployment is the newest waiting one. */
+function heldByOther(deployment: { executionId: string }) {
+  onRegister().resolves({});
+  onTake().rejects(conditionFailed({ latestExecution: deployment.executionId, holder: OTHER_EXECUTION, holderImage: OTHER_IMAGE }));
+}
+const OTHER_STARTED = new Date('2026-01-31T11:00:00.000Z');
+
+describe('AcquireLock', () => {
+  let restoreClock: () => void;
+
+  beforeEach(() => {
+    ddbMock.reset();
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', name: 'web-other', startDate: OTHER_STARTED });
+    stubDeployerEnv();
+    restoreClock = useClock({ now: () => NOW });
+  });
+
+  afterEach(() => {
+    restoreClock();
+    vi.unstubAllEnvs();
+  });
+
+  it('takes a free lock: registers as the newest request, then takes it only if still newest and free', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    ddbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ status: 'ACQUIRED', holder: deployment.executionId });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(ddbMock).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      UpdateExpression: 'SET latestExecution = :me, latestRequestedAt = :at, latestImage = :image',
+      ConditionExpression:
+        'attribute_not_exists(latestRequestedAt) OR latestRequestedAt < :at OR (latestRequestedAt = :at AND latestExecution <= :me)',
+      ExpressionAttributeValues: { ':me': deployment.executionId, ':at': deployment.requestedAt, ':image': deployment.image },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      UpdateExpression: 'SET holder = :me, holderImage = :image, heldSince = :now',
+      ConditionExpression: '(attribute_not_exists(holder) OR holder = :me) AND latestExecution = :me',
+      ExpressionAttributeValues: {
+        ':me': deployment.executionId,
+        ':image': deployment.image,
+        ':now': new Date(NOW).toISOString(),
+      },
+    });
+  });
+
+  it('is superseded when a newer request of the service registered first, and says by which image', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    const newerAt = '2026-01-31T12:00:03.000Z';
+    onRegister().rejects(
+      conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, latestRequestedAt: newerAt }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'SUPERSEDED', holder: OTHER_EXECUTION });
+    expect(result.reason).toContain(`a newer deployment of web (${OTHER_IMAGE}, requested at ${newerAt}`);
+    expect(result.reason).toContain('nothing was changed');
+    // It never tries to take the lock.
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('waits while another execution holds the lock, naming the holder and what it deploys', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({
+        latestExecution: deployment.executionId,
+        holder: OTHER_EXECUTION,
+        holderImage: OTHER_IMAGE,
+      }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'WAITING',
+      holder: OTHER_EXECUTION,
+      reason: `web is being deployed by ${OTHER_EXECUTION} (${OTHER_IMAGE}); waiting for it to end`,
+    });
+  });
+
+  it('keeps waiting without touching the lock while the holder still runs', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result.status).toBe('WAITING');
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: OTHER_EXECUTION });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
+
+  it('takes over the lock of a holder that was stopped without releasing it, and records how it ended', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'ABORTED',
+      name: 'web-other',
+      startDate: OTHER_STARTED,
+      stopDate: new Date('2026-01-31T11:10:00.000Z'),
+    });
+    onTakeOver().resolves({});
+    const onHistory = ddbMock.on(UpdateCommand, { Key: { pk: 'SERVICE#web', sk: `DEPLOY#${OTHER_STARTED.toISOString()}#web-other` } });
+    onHistory.resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'ACQUIRED',
+      holder: deployment.executionId,
+      reason: `took over the lock of ${OTHER_EXECUTION}, which ended ABORTED without releasing it`,
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: LOCK_KEY,
+      ConditionExpression: 'holder = :stale AND latestExecution = :me',
+      ExpressionAttributeValues: expect.objectContaining({ ':stale': OTHER_EXECUTION, ':me': deployment.executionId }),
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'SERVICE#web', sk: `DEPLOY#${OTHER_STARTED.toISOString()}#web-other` },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':v1': 'ABORTED',
+        ':v5': `execution was stopped; its lock was taken over by ${deployment.executionId}`,
+      }),
+    });
+  });
+
+  it('takes over the lock of a holder Step Functions no longer knows', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: { httpStatusCode: 400 } }));
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('no longer exists') });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 3);
+  });
+
+  it('takes over the lock of a holder that succeeded without releasing it, leaving its history as it recorded it', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', name: 'web-other', startDate: OTHER_STARTED });
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('which ended SUCCEEDED without releasing it') });
+    // register, take, take over: no history write for an execution that ran its own clean-up.
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 3);
+  });
+
+  it('does not take over, for a while, a lock whose holder does not exist yet (the watcher handed it to a restore run it is starting)', async () => {
+    // Prepare: handed over 30 s ago to `<name>-restore`, which Step Functions does not know yet.
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({
+        latestExecution: deployment.executionId,
+        holder: `${OTHER_EXECUTION}-restore`,
+        heldSince: new Date(NOW - 30_000).toISOString(),
+      }),
+    );
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: { httpStatusCode: 400 } }));
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'WAITING', holder: `${OTHER_EXECUTION}-restore` });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
+
+  it('takes over the lock of a holder that still does not exist long after it was handed the lock', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({
+        latestExecution: deployment.executionId,
+        holder: `${OTHER_EXECUTION}-restore`,
+        heldSince: new Date(NOW - 11 * 60_000).toISOString(),
+      }),
+    );
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: { httpStatusCode: 400 } }));
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('no longer exists') });
+  });
+
+  it('keeps waiting when another deployment took over the stale lock first', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT', name: 'web-other', startDate: OTHER_STARTED });
+    onTakeOver().rejects(conditionFailed({ holder: 'arn:aws:states:x:y:execution:z:third' }));
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result.status).toBe('WAITING');
+  });
+
+  it('is superseded when a newer request registered between its two writes', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, holder: 'arn:aws:states:x:y:execution:z:first' }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'SUPERSEDED', holder: OTHER_EXECUTION });
+    expect(result.reason).toContain(OTHER_IMAGE);
+  });
+
+  it('gives the lock again to the execution that holds it (a retried call), even if a newer request is waiting', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().rejects(
+      conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, holder: deployment.executionId }),
+    );
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ status: 'ACQUIRED', holder: deployment.executionId });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('reports a throttled table as TransientAwsError so the state machine retries', async () => {
+    // Prepare
+    const throttled = Object.assign(
+      new DynamoDBServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate of requests exceeds the allowed throughput.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      { $retryable: { throttling: true } },
+    );
+    ddbMock.on(UpdateCommand).rejects(throttled);
+
+    // Act
+    const result = handler({ deployment: deploymentOf('web') }, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('dynamodb:UpdateItem (register) failed'),
+      cause: throttled,
+    });
+  });
+
+  it('rejects an event without a deployment as InvalidInput before touching the table', async () => {
+    // Prepare
+    const event = { deployment: { service: 'web' } };
+
+    // Act
+    const result = handler(event, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('deployment.') });
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
+  });
+});

@@ -1,0 +1,252 @@
+import { ExecutionAlreadyExists, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../../lambdas/shared/config.ts';
+import { handler } from '../../../lambdas/envelope/trigger.ts';
+import { lambdaContext } from '../../support/lambda-context.ts';
+import {
+  ACCOUNT,
+  DIGEST,
+  REGION,
+  REGISTRY,
+  STATE_MACHINE_ARN,
+  STATE_MACHINE_ARNS,
+  configuredService,
+  stubDeployerEnv,
+} from '../../support/lambda-fixtures.ts';
+
+const sfnMock = mockClient(SFNClient);
+
+const PUSHED_AT = '2026-01-31T12:00:00Z';
+
+/** An `ECR Image Action` event as EventBridge delivers it. */
+function pushEvent(detail: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}) {
+  return {
+    version: '0',
+    id: '6f6d1e24-0b7a-4c4c-9d7e-0c3a0c2f1b11',
+    'detail-type': 'ECR Image Action',
+    source: 'aws.ecr',
+    account: ACCOUNT,
+    time: PUSHED_AT,
+    region: REGION,
+    resources: [],
+    detail: {
+      result: 'SUCCESS',
+      'repository-name': 'web',
+      'image-digest': DIGEST,
+      'action-type': 'PUSH',
+      'image-tag': 'v1.2.0',
+      ...detail,
+    },
+    ...envelope,
+  };
+}
+
+function executionArnOf(name: string, stateMachineArn: string = STATE_MACHINE_ARN): string {
+  return stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+}
+
+const NAME_OF_DIGEST = DIGEST.slice('sha256:'.length, 'sha256:'.length + 32);
+
+/** Inputs of the executions started, parsed. */
+function startedInputs(): Record<string, unknown>[] {
+  return sfnMock.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input ?? '{}'));
+}
+
+describe('Trigger', () => {
+  beforeEach(() => {
+    sfnMock.reset();
+    stubDeployerEnv();
+    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string; stateMachineArn: string }) => ({
+      executionArn: executionArnOf(input.name, input.stateMachineArn),
+      startDate: new Date(),
+    }));
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('starts one deployment for a push whose tag matches, named after service and digest', async () => {
+    // Prepare
+    const web = configuredService('web');
+    const event = pushEvent();
+    const name = `web-${NAME_OF_DIGEST}`;
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE_ARN, name });
+    expect(startedInputs()).toEqual([
+      expect.objectContaining({
+        service: web.name,
+        image: `${REGISTRY}/web:v1.2.0@${DIGEST}`,
+        startedBy: 'ecr-push',
+        requestedAt: event.time,
+      }),
+    ]);
+    expect(result).toEqual({ started: [{ service: 'web', executionArn: executionArnOf(name) }], duplicates: [], ignored: [] });
+  });
+
+  it('ignores a tag that does not match the service’s tagPattern, and says why', async () => {
+    // Prepare
+    const web = configuredService('web');
+    const event = pushEvent({ 'image-tag': 'latest' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(result.ignored).toEqual([{ service: 'web', reason: `tag latest does not match tagPattern ${web.tagPattern}` }]);
+  });
+
+  it('ignores an untagged push', async () => {
+    // Prepare
+    const event = pushEvent({ 'image-tag': undefined });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(result.ignored).toEqual([{ service: 'web', reason: expect.stringContaining('untagged push') }]);
+  });
+
+  it('ignores a push to a repository no service deploys from', async () => {
+    // Prepare
+    const event = pushEvent({ 'repository-name': 'team/batch-jobs' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(result.ignored).toEqual([{ reason: 'repository team/batch-jobs is not configured for any service' }]);
+  });
+
+  it('ignores an image deletion', async () => {
+    // Prepare
+    const event = pushEvent({ 'action-type': 'DELETE' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(result.ignored).toEqual([{ reason: 'not a successful push (DELETE SUCCESS)' }]);
+  });
+
+  it.each([
+    ['without an image digest', pushEvent({ 'image-digest': undefined }), /detail\.image-digest: required/],
+    ['with a digest that is not sha256', pushEvent({ 'image-digest': 'md5:abc' }), /detail\.image-digest: sha256:<64 hex digits>/],
+    ['from another source', pushEvent({}, { source: 'aws.s3' }), /source: /],
+    ['without a time', pushEvent({}, { time: undefined }), /time: required/],
+  ])('rejects an event %s as InvalidInput naming the field, starting nothing', async (_what, event, message) => {
+    // Prepare
+    const context = lambdaContext();
+
+    // Act
+    const result = handler(event, context);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(message) });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reports a redelivered event as a duplicate instead of failing', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).rejects(
+      new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: { httpStatusCode: 400 } }),
+    );
+    const event = pushEvent();
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(result.started).toEqual([]);
+    expect(result.duplicates).toEqual([
+      { service: 'web', executionName: `web-${NAME_OF_DIGEST}` },
+    ]);
+  });
+
+  it('starts only the services whose pattern matches when several deploy from one repository', async () => {
+    // Prepare
+    const base = { strategy: 'rolling', cluster: 'prod', container: 'app', repository: 'shop' };
+    stubDeployerEnv(
+      parseConfig({
+        ecs: [
+          { ...base, name: 'shop', service: 'shop', tagPattern: 'v*' },
+          { ...base, name: 'shop-canary', service: 'shop-canary', tagPattern: 'canary-*' },
+          { ...base, name: 'shop-preview', service: 'shop-preview', tagPattern: '*-1?' },
+        ],
+      }),
+    );
+    const event = pushEvent({ 'repository-name': 'shop', 'image-tag': 'canary-17' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(startedInputs().map((input) => input.service)).toEqual(['shop-canary', 'shop-preview']);
+    expect(result.ignored).toEqual([{ service: 'shop', reason: 'tag canary-17 does not match tagPattern v*' }]);
+  });
+
+  it.each([
+    ['checkout', 'canary'],
+    ['payments', 'blue-green'],
+  ] as const)('starts %s on the state machine of its strategy (%s)', async (service, strategy) => {
+    // Prepare
+    const event = pushEvent({ 'repository-name': service });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE_ARNS[strategy],
+      name: `${service}-${NAME_OF_DIGEST}`,
+    });
+    expect(result.started).toEqual([{ service, executionArn: executionArnOf(`${service}-${NAME_OF_DIGEST}`, STATE_MACHINE_ARNS[strategy]) }]);
+  });
+
+  it('fails, starting nothing, when the stack gave no state machine for the service’s strategy', async () => {
+    // Prepare
+    vi.stubEnv('DEPLOYER_STATE_MACHINES', JSON.stringify({ rolling: STATE_MACHINE_ARN }));
+    const event = pushEvent({ 'repository-name': 'checkout' });
+
+    // Act
+    const result = handler(event, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toThrow('DEPLOYER_STATE_MACHINES has no state machine for canary: the function is misconfigured');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('fails with TransientAwsError when Step Functions throttles, so the event is delivered again', async () => {
+    // Prepare
+    const throttled = Object.assign(
+      new SFNServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      { $retryable: { throttling: true } },
+    );
+    sfnMock.on(StartExecutionCommand).rejects(throttled);
+
+    // Act
+    const result = handler(pushEvent(), lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('states:StartExecution failed: ThrottlingException'),
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_WORST_CASE_SECONDS, worstCaseSeconds } from '../../../lambdas/shared/budget.ts';
+import { parseConfig, type EcsServiceConfig } from '../../../lambdas/shared/config.ts';
+import { BLUE_TG, CHECKOUT_CANARY_TG, CHECKOUT_TG, GREEN_TG, LISTENER_ARN, LISTENER_RULE_ARN, configuredService } from '../../support/lambda-fixtures.ts';
+
+const base = { cluster: 'prod', container: 'app', tagPattern: 'v*', deploymentTimeoutSeconds: 600, verifyIntervalSeconds: 30 };
+
+function service(raw: Record<string, unknown>): EcsServiceConfig {
+  return parseConfig({ ecs: [{ ...base, ...raw }] }).ecs[0]!;
+}
+
+function canary(overrides: Record<string, unknown>): EcsServiceConfig {
+  return service({
+    name: 'checkout',
+    strategy: 'canary',
+    service: 'checkout',
+    repository: 'checkout',
+    loadBalancer: { listener: LISTENER_ARN, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG },
+    ...overrides,
+  });
+}
+
+function blueGreen(overrides: Record<string, unknown>): EcsServiceConfig {
+  return service({
+    name: 'payments',
+    strategy: 'blue-green',
+    repository: 'payments',
+    blue: { service: 'payments-blue', targetGroup: BLUE_TG },
+    green: { service: 'payments-green', targetGroup: GREEN_TG },
+    loadBalancer: { listener: LISTENER_RULE_ARN },
+    ...overrides,
+  });
+}
+
+describe('worst case of a deployment', () => {
+  it('is 36 hours at most', () => {
+    // Prepare
+    const hours = 36;
+
+    // Act
+    const seconds = MAX_WORST_CASE_SECONDS;
+
+    // Assess
+    expect(seconds).toBe(hours * 3600);
+  });
+
+  it('is, for a rolling service, the rollout, the bake with one more check, and the rollback', () => {
+    // Prepare
+    const svc = configuredService('web');
+
+    // Act
+    const seconds = worstCaseSeconds(svc);
+
+    // Assess
+    // web: rollout 1200 s, bake 300 s, interval 30 s, rollback 1200 s.
+    expect(seconds).toBe(1200 + 300 + 30 + 1200);
+  });
+
+  it('counts, for a canary, every step at its bake plus the extra wait for traffic and a scaling, and every approval at its timeout', () => {
+    // Prepare
+    const oneStep = canary({ steps: [{ weight: 100, bake: '5m' }], verification: { maxExtraBake: '10m' } });
+    const withApproval = canary({ steps: [{ approval: true, timeout: '2h' }, { weight: 100, bake: '5m' }], verification: { maxExtraBake: '10m' } });
+
+    // Act
+    const [first, second] = [worstCaseSeconds(oneStep), worstCaseSeconds(withApproval)];
+
+    // Assess
+    // step: bake 300 + extra 600 + interval 30 + metrics lag 120 + scaling 600; promote 600; drain + scale-down 1200; rollback 1800.
+    expect(first).toBe(300 + 600 + 30 + 120 + 600 + 600 + 1200 + 1800);
+    expect(second - first).toBe(7200);
+  });
+
+  it('uses approvalTimeout for an approval step without its own timeout', () => {
+    // Prepare
+    const steps = [{ approval: true }, { weight: 100 }];
+
+    // Act
+    const [short, long] = [worstCaseSeconds(canary({ steps, approvalTimeout: '1h' })), worstCaseSeconds(canary({ steps, approvalTimeout: '3h' }))];
+
+    // Assess
+    expect(long - short).toBe(2 * 3600);
+  });
+
+  it('counts, for blue-green, the check of the idle colour, the keep-warm and its extra wait', () => {
+    // Prepare
+    const cold = blueGreen({ keepWarm: 0, verification: { maxExtraBake: 0 } });
+    const warm = blueGreen({ keepWarm: '1h', verification: { maxExtraBake: 0 } });
+    const tested = blueGreen({ keepWarm: 0, verification: { maxExtraBake: 0 }, healthCheck: { url: 'https://p.example.com/h', failureThreshold: 4 } });
+
+    // Act
+    const [a, b, c] = [worstCaseSeconds(cold), worstCaseSeconds(warm), worstCaseSeconds(tested)];
+
+    // Assess
+    expect(b - a).toBe(3600);
+    // No health check: one interval for the test phase; failureThreshold 4: four.
+    expect(c - a).toBe(3 * 30);
+  });
+
+  it('keeps the example’s services well under the limit', () => {
+    // Prepare
+    const services = ['web', 'orders-api', 'checkout', 'payments'].map(configuredService);
+
+    // Act
+    const worst = Math.max(...services.map(worstCaseSeconds));
+
+    // Assess
+    expect(worst).toBeLessThan(MAX_WORST_CASE_SECONDS);
+  });
+});
