@@ -194,6 +194,19 @@ describe('deployer simulate', () => {
 });
 
 describe('deployer validate and schema', () => {
+  it('ships the example with its JSON Schema next to it, up to date (npm run schema), so editors complete the copy too', async () => {
+    // Prepare
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync(path.join(REPO_ROOT, 'examples/deployer.config.yaml'), 'utf8');
+
+    // Act
+    const { stdout } = await run('schema');
+
+    // Assess
+    expect(example.split('\n')[0]).toBe('# yaml-language-server: $schema=./deployer.config.schema.json');
+    expect(readFileSync(path.join(REPO_ROOT, 'examples/deployer.config.schema.json'), 'utf8')).toBe(stdout);
+  });
+
   it('validates the example and lists its services', async () => {
     const { code, stdout } = await run('validate', '--config', path.join(REPO_ROOT, 'examples/deployer.config.yaml'));
     expect(code).toBe(0);
