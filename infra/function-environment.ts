@@ -23,6 +23,7 @@ export function functionEnvironment(ctx: FunctionEnvironmentContext): Record<Fun
   return {
     ValidateInput: {},
     AcquireLock: table,
+    AwaitLock: table,
     ReleaseLock: table,
     RecordEvent: { ...table, ...events },
     RequestApproval: { ...table, ...events },

@@ -50,6 +50,9 @@ const DESCRIBE_TASK_DEFINITION_REASON =
 const ELB_DESCRIBE_REASON =
   'The elasticloadbalancing:Describe* actions have no resource-level permissions (IAM only accepts "*"); they are read-only. ' +
   'Changes (ModifyListener, ModifyRule) are limited to the listeners and rules of the config.';
+const WAKE_REASON =
+  'states:SendTaskSuccess has no resource-level permissions (a task token is not an ARN); it is only used to wake the ' +
+  'deployment that waits for a service lock, with the token that deployment left on the lock item.';
 const METRICS_REASON =
   'cloudwatch:GetMetricData has no resource-level permissions (IAM only accepts "*"); it is read-only and the handler ' +
   'only queries the AWS/ApplicationELB metrics of the configured target groups.';
@@ -72,6 +75,9 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
   const metrics = hasTraffic ? allow(['cloudwatch:GetMetricData'], ['*']) : [];
   const metricsAck = hasTraffic ? [{ id: STAR, reason: METRICS_REASON }] : [];
   const describeServices = allow(['ecs:DescribeServices'], services);
+  // Waking the deployment waiting for a lock: task tokens are not resources IAM can name.
+  const wake = allow(['states:SendTaskSuccess'], ['*']);
+  const wakeAck = [{ id: STAR, reason: WAKE_REASON }];
 
   return {
     ValidateInput: {
@@ -92,9 +98,13 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
           "states:DescribeExecution is read-only and limited to those state machines' executions.",
       })),
     },
+    AwaitLock: {
+      statements: [...allow(['dynamodb:UpdateItem'], [table.tableArn]), ...wake],
+      acknowledgments: wakeAck,
+    },
     ReleaseLock: {
-      statements: allow(['dynamodb:UpdateItem'], [table.tableArn]),
-      acknowledgments: [],
+      statements: [...allow(['dynamodb:UpdateItem'], [table.tableArn]), ...wake],
+      acknowledgments: wakeAck,
     },
     RecordEvent: {
       statements: [...allow(['dynamodb:UpdateItem'], [table.tableArn]), ...events],
@@ -213,8 +223,9 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
         // The restore run of a stopped deployment, on the state machine that ran it.
         ...allow(['states:StartExecution'], machines),
         ...events,
+        ...wake,
       ],
-      acknowledgments: [],
+      acknowledgments: wakeAck,
     },
   };
 }

@@ -28,6 +28,11 @@ export const STATE_MACHINE_FUNCTIONS = {
     description: 'Takes or waits for the per-service deployment lock; newest waiting deployment wins',
     needsConfig: false,
   },
+  AwaitLock: {
+    entry: 'lambdas/envelope/await-lock.ts',
+    description: 'Leaves the task token of a deployment waiting for its service lock, to be woken when it is released',
+    needsConfig: false,
+  },
   ReleaseLock: {
     entry: 'lambdas/envelope/release-lock.ts',
     description: 'Releases the per-service deployment lock held by this execution',

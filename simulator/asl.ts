@@ -3,6 +3,7 @@
  * file CDK deploys, with its `${Placeholder}` substitutions filled in.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type AslState = Record<string, unknown> & { Type: string; Resource?: string; Retry?: AslRetrier[] };
@@ -19,8 +20,10 @@ export interface AslDefinition {
   [key: string]: unknown;
 }
 
-/** Absolute path of a file in `statemachines/`. */
+/** Absolute path of a file in `statemachines/` (or the absolute path given). */
 export function stateMachinePath(file: string): string {
+  // An absolute path is used as it is (tests run definitions of their own).
+  if (path.isAbsolute(file)) return file;
   return fileURLToPath(new URL(`../statemachines/${file}`, import.meta.url));
 }
 

@@ -32,7 +32,8 @@ export type TaskTokenResult = { output: unknown } | { error: string; cause: stri
 
 /** Issues task tokens and tells when each is answered (the simulated Step Functions API). */
 export interface TaskTokenBroker {
-  issue(executionArn: string, stateName: string): { token: string; result: Promise<TaskTokenResult> };
+  /** A token for `stateName`, whose Task invokes `functionKey`. */
+  issue(executionArn: string, stateName: string, functionKey: string): { token: string; result: Promise<TaskTokenResult> };
 }
 
 export interface StateVisit {
@@ -56,6 +57,10 @@ export interface ExecutionRecord {
   visits: StateVisit[];
   /** State transitions as Step Functions bills them (one per state entered). */
   transitions: number;
+  /** Events of the execution's history, counted per state type as Step Functions writes them. */
+  historyEvents: number;
+  /** The largest state input or output, in bytes of JSON. */
+  maxPayloadBytes: number;
   /** Lambda invocations, retries included. */
   invocations: number;
   retries: number;
@@ -110,6 +115,10 @@ const LOCAL_STOP = 'arn:aws:states:::local:stop';
 const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 /** Stands for `$$.Task.Token` until the override puts a real token in its place. */
 const TOKEN_PLACEHOLDER = '__LOCAL_TASK_TOKEN__';
+/** Step Functions ends an execution at this many history events, without running any Catch. */
+export const MAX_HISTORY_EVENTS = 25_000;
+/** The most a state's input or output may weigh (256 KB), else States.DataLimitExceeded, which no Catch sees. */
+export const MAX_PAYLOAD_BYTES = 262_144;
 /** Real-time limit the interpreter puts on a local Task: long, since timeouts are enforced on the virtual clock. */
 const REAL_TIMEOUT_SECONDS = 3600;
 
@@ -295,6 +304,8 @@ export class LocalStateMachine {
       invocations: 0,
       retries: 0,
       retryDelaySeconds: 0,
+      historyEvents: 1, // ExecutionStarted
+      maxPayloadBytes: 0,
       startedAt: clock.now(),
     };
     let stop: { error: string; cause: string } | undefined;
@@ -324,7 +335,14 @@ export class LocalStateMachine {
     );
     abortExecution = () => execution.abort();
     if (stop !== undefined) execution.abort();
-    const logs = this.collect(record, execution.eventLogs);
+    // Step Functions' own limits end an execution without running any Catch.
+    let limit: { error: string; cause: string } | undefined;
+    const breach = (error: string, cause: string): void => {
+      if (limit !== undefined) return;
+      limit = { error, cause };
+      execution.abort();
+    };
+    const logs = this.collect(record, execution.eventLogs, breach);
     let timedOut = false;
     const cancelTimeout =
       this.timeoutSeconds === undefined
@@ -339,12 +357,16 @@ export class LocalStateMachine {
         record.status = 'SUCCEEDED';
       } catch (error) {
         record.status = error instanceof ExecutionAbortedError ? (timedOut ? 'TIMED_OUT' : 'ABORTED') : 'FAILED';
-        if (timedOut) record.error = { error: 'States.Timeout', cause: `execution timed out after ${this.timeoutSeconds ?? 0}s` };
+        if (limit !== undefined) {
+          record.status = 'FAILED';
+          record.error = limit;
+        } else if (timedOut) record.error = { error: 'States.Timeout', cause: `execution timed out after ${this.timeoutSeconds ?? 0}s` };
         else if (record.status === 'ABORTED') record.error = stop ?? { error: 'States.Aborted', cause: 'execution stopped' };
       } finally {
         cancelTimeout();
         await logs;
         record.stoppedAt = clock.now();
+        record.historyEvents += 1; // ExecutionSucceeded, Failed, Aborted or TimedOut
         clock.forget(executionArn);
         clock.end();
       }
@@ -419,7 +441,7 @@ export class LocalStateMachine {
           if (stopped !== undefined) return stopped;
           if (taskTokens === undefined) throw new Error(`${stateName} waits for a task token, and no broker was given`);
           const { call, timeoutSeconds } = input as { call: { Payload?: unknown }; timeoutSeconds: number };
-          const { token, result } = taskTokens.issue(record.executionArn, stateName);
+          const { token, result } = taskTokens.issue(record.executionArn, stateName, functionKey);
           await invoke(withToken(call.Payload ?? {}, token));
           const timeout = clock.sleep(timeoutSeconds, record.executionArn).then((): TaskTokenResult => ({
             error: 'States.Timeout',
@@ -446,12 +468,32 @@ export class LocalStateMachine {
     return { taskResourceLocalHandlers, retryIntervalOverrides };
   }
 
-  private async collect(record: ExecutionRecord, logs: AsyncGenerator<unknown>): Promise<void> {
+  /** History events a state writes when it runs once (retries add three each). */
+  private eventsOf(name: string): number {
+    const state = this.originalStates[name];
+    if (state === undefined) return 2;
+    if (state.Type === 'Task') return state.Resource === WAIT_FOR_TOKEN ? 6 : 5;
+    if (state.Type === 'Fail') return 1;
+    return 2;
+  }
+
+  private async collect(
+    record: ExecutionRecord,
+    logs: AsyncGenerator<unknown>,
+    breach: (error: string, cause: string) => void,
+  ): Promise<void> {
+    const payload = (name: string, what: 'input' | 'output', value: unknown): void => {
+      const bytes = Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+      record.maxPayloadBytes = Math.max(record.maxPayloadBytes, bytes);
+      if (bytes > MAX_PAYLOAD_BYTES) {
+        breach('States.DataLimitExceeded', `The state/task '${name}' ${what} has ${bytes} bytes, more than the ${MAX_PAYLOAD_BYTES} a state may have.`);
+      }
+    };
     const { clock } = this.options;
     for await (const raw of logs) {
       const event = raw as {
         type: string;
-        state?: { name: string; output?: unknown };
+        state?: { name: string; input?: unknown; output?: unknown };
         retry?: { retrier: { IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number }; attempt: number };
         Error?: string;
         Cause?: unknown;
@@ -460,6 +502,11 @@ export class LocalStateMachine {
       switch (event.type) {
         case 'StateEntered': {
           const name = event.state?.name ?? '?';
+          record.historyEvents += this.eventsOf(name);
+          if (record.historyEvents > MAX_HISTORY_EVENTS) {
+            breach('States.Runtime', `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`);
+          }
+          payload(name, 'input', event.state?.input);
           const type = this.originalStates[name]?.Type ?? '?';
           record.visits.push({ name, type, enteredAt: clock.now() });
           record.transitions += 1;
@@ -467,12 +514,14 @@ export class LocalStateMachine {
         }
         case 'StateExited':
           if (last !== undefined) last.output = event.state?.output;
+          payload(event.state?.name ?? '?', 'output', event.state?.output);
           break;
         case 'StateFailed':
           if (last !== undefined) last.error = { error: event.Error ?? 'Error', cause: String(event.Cause ?? '') };
           break;
         case 'StateRetried': {
           record.retries += 1;
+          record.historyEvents += 3; // scheduled, started, failed once more
           const r = event.retry?.retrier;
           const attempt = event.retry?.attempt ?? 1;
           const nominal = (r?.IntervalSeconds ?? 1) * Math.pow(r?.BackoffRate ?? 2, Math.max(0, attempt - 1));

@@ -85,7 +85,9 @@ export class Rehearsal {
       Object.keys(STATE_MACHINE_FUNCTIONS).map((key) => [key, handlers[key as FunctionKey]]),
     );
     const stack = options.stackName ?? REHEARSAL_STACK;
-    const taskTokens: TaskTokenBroker = { issue: (executionArn, stateName) => this.issueToken(executionArn, stateName) };
+    const taskTokens: TaskTokenBroker = {
+      issue: (executionArn, stateName, functionKey) => this.issueToken(executionArn, stateName, functionKey),
+    };
     const machines = {} as Record<Strategy, LocalStateMachine>;
     for (const strategy of STRATEGIES) {
       machines[strategy] = new LocalStateMachine({
@@ -224,12 +226,15 @@ export class Rehearsal {
     return running;
   }
 
-  /** A task token for an approval step; answered later by the rehearsal's operator, as the policy says. */
-  private issueToken(executionArn: string, stateName: string): { token: string; result: Promise<TaskTokenResult> } {
+  /**
+   * A task token; an approval step's is answered later by the rehearsal's
+   * operator, as the policy says (the others, like the lock waiter's, by the handlers).
+   */
+  private issueToken(executionArn: string, stateName: string, functionKey: string): { token: string; result: Promise<TaskTokenResult> } {
     const token = this.world.sfn.issueTaskToken(executionArn, stateName);
     const result = new Promise<TaskTokenResult>((resolve) => this.waiting.set(token, resolve));
     const { answer, afterSeconds = 120, by = 'rehearsal operator' } = this.approvals;
-    if (answer !== 'none') {
+    if (functionKey === 'RequestApproval' && answer !== 'none') {
       this.clock.at(this.clock.now() + afterSeconds * 1000, () => {
         const client = new SFNClient({});
         const send = (): Promise<unknown> =>

@@ -29,6 +29,10 @@ export interface RehearsalReport {
   strategy: string;
   states: string[];
   transitions: number;
+  /** Events of the deployment's execution history, as Step Functions counts them (the limit is 25,000). */
+  historyEvents: number;
+  /** The largest state input or output of the deployment, in bytes (the limit is 256 KB). */
+  maxPayloadBytes: number;
   /** How long the same deployment would take in AWS (its restore run included). */
   virtualSeconds: number;
   lambdaInvocations: number;
@@ -108,6 +112,8 @@ export function buildReport(input: ReportInput): RehearsalReport {
     strategy: input.strategy,
     states: record.visits.map((v) => v.name),
     transitions: record.transitions + (restore?.transitions ?? 0),
+    historyEvents: record.historyEvents,
+    maxPayloadBytes: record.maxPayloadBytes,
     virtualSeconds: Math.round(restore === undefined ? seconds(record) : (end - record.startedAt) / 1000 + record.retryDelaySeconds + restore.retryDelaySeconds),
     lambdaInvocations: record.invocations + (restore?.invocations ?? 0),
     steps: stepsOf(record),

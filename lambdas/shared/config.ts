@@ -9,7 +9,7 @@
  * field is named as unknown instead of silently ignored.
  */
 import * as z from 'zod';
-import { MAX_WORST_CASE_SECONDS, worstCaseSeconds } from './budget.ts';
+import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase } from './budget.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { formatIssues } from './format-issues.ts';
 
@@ -422,12 +422,23 @@ export const DeployerConfigSchema = z
           message: `duplicate service name '${svc.name}' (already used by ecs[${first}]); names must be unique`,
         });
       } else names.set(svc.name, index);
-      const worst = worstCaseSeconds(svc);
-      if (worst > MAX_WORST_CASE_SECONDS) {
+      const worst = worstCase(svc);
+      if (worst.seconds > MAX_WORST_CASE_SECONDS) {
         ctx.addIssue({
           code: 'custom',
           path: ['ecs', index],
-          message: `a deployment of ${svc.name} could take up to ${formatDuration(worst)} with its rollback (rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them`,
+          message: `a deployment of ${svc.name} could take up to ${formatDuration(worst.seconds)} with its rollback (rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them`,
+        });
+      } else if (worst.events > MAX_HISTORY_EVENTS_BUDGET) {
+        const largest = [...worst.parts].sort((a, b) => b.events - a.events).slice(0, 2);
+        const interval = intervalWithinBudget(svc);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ecs', index, 'verifyIntervalSeconds'],
+          message:
+            `a deployment of ${svc.name} could write up to ${worst.events} Step Functions history events, mostly polling every ${svc.verifyIntervalSeconds}s for ` +
+            `${largest.map((p) => `${p.what} (${p.events})`).join(' and ')}; an execution ends at 25,000 and the deployer keeps ${MAX_HISTORY_EVENTS_BUDGET} for itself: ` +
+            (interval === undefined ? 'shorten the bakes and timeouts' : `raise verifyIntervalSeconds to at least ${interval}, or shorten them`),
         });
       }
       for (const target of ecsServicesOf(svc)) {

@@ -16,6 +16,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './aws-call.ts';
 import { LOCK_SORT_KEY, servicePartitionKey } from './deployment.ts';
+import { WAITER_ATTRIBUTE, waiterOf, wakeWaiter } from './lock-waiter.ts';
 import { APPROVAL_ATTRIBUTE, PROMOTE_ATTRIBUTE } from './operator-requests.ts';
 import { documentClient, isConditionFailure, itemOfConditionFailure, tableName } from './table.ts';
 
@@ -179,21 +180,25 @@ export async function takeOverLock(request: LockRequest, staleHolder: string): P
 
 /**
  * Release the lock if this execution holds it; true when it did. A pending
- * approval or promote request of the holder goes with it.
+ * approval or promote request of the holder goes with it, and the newest
+ * waiting deployment is woken to take the lock.
  */
 export async function releaseLock(service: string, executionId: string): Promise<boolean> {
   try {
-    await awsCall('dynamodb:UpdateItem (release)', () =>
+    const result = await awsCall('dynamodb:UpdateItem (release)', () =>
       documentClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: lockKey(service),
-          UpdateExpression: `REMOVE holder, holderImage, heldSince, ${APPROVAL_ATTRIBUTE}, ${PROMOTE_ATTRIBUTE}`,
+          UpdateExpression: `REMOVE holder, holderImage, heldSince, ${APPROVAL_ATTRIBUTE}, ${PROMOTE_ATTRIBUTE}, ${WAITER_ATTRIBUTE}`,
           ConditionExpression: 'holder = :me',
           ExpressionAttributeValues: { ':me': executionId },
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
+    const waiter = waiterOf(result.Attributes);
+    if (waiter !== undefined) await wakeWaiter(waiter);
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;

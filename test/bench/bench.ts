@@ -27,7 +27,10 @@ import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
 import type { ExecutionRecord } from '../../simulator/local-state-machine.ts';
 import { rehearseDeployment } from '../../simulator/rehearsal.ts';
 import { functionBundlePath, synthDeployer } from '../support/synth.ts';
-import { image, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
+import { MAX_HISTORY_EVENTS_BUDGET, worstCase } from '../../lambdas/shared/budget.ts';
+import { MAX_HISTORY_EVENTS } from '../../simulator/local-state-machine.ts';
+import { configWith, longestAccepted, LONGEST } from '../support/longest-config.ts';
+import { image, rehearsalConfig, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const RUNS = Number(values.runs);
@@ -186,6 +189,7 @@ async function deployments(): Promise<string> {
       s.name,
       report.status,
       String(report.transitions),
+      String(report.historyEvents),
       String(report.lambdaInvocations),
       dollars(cost),
       String(report.virtualSeconds),
@@ -209,7 +213,7 @@ async function deployments(): Promise<string> {
       }
     }
   }
-  const header = ['deployment', 'status', 'transitions', 'Lambda invocations', 'est. cost', 'AWS time s', 'baking s', 'ECS s', 'draining s', 'overhead s', 'rehearsal ms'];
+  const header = ['deployment', 'status', 'transitions', 'history events', 'Lambda invocations', 'est. cost', 'AWS time s', 'baking s', 'ECS s', 'draining s', 'overhead s', 'rehearsal ms'];
   return [
     table(header, rows),
     '',
@@ -219,8 +223,37 @@ async function deployments(): Promise<string> {
   ].join('\n');
 }
 
+/** History events of the default and of the longest configuration validation accepts, per strategy, against the 25,000 limit. */
+async function limits(): Promise<string> {
+  const rows: string[][] = [];
+  for (const [service, repository] of [['web', 'web'], ['checkout', 'checkout'], ['payments', 'payments']] as const) {
+    const defaults = rehearsalConfig();
+    const { minutes, svc } = longestAccepted(service, LONGEST[service]);
+    for (const [label, config, budgetSvc] of [
+      ['default', defaults, defaults.ecs.find((x) => x.name === service)!],
+      [`longest accepted (bakes of ${minutes}m, every 10s)`, configWith(service, LONGEST[service](minutes)), svc],
+    ] as const) {
+      const { report } = await rehearseDeployment({ config, service, image: image(repository, 'v1.1.0') });
+      rows.push([
+        `${service} (${budgetSvc.strategy}), ${label}`,
+        report.status,
+        String(report.historyEvents),
+        String(worstCase(budgetSvc).events),
+        `${(report.maxPayloadBytes / 1024).toFixed(1)}`,
+        String(report.virtualSeconds),
+      ]);
+    }
+  }
+  return [
+    table(['configuration', 'status', 'history events', 'worst case (budget)', 'largest state KiB', 'AWS time s'], rows),
+    '',
+    `Step Functions ends an execution at ${MAX_HISTORY_EVENTS} events and refuses a state over 256 KiB; validation refuses a configuration whose worst case exceeds ${MAX_HISTORY_EVENTS_BUDGET}.`,
+  ].join('\n');
+}
+
 const started = Date.now();
 process.stdout.write(`Node ${process.version}, ${path.basename(process.execPath)}\n\n`);
 process.stdout.write(`${await lambdas()}\n\n`);
 process.stdout.write(`${await deployments()}\n\n`);
+process.stdout.write(`${await limits()}\n\n`);
 process.stdout.write(`(bench took ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);

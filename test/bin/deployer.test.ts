@@ -152,7 +152,7 @@ describe('deployer simulate', () => {
 
   it.each([
     { argv: ['simulate', 'nope'], message: "SERVICE: 'nope' is not in the config; services: web, orders-api, checkout, payments" },
-    { argv: ['simulate', 'web', '--fail-at', 'WaitForLock'], message: "--fail-at: 'WaitForLock' is not a Task state" },
+    { argv: ['simulate', 'web', '--fail-at', 'LockAcquired?'], message: "--fail-at: 'LockAcquired?' is not a Task state" },
     { argv: ['simulate', 'web', '--fail-at', 'ShiftTraffic'], message: "--fail-at: 'ShiftTraffic' is not a Task state of ecs-rolling.asl.json (web is rolling)" },
     { argv: ['simulate', 'web', '--stop-at', 'Deployed'], message: "--stop-at: 'Deployed' is not a state of ecs-rolling.asl.json" },
     { argv: ['simulate', 'web', '--reject'], message: '--reject: web has no approval step to reject' },

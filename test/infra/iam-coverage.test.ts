@@ -122,6 +122,9 @@ beforeAll(async () => {
     await s.push('web', 'v1.2.0');
     await s.push('web', 'v1.3.0');
     await s.push('checkout', 'v1.2.0');
+    await s.push('checkout', 'v1.3.0');
+    await s.push('payments', 'v1.2.0');
+    await s.push('payments', 'v1.3.0');
   });
   await scenario('stale lock taken over', async (s) => {
     s.world.failCalls({ functionKey: 'ExecutionEnded' });

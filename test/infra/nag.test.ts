@@ -38,14 +38,17 @@ describe('cdk-nag AwsSolutions', () => {
     const owners = [...new Set(acknowledged.map((a) => a.replace(/(RoleDefaultPolicy|Role)[0-9A-F]{8}:.*$/, '')))].sort();
     expect(owners).toEqual([
       'AcquireLock',
+      'AwaitLock',
       'CaptureBaseline',
       'CheckDrained',
       'CheckService',
       'EcsBlueGreenStateMachine',
       'EcsCanaryStateMachine',
       'EcsRollingStateMachine',
+      'ExecutionEnded',
       'ReadWeights',
       'RegisterTaskDefinition',
+      'ReleaseLock',
       'SetWeights',
       'SnapshotServices',
       'Verify',

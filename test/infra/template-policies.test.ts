@@ -134,7 +134,14 @@ const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
     ['dynamodb:UpdateItem', TABLE_ARN],
     ...on('states:DescribeExecution', MACHINES.map((m) => `arn:aws:states:${REGION}:${ACCOUNT}:execution:${m}:web-v1-1-0`)),
   ],
-  ReleaseLock: [['dynamodb:UpdateItem', TABLE_ARN]],
+  AwaitLock: [
+    ['dynamodb:UpdateItem', TABLE_ARN],
+    ['states:SendTaskSuccess', '*'],
+  ],
+  ReleaseLock: [
+    ['dynamodb:UpdateItem', TABLE_ARN],
+    ['states:SendTaskSuccess', '*'],
+  ],
   RecordEvent: [
     ['dynamodb:UpdateItem', TABLE_ARN],
     ['events:PutEvents', DEFAULT_BUS],
@@ -187,6 +194,7 @@ const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
     ['dynamodb:UpdateItem', TABLE_ARN],
     ['events:PutEvents', DEFAULT_BUS],
     ...on('states:StartExecution', MACHINES.map(machine)),
+    ['states:SendTaskSuccess', '*'],
   ],
 };
 

@@ -64,6 +64,12 @@ describe('deployment envelope, rehearsed', () => {
     expect(a.status).toBe('SUCCEEDED');
     expect(b.status).toBe('SUCCEEDED');
     expect(b.visits.map((v) => v.name)).toContain('WaitForLock');
+    // It slept without polling, and was woken when the first released the lock.
+    const waits = b.visits.filter((v) => v.name === 'WaitForLock');
+    expect(waits).toHaveLength(1);
+    const retry = b.visits[b.visits.indexOf(waits[0]!) + 1]!;
+    expect(retry.name).toBe('AcquireLock');
+    expect(retry.enteredAt).toBe(a.stoppedAt);
     const ecsCalls = session.world.calls.filter((c) => c.action === 'ecs:UpdateService' || c.action === 'ecs:RegisterTaskDefinition');
     const lastOfFirst = Math.max(...ecsCalls.filter((c) => c.caller.executionName === 'first').map((c) => c.at));
     const firstOfSecond = Math.min(...ecsCalls.filter((c) => c.caller.executionName === 'second').map((c) => c.at));

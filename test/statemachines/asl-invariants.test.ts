@@ -9,7 +9,7 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { composedPath, composedText, invokesLambda, STRATEGY_FILES, TRANSIENT_RETRY } from '../../infra/asl/compose.ts';
 import { fromRepoRoot } from '../../infra/repo-root.ts';
-import { MAX_WORST_CASE_SECONDS } from '../../lambdas/shared/budget.ts';
+import { LOCK_RECHECK_SECONDS, MAX_WORST_CASE_SECONDS } from '../../lambdas/shared/budget.ts';
 import { HANDLER_ERROR_NAMES } from '../../lambdas/shared/errors.ts';
 import { OUTCOME_ERRORS } from '../../lambdas/shared/outcome.ts';
 import { STATE_MACHINE_FUNCTIONS, placeholderFor, type StateMachineFunctionKey } from '../../lambdas/registry.ts';
@@ -153,6 +153,13 @@ describe.each(Object.values(STRATEGY_FILES))('statemachines/%s.asl.json', (name)
   it('times out only after the longest wait for the lock plus the longest deployment the config allows', () => {
     // The clock runs from the start: a deployment may first wait for one that holds the lock, then run its own.
     expect(raw.TimeoutSeconds).toBeGreaterThanOrEqual(2 * MAX_WORST_CASE_SECONDS + 6 * 3600);
+  });
+
+  it('waits for the lock on a task token, re-checking as often as the history budget assumes', () => {
+    const wait = raw.States.WaitForLock!;
+    expect(wait.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(wait.TimeoutSeconds).toBe(LOCK_RECHECK_SECONDS);
+    expect(wait.Catch).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'AcquireLock' })]));
   });
 
   it('has no unreachable state', () => {

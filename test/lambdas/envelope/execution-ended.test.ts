@@ -167,7 +167,7 @@ describe('ExecutionEnded', () => {
       expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
         TableName: TABLE,
         Key: LOCK_KEY,
-        UpdateExpression: 'REMOVE holder, holderImage, heldSince, approval, promote',
+        UpdateExpression: 'REMOVE holder, holderImage, heldSince, approval, promote, waiter',
         ConditionExpression: 'holder = :me',
         ExpressionAttributeValues: { ':me': EXECUTION_ARN },
       });

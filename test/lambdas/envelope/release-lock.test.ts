@@ -33,7 +33,7 @@ describe('ReleaseLock', () => {
     expect(ddbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       TableName: TABLE,
       Key: { pk: 'SERVICE#web', sk: 'LOCK' },
-      UpdateExpression: 'REMOVE holder, holderImage, heldSince, approval, promote',
+      UpdateExpression: 'REMOVE holder, holderImage, heldSince, approval, promote, waiter',
       ConditionExpression: 'holder = :me',
       ExpressionAttributeValues: { ':me': EXECUTION_ARN },
     });

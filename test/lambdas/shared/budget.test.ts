@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WORST_CASE_SECONDS, worstCaseSeconds } from '../../../lambdas/shared/budget.ts';
+import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase, worstCaseSeconds } from '../../../lambdas/shared/budget.ts';
+import { ConfigError, type RollingServiceConfig } from '../../../lambdas/shared/config.ts';
 import { parseConfig, type EcsServiceConfig } from '../../../lambdas/shared/config.ts';
 import { BLUE_TG, CHECKOUT_CANARY_TG, CHECKOUT_TG, GREEN_TG, LISTENER_ARN, LISTENER_RULE_ARN, configuredService } from '../../support/lambda-fixtures.ts';
 
@@ -65,8 +66,8 @@ describe('worst case of a deployment', () => {
     const [first, second] = [worstCaseSeconds(oneStep), worstCaseSeconds(withApproval)];
 
     // Assess
-    // step: bake 300 + extra 600 + interval 30 + metrics lag 120 + scaling 600; promote 600; drain + scale-down 1200; rollback 1800.
-    expect(first).toBe(300 + 600 + 30 + 120 + 600 + 600 + 1200 + 1800);
+    // step: bake 300 + extra 600 + metrics lag 120 + scaling 600; promote 600; drain + scale-down 1200; rollback 1800.
+    expect(first).toBe(300 + 600 + 120 + 600 + 600 + 1200 + 1800);
     expect(second - first).toBe(7200);
   });
 
@@ -105,5 +106,58 @@ describe('worst case of a deployment', () => {
 
     // Assess
     expect(worst).toBeLessThan(MAX_WORST_CASE_SECONDS);
+  });
+});
+
+describe('history events budget', () => {
+  it('counts the polls of the longest phases: a 24h bake polled every 30s needs more than the budget', () => {
+    // Prepare
+    const web = service({ name: 'web', strategy: 'rolling', service: 'web', repository: 'web', verifyIntervalSeconds: 30 }) as RollingServiceConfig;
+
+    // Act: the schema would refuse this one; the budget itself is what is measured here.
+    const worst = worstCase({ ...web, bakeSeconds: 86_400 });
+
+    // Assess: 2,881 polls of the bake at 9 events each.
+    expect(worst.parts.find((p) => p.what === 'the bake')!.events).toBe((Math.ceil((86_400 + 30) / 30) + 1) * 9);
+    expect(worst.events).toBeGreaterThan(MAX_HISTORY_EVENTS_BUDGET);
+  });
+
+  it('waits for the lock on re-checks every 15 minutes: a 36h wait is under 2,000 events', () => {
+    // Prepare
+    const web = service({ name: 'web', strategy: 'rolling', service: 'web', repository: 'web' });
+
+    // Act
+    const lock = worstCase(web).parts.find((p) => p.what === 'waiting for the lock')!;
+
+    // Assess
+    expect(lock.events).toBeLessThan(2_000);
+  });
+
+  it('refuses a service over the budget, naming verifyIntervalSeconds and the interval that would fit', () => {
+    // Act
+    const refusal = (() => {
+      try {
+        service({ name: 'web', strategy: 'rolling', service: 'web', repository: 'web', bakeSeconds: 86_400 });
+      } catch (error) {
+        return error as ConfigError;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(refusal?.problems).toEqual([expect.stringMatching(/^ecs\[0\]\.verifyIntervalSeconds: a deployment of web could write up to \d+ Step Functions history events, mostly polling every 30s for the bake .* raise verifyIntervalSeconds to at least 45/)]);
+  });
+
+  it('suggests the smallest interval that fits', () => {
+    // Prepare
+    const web = service({ name: 'web', strategy: 'rolling', service: 'web', repository: 'web', bakeSeconds: 36_000, verifyIntervalSeconds: 30 }) as RollingServiceConfig;
+
+    // Act
+    const interval = intervalWithinBudget({ ...web, bakeSeconds: 86_400 });
+
+    // Assess
+    expect(interval).toBe(45);
+    expect(worstCase({ ...web, bakeSeconds: 86_400, verifyIntervalSeconds: 45 }).events).toBeLessThanOrEqual(MAX_HISTORY_EVENTS_BUDGET);
+    expect(worstCase({ ...web, bakeSeconds: 86_400, verifyIntervalSeconds: 40 }).events).toBeGreaterThan(MAX_HISTORY_EVENTS_BUDGET);
   });
 });
