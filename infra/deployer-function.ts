@@ -11,7 +11,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { configDocument, type DeployerConfig } from '../lambdas/shared/config.ts';
-import { ALL_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
+import { ALL_FUNCTIONS, functionTimeoutSeconds, type FunctionKey } from '../lambdas/registry.ts';
 import { fromRepoRoot, REPO_ROOT } from './repo-root.ts';
 
 /** The runtime every function runs on; the esbuild target follows it. */
@@ -71,7 +71,7 @@ export class DeployerFunction extends Construct {
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(functionTimeoutSeconds(spec)),
       role: this.role,
       logGroup: this.logGroup,
       environment: {

@@ -71,6 +71,11 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
   const { listeners, rules } = listenerArns(config);
   const hasTraffic = listeners.length + rules.length > 0;
   const machines = stateMachines.map((m) => m.stateMachineArn);
+  // The same ARNs built from the names: a function that the state machines invoke cannot refer to them
+  // by token without a dependency cycle (machine -> function -> policy -> machine).
+  const machinesByName = stateMachineNames.map((name) =>
+    stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+  );
   const events = allow(['events:PutEvents'], [defaultEventBusArn(stack)]);
   const metrics = hasTraffic ? allow(['cloudwatch:GetMetricData'], ['*']) : [];
   const metricsAck = hasTraffic ? [{ id: STAR, reason: METRICS_REASON }] : [];
@@ -90,6 +95,8 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
         ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
         // Is the execution holding the lock still running? (a lock whose holder ended is taken over)
         ...allow(['states:DescribeExecution'], executions),
+        // ...or, when it was stopped after it changed something, restored first.
+        ...allow(['states:StartExecution'], machinesByName),
       ],
       acknowledgments: stateMachineNames.map((name) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*]`,

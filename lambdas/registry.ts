@@ -15,6 +15,16 @@ export interface FunctionSpec {
   description: string;
   /** Whether the validated config is compiled into the bundle. */
   needsConfig: boolean;
+  /** The function's timeout (the Task state waits 30 s longer); default {@link DEFAULT_FUNCTION_TIMEOUT_SECONDS}. */
+  timeoutSeconds?: number;
+}
+
+/** A function's timeout unless its spec says otherwise: a handful of AWS calls. */
+export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 30;
+
+/** The timeout of a function of the registry. */
+export function functionTimeoutSeconds(spec: FunctionSpec): number {
+  return spec.timeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
 }
 
 export const STATE_MACHINE_FUNCTIONS = {
@@ -112,6 +122,9 @@ export const STATE_MACHINE_FUNCTIONS = {
     entry: 'lambdas/verify/verify.ts',
     description: 'One verification: alarms, new-vs-old target group metrics and the HTTP health check',
     needsConfig: false,
+    // The health check may wait up to its 30 s timeout on top of the alarm and metric reads:
+    // a slow endpoint must be one failed check, never a function timeout.
+    timeoutSeconds: 60,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -17,7 +17,7 @@
 import { StateMachine, ExecutionAbortedError, type RunOptions } from 'aws-local-stepfunctions';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
 import { loadDefinition, type AslDefinition, type AslState } from './asl.ts';
-import { invokeLambda } from './lambda-invoker.ts';
+import { invokeLambda, LambdaInvocationError } from './lambda-invoker.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 
 /** The parts of the simulated AWS world the runner needs. */
@@ -94,6 +94,8 @@ export interface LocalStateMachineOptions {
   handlers: Record<string, LambdaHandler<unknown>>;
   /** Task tokens for `.waitForTaskToken` states. */
   taskTokens?: TaskTokenBroker;
+  /** Each function's timeout in seconds, enforced on the virtual clock as Lambda would (default 30). */
+  functionTimeouts?: Record<string, number>;
   /** Called after every Lambda invocation (for the timeline). */
   onInvoke?: (execution: ExecutionRecord, stateName: string, functionKey: string) => void;
   /**
@@ -425,13 +427,26 @@ export class LocalStateMachine {
       if (functionKey === undefined || handler === undefined) {
         throw new Error(`Task state ${stateName} calls ${state.Resource ?? '?'}, which has no local handler`);
       }
+      const timeoutSeconds = this.options.functionTimeouts?.[functionKey] ?? 30;
       const invoke = async (payload: unknown): Promise<unknown> => {
         record.invocations += 1;
-        try {
-          return await world.withCaller({ functionKey, stateName, executionName: record.name }, () =>
-            invokeLambda(`${FUNCTION_PREFIX}${functionKey}`, handler, payload, world),
+        // Lambda stops a function at its timeout; Step Functions then sees Lambda.Unknown. Only virtual time
+        // passes while a handler waits on the simulation (a slow call), so the timer can only fire then.
+        let cancel: () => void = () => undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          cancel = clock.at(clock.now() + timeoutSeconds * 1000, () =>
+            reject(new LambdaInvocationError('Lambda.Unknown', `Task timed out after ${timeoutSeconds.toFixed(2)} seconds`)),
           );
+        });
+        try {
+          return await Promise.race([
+            world.withCaller({ functionKey, stateName, executionName: record.name }, () =>
+              invokeLambda(`${FUNCTION_PREFIX}${functionKey}`, handler, payload, world),
+            ),
+            timedOut,
+          ]);
         } finally {
+          cancel();
           onInvoke?.(record, stateName, functionKey);
         }
       };

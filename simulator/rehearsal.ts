@@ -7,7 +7,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { STRATEGY_FILES } from '../infra/asl/compose.ts';
-import { STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
+import { ALL_FUNCTIONS, functionTimeoutSeconds, STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
 import { useClock } from '../lambdas/shared/clock.ts';
 import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
 import { historySortKey, servicePartitionKey, type DeploymentRequest } from '../lambdas/shared/deployment.ts';
@@ -80,7 +80,13 @@ export class Rehearsal {
   ) {
     this.clock = new VirtualClock(REHEARSAL_EPOCH);
     this.approvals = options.approvals ?? { answer: 'approve' };
-    this.world = new SimulatedWorld({ tableName: 'deployer', ...options.world, config: options.config, now: () => this.clock.now() });
+    this.world = new SimulatedWorld({
+      tableName: 'deployer',
+      ...options.world,
+      config: options.config,
+      now: () => this.clock.now(),
+      sleep: (seconds) => this.clock.sleep(seconds),
+    });
     const stateMachineHandlers = Object.fromEntries(
       Object.keys(STATE_MACHINE_FUNCTIONS).map((key) => [key, handlers[key as FunctionKey]]),
     );
@@ -98,6 +104,7 @@ export class Rehearsal {
         world: this.world,
         handlers: stateMachineHandlers,
         taskTokens,
+        functionTimeouts: Object.fromEntries(Object.entries(ALL_FUNCTIONS).map(([key, spec]) => [key, functionTimeoutSeconds(spec)])),
       });
     }
     this.machines = machines;

@@ -77,6 +77,14 @@ export class VirtualClock implements Clock {
     };
   }
 
+  /** A signal that aborts with a TimeoutError once `ms` of virtual time have passed (a request timeout). */
+  public timeoutSignal(ms: number): AbortSignal {
+    const controller = new AbortController();
+    const cancel = this.at(this.time + ms, () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
+    controller.signal.addEventListener('abort', cancel, { once: true });
+    return controller.signal;
+  }
+
   /** Move the clock forward by hand (between executions, e.g. "an hour later"). */
   public advance(seconds: number): void {
     this.time += seconds * 1000;
@@ -99,8 +107,10 @@ export class VirtualClock implements Clock {
       const due = this.sleepers.filter((s) => s.wakeAt <= this.time);
       this.sleepers = this.sleepers.filter((s) => s.wakeAt > this.time);
       for (const sleeper of due) sleeper.wake();
-      // A fired timer may have stopped an execution without waking anyone: look again.
-      if (dueTimers.length > 0) this.scheduleCheck();
+      // Look again: a fired timer may have stopped an execution without waking anyone, and a woken
+      // sleeper may have had nobody waiting on it any more (a slow request that timed out meanwhile).
+      // A woken execution that is busy again holds time back at the next check.
+      if (dueTimers.length > 0 || due.length > 0) this.scheduleCheck();
     });
   }
 }

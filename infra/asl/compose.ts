@@ -15,7 +15,7 @@
  *
  * The composer adds what every Task needs, so no part repeats it: the
  * retry policy for transient AWS and Lambda errors ({@link TRANSIENT_RETRY}),
- * a default `TimeoutSeconds`, and the section's catch-all (a failure while
+ * a `TimeoutSeconds` above the function's own, and the section's catch-all (a failure while
  * taking the snapshot is recorded as FAILED with nothing changed; one while
  * deploying rolls back; one while rolling back is recorded as a failed
  * rollback). A part's own Catch entries come first.
@@ -26,6 +26,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ALL_FUNCTIONS, DEFAULT_FUNCTION_TIMEOUT_SECONDS, functionTimeoutSeconds, type FunctionSpec } from '../../lambdas/registry.ts';
 import { fromRepoRoot } from '../repo-root.ts';
 
 /** A state as written in a part: free-form ASL. */
@@ -72,6 +73,11 @@ export const TRANSIENT_RETRY = {
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
+    // A function that timed out (Lambda.Unknown, or Sandbox.Timedout on newer runtimes) or an invocation
+    // the Lambda service could not finish: every handler can be called again, so try again rather than roll back.
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.Unknown',
+    'Sandbox.Timedout',
   ],
   IntervalSeconds: 2,
   BackoffRate: 2,
@@ -80,8 +86,15 @@ export const TRANSIENT_RETRY = {
   JitterStrategy: 'FULL',
 } as const;
 
-/** Task timeout when a part gives none: well above the functions' own 30 s. */
-export const DEFAULT_TASK_TIMEOUT_SECONDS = 60;
+/** How much longer a Task waits than its function's own timeout (so the function's timeout is what fires). */
+export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
+
+/** The Task timeout of a state calling `${<Key>FunctionArn}`: the function's timeout plus a margin. */
+function taskTimeoutOf(state: AslStateJson): number {
+  const key = /^\$\{([A-Za-z]+)FunctionArn\}$/.exec(String(state.Resource))?.[1];
+  const spec = key === undefined ? undefined : (ALL_FUNCTIONS as Record<string, FunctionSpec | undefined>)[key];
+  return (spec === undefined ? DEFAULT_FUNCTION_TIMEOUT_SECONDS : functionTimeoutSeconds(spec)) + TASK_TIMEOUT_MARGIN_SECONDS;
+}
 
 /** The `@` names a strategy may jump to, and the envelope state each one is. */
 export const ENVELOPE_ENTRIES = {
@@ -144,7 +157,7 @@ function completeTask(state: AslStateJson, section: SectionName | 'Envelope'): A
   }
   const completed: AslStateJson = {
     ...state,
-    TimeoutSeconds: state.TimeoutSeconds ?? (state.TimeoutSecondsPath === undefined ? DEFAULT_TASK_TIMEOUT_SECONDS : undefined),
+    TimeoutSeconds: state.TimeoutSeconds ?? (state.TimeoutSecondsPath === undefined ? taskTimeoutOf(state) : undefined),
     Retry: [TRANSIENT_RETRY, ...own],
   };
   if (completed.TimeoutSeconds === undefined) delete completed.TimeoutSeconds;

@@ -2,9 +2,11 @@
  * PrepareCanaryService: the canary service that runs the new revision next
  * to the primary, with no task yet (each step sizes it). Created by the
  * deployer as a copy of the primary's network, launch type or capacity
- * providers, platform version and health check grace period, registered in
- * the canary target group; or, when the team owns one (`canaryService`), that
- * service pointed at the new revision.
+ * providers, platform version, health check grace period, placement and
+ * volumes, registered in the canary target group (not in its service
+ * discovery: traffic reaches it only by the listener's weights); or, when
+ * the team owns one (`canaryService`), that service pointed at the new
+ * revision.
  */
 import { CreateServiceCommand, type CreateServiceCommandInput, type Service } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
@@ -57,6 +59,14 @@ export function canaryServiceInput(
   }
   if (primary.platformVersion !== undefined) input.platformVersion = primary.platformVersion;
   if (primary.healthCheckGracePeriodSeconds !== undefined) input.healthCheckGracePeriodSeconds = primary.healthCheckGracePeriodSeconds;
+  if (primary.placementConstraints !== undefined && primary.placementConstraints.length > 0) input.placementConstraints = primary.placementConstraints;
+  if (primary.placementStrategy !== undefined && primary.placementStrategy.length > 0) input.placementStrategy = primary.placementStrategy;
+  if (primary.enableExecuteCommand !== undefined) input.enableExecuteCommand = primary.enableExecuteCommand;
+  // Volumes configured at launch are part of the deployment (DescribeServices returns them there).
+  const volumes = primary.deployments?.find((d) => d.status === 'PRIMARY')?.volumeConfigurations;
+  if (volumes !== undefined && volumes.length > 0) input.volumeConfigurations = volumes;
+  // Service discovery and Service Connect are left out on purpose: they would send clients to the
+  // canary directly, past the listener's weights.
   return input;
 }
 

@@ -54,6 +54,7 @@ export const handler = createHandler(EventSchema, async function restore({ deplo
     taskDefinitionArn: target,
     desiredCount: state.desiredCount,
     basis: state,
+    restore: true,
   });
   logger.info('service restored', { serviceName: deployment.service, ecsService: state.service, taskDefinition: target });
   return { ...result, action: 'restored' };

@@ -82,6 +82,10 @@ export function refusal(where: string, service: Service, role: Role): string | u
   if (controller !== 'ECS') {
     return `ECS service ${where} uses the ${controller} deployment controller: its deployments belong to ${controller === 'CODE_DEPLOY' ? 'CodeDeploy' : 'an external controller'}, and the deployer only drives services with the ECS controller`;
   }
+  const native = service.deploymentConfiguration?.strategy;
+  if (native !== undefined && native !== 'ROLLING') {
+    return `ECS service ${where} uses ECS's own ${native} deployment strategy, which moves the load balancer's traffic itself: set its deploymentConfiguration.strategy to ROLLING so the deployer alone drives it`;
+  }
   const classic = service.loadBalancers?.find((lb) => lb.loadBalancerName !== undefined);
   if (classic !== undefined) {
     return `ECS service ${where} is behind the Classic Load Balancer ${classic.loadBalancerName ?? ''}: the deployer needs an Application Load Balancer target group`;
@@ -135,6 +139,10 @@ async function stateOf(deployment: Deployment, role: Role, service: Service | un
   const dc = service.deploymentConfiguration;
   if (dc?.maximumPercent !== undefined) state.maximumPercent = dc.maximumPercent;
   if (dc?.minimumHealthyPercent !== undefined) state.minimumHealthyPercent = dc.minimumHealthyPercent;
+  const breaker = dc?.deploymentCircuitBreaker;
+  if (breaker !== undefined) state.circuitBreaker = { enable: breaker.enable ?? false, rollback: breaker.rollback ?? false };
+  const alarms = dc?.alarms;
+  if (alarms !== undefined) state.deploymentAlarms = { alarmNames: alarms.alarmNames ?? [], enable: alarms.enable ?? false, rollback: alarms.rollback ?? false };
   return state;
 }
 

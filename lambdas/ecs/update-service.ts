@@ -32,11 +32,17 @@ const EventSchema = z
     message: 'give a taskDefinitionArn, a desiredCount or a share',
   });
 
-/** The deployment configuration sent with every update: the basis' percentages, the circuit breaker on. */
-export function deploymentConfiguration(basis: ServiceState | undefined): DeploymentConfiguration {
-  const configuration: DeploymentConfiguration = { deploymentCircuitBreaker: { enable: true, rollback: true } };
+/**
+ * The deployment configuration sent with an update: the basis' percentages
+ * and deployment alarms as they are, and the circuit breaker on (a
+ * deployment), or as the basis had it (`restore`: back to the snapshot).
+ */
+export function deploymentConfiguration(basis: ServiceState | undefined, restore = false): DeploymentConfiguration {
+  const breaker = restore && basis?.circuitBreaker !== undefined ? basis.circuitBreaker : { enable: true, rollback: true };
+  const configuration: DeploymentConfiguration = { deploymentCircuitBreaker: breaker };
   if (basis?.maximumPercent !== undefined) configuration.maximumPercent = basis.maximumPercent;
   if (basis?.minimumHealthyPercent !== undefined) configuration.minimumHealthyPercent = basis.minimumHealthyPercent;
+  if (basis?.deploymentAlarms !== undefined) configuration.alarms = { ...basis.deploymentAlarms };
   return configuration;
 }
 
@@ -44,7 +50,7 @@ export function deploymentConfiguration(basis: ServiceState | undefined): Deploy
 export async function updateService(
   deployment: z.output<typeof DeploymentSchema>,
   service: string,
-  change: { taskDefinitionArn?: string; desiredCount?: number; basis?: ServiceState },
+  change: { taskDefinitionArn?: string; desiredCount?: number; basis?: ServiceState; restore?: boolean },
 ): Promise<ServiceChangeResult> {
   const result = await awsCall('ecs:UpdateService', () =>
     ecs().send(
@@ -55,7 +61,7 @@ export async function updateService(
         desiredCount: change.desiredCount,
         // A scale-only update leaves the service's rollout settings alone.
         deploymentConfiguration:
-          change.basis !== undefined || change.taskDefinitionArn !== undefined ? deploymentConfiguration(change.basis) : undefined,
+          change.basis !== undefined || change.taskDefinitionArn !== undefined ? deploymentConfiguration(change.basis, change.restore === true) : undefined,
       }),
     ),
   );

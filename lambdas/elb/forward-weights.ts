@@ -48,7 +48,18 @@ export function withForwardWeights(actions: readonly Action[], weights: Weights)
         : {}),
     },
   };
-  return actions.map((action, i) => (i === index ? replaced : action));
+  return actions.map((action, i) => (i === index ? replaced : resent(action)));
+}
+
+/**
+ * An action sent back as Describe returned it. Describe never returns an
+ * OIDC action's client secret, and Modify requires it unless told to keep
+ * the existing one.
+ */
+function resent(action: Action): Action {
+  if (action.Type !== 'authenticate-oidc' || action.AuthenticateOidcConfig === undefined) return action;
+  const { ClientSecret: _secret, ...oidc } = action.AuthenticateOidcConfig;
+  return { ...action, AuthenticateOidcConfig: { ...oidc, UseExistingClientSecret: true } };
 }
 
 /** Weights as percentages of their total (a weight of 1 alone is 100%). */

@@ -17,6 +17,7 @@ import { describeExecution } from '../shared/executions.ts';
 import { createHandler } from '../shared/handler.ts';
 import { acquireLock, takeOverLock, type LockRequest, type LockResult } from '../shared/lock.ts';
 import { logger } from '../shared/logger.ts';
+import { needsRestore, startRestore } from '../shared/restore-start.ts';
 
 const EventSchema = z.object({ deployment: DeploymentSchema });
 
@@ -33,6 +34,21 @@ async function takeOverIfEnded(request: LockRequest, holder: string, heldSince: 
   if (execution?.status === 'RUNNING') return undefined;
   if (execution === undefined && heldSince !== undefined && Date.parse(request.now) - Date.parse(heldSince) < UNSTARTED_HOLDER_GRACE_MS) {
     return undefined;
+  }
+  if (execution !== undefined && isUncleanEnd(execution.status)) {
+    // Stopped after it changed something, and the watcher never heard of it: restore it first.
+    const end = { service: request.service, ...execution, status: execution.status };
+    if (await needsRestore(end)) {
+      const restoring = await startRestore(end);
+      if (restoring !== undefined) {
+        logger.warn('restoring a stopped deployment before taking its lock', { serviceName: request.service, staleHolder: holder, restoring });
+        return {
+          status: 'WAITING',
+          holder: restoring,
+          reason: `${holder} ended ${execution.status} without its clean-up: its snapshot is being restored (${restoring}) before this deployment starts`,
+        };
+      }
+    }
   }
   if (!(await takeOverLock(request, holder))) return undefined;
   const ended = execution === undefined ? 'no longer exists' : `ended ${execution.status}`;

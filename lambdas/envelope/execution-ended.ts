@@ -14,10 +14,7 @@
  * - A restore run that itself ends this way is recorded as a failed
  *   restore, and its lock released: the service needs a person.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import { awsCall, errorName } from '../shared/aws-call.ts';
-import { lazyClient } from '../shared/clients.ts';
 import { nowIso } from '../shared/clock.ts';
 import { endReason, recordExecutionEnd, type ExecutionEnd } from '../shared/execution-end.ts';
 import { isUncleanEnd } from '../shared/execution-status.ts';
@@ -25,16 +22,10 @@ import { describeFailure } from '../shared/failure.ts';
 import { createHandler, parseEvent } from '../shared/handler.ts';
 import { readHistory, writeHistory } from '../shared/history.ts';
 import { announce, DETAIL_TYPE } from '../shared/lifecycle-events.ts';
-import { forgetWaiter, handOverLock, lockHolder, releaseLock } from '../shared/lock.ts';
+import { forgetWaiter, releaseLock } from '../shared/lock.ts';
 import { logger } from '../shared/logger.ts';
-import {
-  RestoreRequestSchema,
-  restoreExecutionName,
-  siblingExecutionArn,
-  type RestoreRequest,
-} from '../shared/restore.ts';
-
-const sfn = lazyClient(() => new SFNClient({}));
+import { RestoreRequestSchema, type RestoreRequest } from '../shared/restore.ts';
+import { startRestore } from '../shared/restore-start.ts';
 
 export const ExecutionStatusEventSchema = z.object({
   source: z.literal('aws.states'),
@@ -105,35 +96,6 @@ async function restoreRunEnded(detail: StatusEvent, restore: RestoreRequest): Pr
   return { action: 'restore-failed', released, recorded: true };
 }
 
-/** Hand the lock to a restore run and start it; idempotent for a redelivered event. */
-async function startRestore(detail: StatusEvent, end: ExecutionEnd): Promise<WatcherResult | undefined> {
-  const name = restoreExecutionName(detail.name);
-  const restoreArn = siblingExecutionArn(detail.executionArn, name);
-  const handed = await handOverLock(end.service, detail.executionArn, restoreArn, nowIso());
-  if (!handed && (await lockHolder(end.service)) !== restoreArn) return undefined;
-  const request: RestoreRequest = {
-    executionArn: detail.executionArn,
-    service: end.service,
-    name: detail.name,
-    startDate: detail.startDate,
-    status: end.status,
-    reason: endReason(end),
-  };
-  await recordExecutionEnd(end, `restoring its snapshot (execution ${name})`, { restore: 'RUNNING', restoreExecutionArn: restoreArn });
-  await awsCall('states:StartExecution', async () => {
-    try {
-      await sfn().send(
-        new StartExecutionCommand({ stateMachineArn: detail.stateMachineArn, name, input: JSON.stringify({ restore: request }) }),
-      );
-    } catch (error) {
-      // A redelivered event: the restore run already started.
-      if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
-    }
-  });
-  logger.warn('restoring a deployment that ended without its clean-up', { serviceName: end.service, status: end.status, restoreExecution: restoreArn });
-  return { action: 'restore-started', released: false, recorded: true, restoreExecutionArn: restoreArn };
-}
-
 export const handler = createHandler(ExecutionStatusEventSchema, async function executionEnded({ detail }): Promise<WatcherResult> {
   const nothing: WatcherResult = { action: 'none', released: false, recorded: false };
   if (!isUncleanEnd(detail.status)) return nothing;
@@ -167,8 +129,8 @@ export const handler = createHandler(ExecutionStatusEventSchema, async function 
   // A redelivered event (StartExecution failed, or the Lambda was retried) carries on with a restore already under way.
   const restoring = item?.restore === 'RUNNING';
   if (changedSomething && (recordedStatus === undefined || recordedStatus === 'IN_PROGRESS' || restoring)) {
-    const started = await startRestore(detail, end);
-    if (started !== undefined) return started;
+    const restoreExecutionArn = await startRestore(end, detail.stateMachineArn);
+    if (restoreExecutionArn !== undefined) return { action: 'restore-started', released: false, recorded: true, restoreExecutionArn };
   }
   const released = await releaseLock(service, detail.executionArn);
   // A waiting deployment that was stopped must not keep superseding the ones waiting behind it.

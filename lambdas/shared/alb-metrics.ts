@@ -1,9 +1,12 @@
 /**
  * What a target group served, from the ALB's CloudWatch metrics
  * (`AWS/ApplicationELB`, per TargetGroup and LoadBalancer): requests, 5xx
- * answers of its targets, and p99 response time. ALB publishes one
- * datapoint a minute, and none for a minute without requests; only complete
- * minutes are read, so a figure never changes once reported.
+ * answers of its targets and connections to them that failed (the load
+ * balancer answers those 502/504 itself, and RequestCount leaves them out),
+ * and p99 response time. ALB publishes one datapoint a minute, and none for
+ * a minute without requests. Only complete minutes are read; the last one
+ * may still be partly published, which only lowers the counts (a rate stays
+ * a rate).
  */
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { awsCall } from './aws-call.ts';
@@ -15,7 +18,9 @@ const MINUTE = 60_000;
 
 /** Figures of one target group over a window of complete minutes. */
 export interface Figures {
+  /** Requests answered by the targets, plus connections to them that failed. */
   requests: number;
+  /** 5xx answers of the targets, plus failed connections. */
   errors: number;
   /** errors / requests (0 without requests). */
   errorRate: number;
@@ -86,6 +91,7 @@ export async function targetGroupFigures(
           MetricDataQueries: [
             query('requests', 'RequestCount', 'Sum', dimensions),
             query('errors', 'HTTPCode_Target_5XX_Count', 'Sum', dimensions),
+            query('connectionErrors', 'TargetConnectionErrorCount', 'Sum', dimensions),
             query('p99', 'TargetResponseTime', 'p99', dimensions),
           ],
           StartTime: new Date(start),
@@ -105,8 +111,9 @@ export async function targetGroupFigures(
   const requests = series.get('requests') ?? new Map<number, number>();
   const errors = series.get('errors') ?? new Map<number, number>();
   const p99s = series.get('p99') ?? new Map<number, number>();
-  const total = [...requests.values()].reduce((sum, v) => sum + v, 0);
-  const failed = [...errors.values()].reduce((sum, v) => sum + v, 0);
+  const refused = [...(series.get('connectionErrors') ?? new Map<number, number>()).values()].reduce((sum, v) => sum + v, 0);
+  const total = [...requests.values()].reduce((sum, v) => sum + v, 0) + refused;
+  const failed = [...errors.values()].reduce((sum, v) => sum + v, 0) + refused;
   const figures: Figures = { requests: total, errors: failed, errorRate: total === 0 ? 0 : failed / total, from: start, to: end };
   let weighted = 0;
   let weight = 0;

@@ -8,6 +8,8 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** A signal that aborts after `ms` of this clock's time (default: `AbortSignal.timeout`, real time). */
+  timeoutSignal?(ms: number): AbortSignal;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -16,6 +18,11 @@ let current: Clock = systemClock;
 /** Current time in epoch milliseconds. */
 export function now(): number {
   return current.now();
+}
+
+/** A signal that aborts, with a TimeoutError, after `ms` of the clock's time: for request timeouts. */
+export function timeoutSignal(ms: number): AbortSignal {
+  return current.timeoutSignal?.(ms) ?? AbortSignal.timeout(ms);
 }
 
 /** Current time as an ISO-8601 string. */

@@ -212,6 +212,10 @@ export const ServiceStateSchema = z.object({
   /** Kept so UpdateService can turn the circuit breaker on without resetting them. */
   maximumPercent: z.number().int().optional(),
   minimumHealthyPercent: z.number().int().optional(),
+  /** The service's own circuit breaker setting: a deployment turns it on, a restore puts it back. */
+  circuitBreaker: z.object({ enable: z.boolean(), rollback: z.boolean() }).optional(),
+  /** The service's own deployment alarms (ECS), kept as they are. */
+  deploymentAlarms: z.object({ alarmNames: z.array(z.string()), enable: z.boolean(), rollback: z.boolean() }).optional(),
   targetGroupArn: z.string().optional(),
   /** Blue-green: which colour this side is. */
   colour: z.enum(['blue', 'green']).optional(),

@@ -2,6 +2,7 @@
  * The HTTP health check: GET the URL, compare the status, and optionally
  * assert a field of the JSON body (`status == "UP"`).
  */
+import { timeoutSignal } from './clock.ts';
 import type { HealthCheckConfig } from './config.ts';
 
 export interface HealthCheckResult {
@@ -24,7 +25,7 @@ export function valueAt(body: unknown, path: string): unknown {
 export async function runHealthCheck(check: HealthCheckConfig): Promise<HealthCheckResult> {
   let response: Response;
   try {
-    response = await fetch(check.url, { signal: AbortSignal.timeout(check.timeoutSeconds * 1000), redirect: 'manual' });
+    response = await fetch(check.url, { signal: timeoutSignal(check.timeoutSeconds * 1000), redirect: 'manual' });
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { ok: false, detail: `GET ${check.url} failed: ${reason}` };

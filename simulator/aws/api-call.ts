@@ -24,6 +24,8 @@ export interface ApiEnvironment {
   readonly now: () => number;
   readonly recorder: CallRecorder;
   readonly faults: FaultInjector;
+  /** Sleep on the world's clock (slow calls); absent: calls answer at once. */
+  readonly sleep?: (seconds: number) => Promise<void>;
 }
 
 /** A simulated AWS API that answers its SDK client while installed. */
@@ -92,22 +94,43 @@ export function serve<I, O extends object>(
 ): (input: I) => Promise<SdkOutput<O>> {
   return (input: I): Promise<SdkOutput<O>> => {
     const caller = env.recorder.current();
-    const at = env.now();
-    let authorizations: Authorization[] = [{ action: operation.action, resources: ['*'] }];
-    try {
-      authorizations = operation.authorize(input);
-      const fault = env.faults.take(caller, authorizations);
-      if (fault !== undefined) throw faultError(env, base, caller, fault);
-      const output = operation.run(input, { caller, at });
-      env.recorder.record(caller, authorizations, at);
-      // What follows the call is not the caller's doing: run it outside the caller's context.
-      if (operation.after !== undefined) env.recorder.outsideCaller(() => operation.after?.(output, input));
-      return Promise.resolve({ ...output, $metadata: responseMetadata(200) });
-    } catch (error) {
-      env.recorder.record(caller, authorizations, at, thrownName(error));
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    const delay = env.sleep === undefined ? 0 : env.faults.takeDelay(caller, safeAuthorize(operation, input));
+    if (delay > 0) return env.sleep!(delay).then(() => env.recorder.withCaller(caller, () => answer(env, base, operation, input, caller)));
+    return answer(env, base, operation, input, caller);
   };
+}
+
+/** The authorizations of a call, or its own action alone when the input is refused. */
+function safeAuthorize<I, O extends object>(operation: ApiOperation<I, O>, input: I): Authorization[] {
+  try {
+    return operation.authorize(input);
+  } catch {
+    return [{ action: operation.action, resources: ['*'] }];
+  }
+}
+
+function answer<I, O extends object>(
+  env: ApiEnvironment,
+  base: ServiceExceptionClass,
+  operation: ApiOperation<I, O>,
+  input: I,
+  caller: Caller,
+): Promise<SdkOutput<O>> {
+  const at = env.now();
+  let authorizations: Authorization[] = [{ action: operation.action, resources: ['*'] }];
+  try {
+    authorizations = operation.authorize(input);
+    const fault = env.faults.take(caller, authorizations);
+    if (fault !== undefined) throw faultError(env, base, caller, fault);
+    const output = operation.run(input, { caller, at });
+    env.recorder.record(caller, authorizations, at);
+    // What follows the call is not the caller's doing: run it outside the caller's context.
+    if (operation.after !== undefined) env.recorder.outsideCaller(() => operation.after?.(output, input));
+    return Promise.resolve({ ...output, $metadata: responseMetadata(200) });
+  } catch (error) {
+    env.recorder.record(caller, authorizations, at, thrownName(error));
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** `DescribeServicesCommand` -> `DescribeServices`. */

@@ -40,14 +40,44 @@ interface FaultRule {
   remaining: number;
 }
 
+function matches(match: FaultMatch, caller: Caller, authorizations: readonly Authorization[]): boolean {
+  if (match.stateName !== undefined && caller.stateName !== match.stateName) return false;
+  if (match.functionKey !== undefined && caller.functionKey !== match.functionKey) return false;
+  return match.action === undefined || authorizations.some((a) => actionMatches(match.action!, a.action));
+}
+
 function actionMatches(pattern: string, action: string): boolean {
   if (pattern.endsWith(':*')) return action.startsWith(pattern.slice(0, -1));
   return pattern === action;
 }
 
+interface DelayRule {
+  match: FaultMatch;
+  seconds: number;
+  remaining: number;
+}
+
 /** The registered faults; the first rule that matches a call fires and uses up one of its times. */
 export class FaultInjector {
   private readonly rules: FaultRule[] = [];
+  private readonly delays: DelayRule[] = [];
+
+  /** Make the next `times` matching calls take `seconds` (of the world's clock) before they answer. */
+  public addDelay(match: FaultMatch, seconds: number, times = Number.POSITIVE_INFINITY): void {
+    if (!(seconds > 0) || !(times > 0)) throw new Error('delayCalls: seconds and times must be positive');
+    this.delays.push({ match: { ...match }, seconds, remaining: times });
+  }
+
+  /** The delay of a call about to run, in seconds (0 when none matches). */
+  public takeDelay(caller: Caller, authorizations: readonly Authorization[]): number {
+    for (const rule of this.delays) {
+      if (!matches(rule.match, caller, authorizations)) continue;
+      rule.remaining -= 1;
+      if (rule.remaining <= 0) this.delays.splice(this.delays.indexOf(rule), 1);
+      return rule.seconds;
+    }
+    return 0;
+  }
 
   /** Fail the next `times` matching calls (all of them by default). */
   public add(match: FaultMatch, error?: FaultError, times = Number.POSITIVE_INFINITY): void {
@@ -58,6 +88,7 @@ export class FaultInjector {
   /** Forget every rule. */
   public clear(): void {
     this.rules.length = 0;
+    this.delays.length = 0;
   }
 
   /** The fault for a call about to run, if one matches; checked before the call changes anything. */

@@ -13,6 +13,8 @@ export interface ForcedResponse {
   /** Text, or a value sent as JSON. */
   body: string | object;
   headers?: Record<string, string>;
+  /** Virtual seconds before the answer comes (a slow endpoint); the request's timeout signal still applies. */
+  delaySeconds?: number;
 }
 
 /** One request the simulation answered (or refused). */
@@ -62,6 +64,8 @@ export class SimHttp implements SimulatedApi {
     private readonly now: () => number,
     private readonly recorder: CallRecorder,
     private readonly respond: Responder,
+    /** Sleep on the world's (virtual) clock, for slow responses. */
+    private readonly sleep: (seconds: number) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** Every request made through the simulated fetch, oldest first. */
@@ -95,6 +99,23 @@ export class SimHttp implements SimulatedApi {
     };
   }
 
+  /** Wait `seconds` of the clock, or fail as fetch does when the request's signal aborts first. */
+  private async slowly(seconds: number, signal: AbortSignal | null | undefined, record: HttpRequestRecord): Promise<void> {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.sleep(seconds), aborted]);
+    } catch (error) {
+      record.error = error instanceof Error ? error.name : 'AbortError';
+      throw error;
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** The simulated fetch. */
   public async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const url = normalize(input instanceof Request ? input.url : input.toString());
@@ -112,6 +133,9 @@ export class SimHttp implements SimulatedApi {
       return response;
     }
     const forced = this.forced.get(url);
+    if (forced?.delaySeconds !== undefined && forced.delaySeconds > 0) {
+      await this.slowly(forced.delaySeconds, signal, record);
+    }
     if (forced !== undefined) {
       record.status = forced.status;
       return jsonResponse(forced.status, forced.body, forced.headers);

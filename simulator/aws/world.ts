@@ -47,6 +47,8 @@ export interface WorldOptions {
   config: DeployerConfig;
   /** Virtual clock, epoch ms: the world never reads Date.now(). */
   now: () => number;
+  /** Sleep on the virtual clock (slow responses, slow calls); without it they answer at once. */
+  sleep?: (seconds: number) => Promise<void>;
   /** Default '123456789012'. */
   account?: string;
   /** Default 'us-east-1'. */
@@ -137,7 +139,14 @@ export class SimulatedWorld {
     this.account = options.account ?? '123456789012';
     this.region = options.region ?? 'us-east-1';
     this.now = options.now;
-    const env: ApiEnvironment = { account: this.account, region: this.region, now: options.now, recorder: this.recorder, faults: this.faults };
+    const env: ApiEnvironment = {
+      account: this.account,
+      region: this.region,
+      now: options.now,
+      recorder: this.recorder,
+      faults: this.faults,
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    };
     const { config } = options;
     const timing = worldTiming(options.timing);
     this.ecr = new SimEcr(env, config.ecs.map((s) => s.repository));
@@ -186,7 +195,7 @@ export class SimulatedWorld {
       },
       serving: (targetGroupArn) => this.targets.healthy(targetGroupArn, this.now()),
     });
-    this.http = new SimHttp(options.now, this.recorder, (url) => this.respond(url));
+    this.http = new SimHttp(options.now, this.recorder, (url) => this.respond(url), options.sleep);
   }
 
   /** Answer the SDK clients and fetch from this world; returns the function that restores everything. */
@@ -253,6 +262,11 @@ export class SimulatedWorld {
    */
   public failCalls(match: FaultMatch, error?: FaultError, times?: number): void {
     this.faults.add(match, error, times);
+  }
+
+  /** Make matching calls take `seconds` of the world's clock before they answer (a slow or hanging AWS API). */
+  public delayCalls(match: FaultMatch, seconds: number, times?: number): void {
+    this.faults.addDelay(match, seconds, times);
   }
 
   /** Forget every `failCalls` rule. */

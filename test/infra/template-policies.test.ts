@@ -133,6 +133,7 @@ const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
     ...on('states:DescribeExecution', MACHINES.map((m) => `arn:aws:states:${REGION}:${ACCOUNT}:execution:${m}:web-v1-1-0`)),
+    ...on('states:StartExecution', MACHINES.map(machine)),
   ],
   AwaitLock: [
     ['dynamodb:UpdateItem', TABLE_ARN],

@@ -83,6 +83,8 @@ export interface Minute {
   at: number;
   requests: number;
   errors?: number;
+  /** TargetConnectionErrorCount: connections to the targets that failed (no datapoint when absent). */
+  connectionErrors?: number;
   /** p99 of TargetResponseTime, seconds. */
   p99?: number;
 }
@@ -104,7 +106,13 @@ export function fakeAlbMetrics(cloudwatchMock: CloudWatchMock, byGroup: Record<s
         const arn = Object.keys(byGroup).find((a) => a.endsWith(`:${dimension}`));
         const minutes = (arn === undefined ? [] : (byGroup[arn] ?? [])).filter((m) => m.at >= start && m.at < end && m.requests > 0);
         const value = (m: Minute): number | undefined =>
-          query.Id === 'requests' ? m.requests : query.Id === 'errors' ? (m.errors ?? 0) : m.p99;
+          query.Id === 'requests'
+            ? m.requests
+            : query.Id === 'errors'
+              ? (m.errors ?? 0)
+              : query.Id === 'connectionErrors'
+                ? m.connectionErrors
+                : m.p99;
         const points = minutes.filter((m) => value(m) !== undefined);
         return {
           Id: query.Id,

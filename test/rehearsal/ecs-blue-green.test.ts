@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rehearsal, rehearseDeployment, type DeploymentRehearsalOptions } from '../../simulator/rehearsal.ts';
 import type { ExecutionRecord } from '../../simulator/local-state-machine.ts';
-import { BLUE_TG, GREEN_TG, RULE, TEST_LISTENER, image, rehearsalConfig } from '../support/rehearsal-config.ts';
+import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
+import { BLUE_TG, GREEN_TG, RULE, SHORT_STEPS, TEST_LISTENER, image, rehearsalConfig, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
 
 const deploy = (options: Partial<DeploymentRehearsalOptions> = {}): DeploymentRehearsalOptions => ({
   config: rehearsalConfig(),
@@ -89,6 +90,45 @@ describe('blue-green deployment, rehearsed', () => {
     const flipped = record.visits.find((v) => v.name === 'RollbackWeights')!;
     expect(flipped.enteredAt - failed.enteredAt).toBe(0);
     expect(report.final).toEqual(report.initial);
+  });
+
+  it('brings the old colour back to full size and health before it gets traffic again, when something fails after it was scaled down', async () => {
+    // Act
+    const { report, record } = await rehearseDeployment(deploy(), (rehearsal) => {
+      rehearsal.world.failCalls({ stateName: 'CheckOldScaleDown' });
+    });
+
+    // Assess
+    expect(report.status).toBe('ROLLED_BACK');
+    const names = record.visits.map((v) => v.name);
+    expect(names).toContain('ScaleDownOld');
+    // blue (scaled to zero) is restored and healthy before the weights move back to it
+    const liveRestored = record.visits.findLast((v) => v.name === 'LiveRestored?')!;
+    const weightsBack = visit(record, 'RollbackWeights')!;
+    expect(names.indexOf('RollbackLive')).toBeLessThan(names.indexOf('RollbackWeights'));
+    expect(liveRestored.enteredAt).toBeLessThanOrEqual(weightsBack.enteredAt);
+    expect((liveRestored.output as { rollback: { state: string } }).rollback.state).toBe('COMPLETED');
+    // it had to wait for blue's tasks: it was at zero
+    expect(names.filter((n) => n === 'CheckLiveRollback').length).toBeGreaterThan(0);
+    expect(names.lastIndexOf('CheckLiveRollback')).toBeLessThan(names.indexOf('RollbackWeights'));
+    expect(report.final).toEqual(report.initial);
+  });
+
+  it('deploys without a test listener: the idle colour is checked on its own health before it gets traffic', async () => {
+    // Prepare
+    const yaml = rehearsalConfigYaml({ payments: SHORT_STEPS.payments })
+      .replace(`, testListener: ${TEST_LISTENER}`, '')
+      .replace(/\n\s+testUrl: .*/u, '');
+    const config = parseConfigYaml(yaml, 'no test listener');
+
+    // Act
+    const { report } = await rehearseDeployment(deploy({ config }));
+
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.states).not.toContain('TestIdle');
+    expect(report.final.services['prod/payments-green']).toMatchObject({ taskDefinition: 'payments:8', desiredCount: 4 });
+    expect(report.final.listeners[RULE]).toEqual({ [BLUE_TG]: 0, [GREEN_TG]: 100 });
   });
 
   it('rolls back when the new colour never gets healthy, before it receives any traffic', async () => {

@@ -172,28 +172,55 @@ describe('deployment envelope, rehearsed', () => {
     expect(next.status).toBe('SUCCEEDED');
   });
 
-  it('takes over the lock of a stopped execution whose clean-up never ran, and records it as ABORTED', async () => {
-    // Prepare: the watcher fails (its event is lost), so the stopped execution keeps its lock.
+  it('restores a stopped execution whose clean-up never ran before the next deployment takes its lock', async () => {
+    // Prepare: the watcher fails (its event is lost), so the stopped execution keeps its lock, half deployed.
     session = await Rehearsal.create({ config });
+    const before = session.snapshot();
     session.world.failCalls({ functionKey: 'ExecutionEnded' });
     const stopped = session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'stopped');
-    await untilEntered(stopped, 'Verify');
+    await untilEntered(stopped, 'CheckRollout');
     stopped.abort();
     await session.settle();
     expect((await tableState('web')).holder).toBe(stopped.record.executionArn);
+    expect(session.snapshot()).not.toEqual(before);
 
     // Act
+    const next = session.deploy({ service: 'web', image: webImage('v1.2.0') }, 'next');
+    await session.settle();
+
+    // Assess: the restore ran first, then the next deployment.
+    const restore = session.restoreRunOf(stopped.record.executionArn)!;
+    expect(restore.record.status).toBe('SUCCEEDED');
+    expect(next.record.status).toBe('SUCCEEDED');
+    expect(next.record.visits.map((v) => v.name)).toContain('WaitForLock');
+    const firstChange = session.world.calls.find((c) => c.caller.executionName === 'next' && c.action === 'ecs:RegisterTaskDefinition')!;
+    expect(firstChange.at).toBeGreaterThanOrEqual(restore.record.stoppedAt!);
+    const { holder, history } = await tableState('web');
+    expect(holder).toBeUndefined();
+    const byExecution = Object.fromEntries(history.map((h) => [String(h.sk).split('#').at(-1), h]));
+    expect(byExecution.stopped).toMatchObject({ status: 'ABORTED', restore: 'SUCCEEDED' });
+    expect(byExecution.next).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  it('takes over the lock of an execution that ended without releasing it before it changed anything', async () => {
+    // Prepare: stopped while waiting to start its changes (before RecordStart), the watcher's event lost.
+    session = await Rehearsal.create({ config });
+    session.world.failCalls({ functionKey: 'ExecutionEnded' });
+    const stopped = session.deploy({ service: 'web', image: webImage('v1.1.0') }, 'stopped', { stopAt: 'RecordStart' });
+    await session.settle();
+    expect((await tableState('web')).holder).toBe(stopped.record.executionArn);
+
+    // Act: a minute later
+    session.clock.advance(60);
     const next = await session.deploy({ service: 'web', image: webImage('v1.2.0') }, 'next').done;
     await session.settle();
 
     // Assess
     expect(next.status).toBe('SUCCEEDED');
     expect(next.visits.map((v) => v.name)).not.toContain('WaitForLock');
-    const { holder, history } = await tableState('web');
-    expect(holder).toBeUndefined();
-    const byExecution = Object.fromEntries(history.map((h) => [String(h.sk).split('#').at(-1), h]));
+    expect(session.restoreRunOf(stopped.record.executionArn)).toBeUndefined();
+    const byExecution = Object.fromEntries((await tableState('web')).history.map((h) => [String(h.sk).split('#').at(-1), h]));
     expect(byExecution.stopped).toMatchObject({ status: 'ABORTED', reason: expect.stringContaining('its lock was taken over by') });
-    expect(byExecution.next).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   it('restores the snapshot when an execution times out, then releases the lock and records TIMED_OUT', async () => {

@@ -12,7 +12,7 @@ import { fromRepoRoot } from '../../infra/repo-root.ts';
 import { LOCK_RECHECK_SECONDS, MAX_WORST_CASE_SECONDS } from '../../lambdas/shared/budget.ts';
 import { HANDLER_ERROR_NAMES } from '../../lambdas/shared/errors.ts';
 import { OUTCOME_ERRORS } from '../../lambdas/shared/outcome.ts';
-import { STATE_MACHINE_FUNCTIONS, placeholderFor, type StateMachineFunctionKey } from '../../lambdas/registry.ts';
+import { ALL_FUNCTIONS, functionTimeoutSeconds, STATE_MACHINE_FUNCTIONS, placeholderFor, type StateMachineFunctionKey } from '../../lambdas/registry.ts';
 import { placeholdersIn, type AslDefinition, type AslState } from '../../simulator/asl.ts';
 
 /** Names of the states a state can go to next (Next, Default, Choices, Catch). */
@@ -86,9 +86,17 @@ describe.each(Object.values(STRATEGY_FILES))('statemachines/%s.asl.json', (name)
         // A deployment failure must never be retried into a second rollout.
         expect(r.ErrorEquals, stateName).not.toContain('States.ALL');
         for (const error of r.ErrorEquals) {
-          if (!error.startsWith('Lambda.')) expect(HANDLER_ERROR_NAMES, `${stateName}: ${error}`).toContain(error);
+          if (!error.startsWith('Lambda.') && error !== 'Sandbox.Timedout') expect(HANDLER_ERROR_NAMES, `${stateName}: ${error}`).toContain(error);
         }
       }
+    }
+  });
+
+  it("gives every Lambda Task longer than its function's own timeout, so the function's timeout is what fires (and is retried)", () => {
+    for (const [stateName, task] of tasks) {
+      const key = functionOf(task) as keyof typeof ALL_FUNCTIONS;
+      if (task.Resource !== '${' + key + 'FunctionArn}') continue;
+      expect(task.TimeoutSeconds, stateName).toBeGreaterThan(functionTimeoutSeconds(ALL_FUNCTIONS[key]));
     }
   });
 

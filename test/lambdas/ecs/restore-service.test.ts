@@ -168,6 +168,23 @@ describe('RestoreService', () => {
     });
   });
 
+  it("puts the service's own circuit breaker and deployment alarms back as the snapshot had them", async () => {
+    // Prepare: the team runs without the breaker's rollback, and with ECS deployment alarms.
+    const deployment = rollingDeployment();
+    const alarms = { alarmNames: ['web-5xx-rate'], enable: true, rollback: false };
+    const before = serviceState({ circuitBreaker: { enable: true, rollback: false }, deploymentAlarms: alarms });
+    serviceIs({ serviceName: 'web', desiredCount: 4, deployments: [ecsDeployment(NEW_TASK_DEFINITION)] });
+    ecsMock.on(UpdateServiceCommand).resolves({ service: { taskDefinition: CURRENT_TASK_DEFINITION, desiredCount: 4 } });
+
+    // Act
+    await handler({ deployment, state: before }, lambdaContext());
+
+    // Assess
+    expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100, deploymentCircuitBreaker: { enable: true, rollback: false }, alarms },
+    });
+  });
+
   it('puts back the task count of a service that only changed size (an idle colour that was scaled up)', async () => {
     // Prepare
     serviceIs({ serviceName: 'web', desiredCount: 6, deployments: [ecsDeployment(CURRENT_TASK_DEFINITION, { desiredCount: 6, runningCount: 6 })] });

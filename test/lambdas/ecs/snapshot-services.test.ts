@@ -195,6 +195,32 @@ describe('SnapshotServices', () => {
       expect(ecsMock).not.toHaveReceivedCommand(DescribeTaskDefinitionCommand);
     });
 
+    it.each(['BLUE_GREEN', 'LINEAR', 'CANARY'] as const)("refuses a service that uses ECS's own %s strategy, which moves the listener's traffic itself", async (strategy) => {
+      // Prepare
+      servicesAre(service({ deploymentConfiguration: { strategy, maximumPercent: 200, minimumHealthyPercent: 100 } }));
+
+      // Act
+      const result = handler({ deployment }, lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'ServiceNotReady',
+        message: expect.stringContaining(`uses ECS's own ${strategy} deployment strategy`),
+      });
+    });
+
+    it('records the service\'s circuit breaker and deployment alarms, so a restore puts them back', async () => {
+      // Prepare
+      const alarms = { alarmNames: ['web-5xx-rate'], enable: true, rollback: true };
+      servicesAre(service({ deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100, deploymentCircuitBreaker: { enable: false, rollback: false }, alarms } }));
+
+      // Act
+      const snapshot = await handler({ deployment }, lambdaContext());
+
+      // Assess
+      expect(snapshot.services.primary).toMatchObject({ circuitBreaker: { enable: false, rollback: false }, deploymentAlarms: alarms });
+    });
+
     it('accepts a service that does not name its deployment controller (ECS is the default)', async () => {
       // Prepare
       servicesAre(service({ deploymentController: undefined }));

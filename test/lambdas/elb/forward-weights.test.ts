@@ -75,9 +75,9 @@ describe('forward weights', () => {
     // Act
     const replaced = withForwardWeights(actions, { [CHECKOUT_TG]: 75, [CHECKOUT_CANARY_TG]: 25 });
 
-    // Assess
+    // Assess: the OIDC action keeps its existing client secret (Describe never returns it, Modify needs it otherwise).
     expect(replaced).toEqual([
-      OIDC,
+      { ...OIDC, AuthenticateOidcConfig: { ...OIDC.AuthenticateOidcConfig!, UseExistingClientSecret: true } },
       {
         Type: 'forward',
         Order: 2,

@@ -156,7 +156,9 @@ describe('SetWeights', () => {
       // Assess
       const expected = forwardTo({ [CHECKOUT_TG]: 50, [CHECKOUT_CANARY_TG]: 50 }, { Order: 2 });
       expected.ForwardConfig!.TargetGroupStickinessConfig = stickiness;
-      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, { DefaultActions: [oidc, expected] });
+      // Describe never returns the OIDC client secret: the action is sent back keeping the existing one.
+      const keptOidc = { ...oidc, AuthenticateOidcConfig: { ...oidc.AuthenticateOidcConfig!, UseExistingClientSecret: true } };
+      expect(elbMock).toHaveReceivedCommandWith(ModifyListenerCommand, { DefaultActions: [keptOidc, expected] });
     });
 
     it('changes nothing when the listener already has these weights, so there is nothing to drain', async () => {

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBServiceException, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/envelope/acquire-lock.ts';
@@ -59,6 +59,8 @@ describe('AcquireLock', () => {
     ddbMock.reset();
     sfnMock.reset();
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', name: 'web-other', startDate: OTHER_STARTED });
+    // No history of the holder unless a test says so: nothing of it to restore.
+    ddbMock.on(GetCommand).resolves({});
     stubDeployerEnv();
     restoreClock = useClock({ now: () => NOW });
   });
@@ -272,6 +274,31 @@ describe('AcquireLock', () => {
 
     // Assess
     expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('no longer exists') });
+  });
+
+  it('restores a holder that was stopped after it changed something (its history has a snapshot) instead of taking its lock', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED, stopDate: new Date(NOW - 60_000) });
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', snapshotJson: '{}' } });
+    ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :holder' }).resolves({});
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: `${OTHER_EXECUTION}-restore` });
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess: the lock goes to the restore run, which starts; this deployment keeps waiting.
+    expect(result).toMatchObject({ status: 'WAITING', holder: `${OTHER_EXECUTION}-restore`, reason: expect.stringContaining('its snapshot is being restored') });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: 'holder = :holder',
+      ExpressionAttributeValues: expect.objectContaining({ ':holder': OTHER_EXECUTION, ':next': `${OTHER_EXECUTION}-restore` }),
+    });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: OTHER_EXECUTION.replace(':execution:', ':stateMachine:').replace(/:web-other$/, ''),
+      name: 'web-other-restore',
+    });
+    expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: 'holder = :stale AND latestExecution = :me' });
   });
 
   it('keeps waiting when another deployment took over the stale lock first', async () => {

@@ -72,6 +72,7 @@ describe('CaptureBaseline', () => {
     expect(call?.args[0].input.MetricDataQueries?.map((q) => [q.Id, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat])).toEqual([
       ['requests', 'RequestCount', 'Sum'],
       ['errors', 'HTTPCode_Target_5XX_Count', 'Sum'],
+      ['connectionErrors', 'TargetConnectionErrorCount', 'Sum'],
       ['p99', 'TargetResponseTime', 'p99'],
     ]);
     expect(call?.args[0].input.MetricDataQueries?.[0]?.MetricStat?.Metric?.Dimensions).toEqual([
