@@ -42,6 +42,16 @@ export class DeployerFunction extends Construct {
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
+  /**
+   * The version published for this code and configuration. The state
+   * machines invoke it, not `$LATEST`: an execution started before a
+   * `cdk deploy` keeps running the code it started with (an approval can
+   * wait for days). Old versions are retained for the same reason.
+   */
+  public get version(): lambda.IVersion {
+    return this.function.currentVersion;
+  }
+
   public constructor(scope: Construct, id: string, props: DeployerFunctionProps) {
     super(scope, id);
     const spec = ALL_FUNCTIONS[props.functionKey];
@@ -74,6 +84,8 @@ export class DeployerFunction extends Construct {
       timeout: Duration.seconds(functionTimeoutSeconds(spec)),
       role: this.role,
       logGroup: this.logGroup,
+      // Published versions outlive a deploy: an execution may still be calling one.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       environment: {
         POWERTOOLS_SERVICE_NAME: 'deployer',
         POWERTOOLS_LOG_LEVEL: 'INFO',

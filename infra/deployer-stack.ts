@@ -4,7 +4,9 @@
  * executions that end without cleanup, the lock/history table and the
  * notification topic.
  */
-import { Aws, CfnOutput, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
@@ -17,6 +19,9 @@ import {
   type StateMachineFunctionKey,
 } from '../lambdas/registry.ts';
 import { configuredRepositories } from './config-resources.ts';
+import { DeadLetterQueue } from './dead-letter-queue.ts';
+import { DeployerAlarms } from './deployer-alarms.ts';
+import { DeployerDashboard } from './deployer-dashboard.ts';
 import { DeployerFunction } from './deployer-function.ts';
 import { DeploymentStateMachine, stateMachineName } from './deployment-state-machine.ts';
 import { DeploymentTable } from './deployment-table.ts';
@@ -52,13 +57,18 @@ export class DeployerStack extends Stack {
   /** One state machine per strategy. */
   public readonly stateMachines: Readonly<Record<Strategy, DeploymentStateMachine>>;
   public readonly notifications: Notifications;
+  public readonly deadLetters: DeadLetterQueue;
+  public readonly alarms: DeployerAlarms;
+  /** CloudWatch namespace of the deployment metrics. */
+  public readonly metricsNamespace: string;
 
   public constructor(scope: Construct, id: string, props: DeployerStackProps) {
     super(scope, id, props);
     const { config } = props;
 
     this.table = new DeploymentTable(this, 'DeploymentTable');
-    const environment = functionEnvironment({ table: this.table.table });
+    this.metricsNamespace = `Deployer/${this.stackName}`;
+    const environment = functionEnvironment({ table: this.table.table, metricsNamespace: this.metricsNamespace });
 
     const functions = {} as Record<FunctionKey, DeployerFunction>;
     for (const key of Object.keys(ALL_FUNCTIONS) as FunctionKey[]) {
@@ -66,9 +76,9 @@ export class DeployerStack extends Stack {
     }
     this.functions = functions;
 
-    const stateMachineFunctions = {} as Record<StateMachineFunctionKey, lambda.IFunction>;
+    const stateMachineFunctions = {} as Record<StateMachineFunctionKey, lambda.IVersion>;
     for (const key of Object.keys(STATE_MACHINE_FUNCTIONS) as StateMachineFunctionKey[]) {
-      stateMachineFunctions[key] = functions[key].function;
+      stateMachineFunctions[key] = functions[key].version;
     }
     const machines = {} as Record<Strategy, DeploymentStateMachine>;
     for (const strategy of STRATEGIES) {
@@ -94,15 +104,46 @@ export class DeployerStack extends Stack {
       if (policies[key].acknowledgments.length > 0) Validations.of(fn.role).acknowledge(...policies[key].acknowledgments);
     }
 
+    // Nothing the deployer is told is dropped: undeliverable or failed events land here (and alarm).
+    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters');
+    const deadLetterQueue = this.deadLetters.queue;
+    this.deadLetters.catchFailuresOf('Trigger', functions.Trigger.function);
+    this.deadLetters.catchFailuresOf('ExecutionEnded', functions.ExecutionEnded.function);
+
     const repositories = configuredRepositories(config);
     if (repositories.length > 0) {
-      new EcrPushTrigger(this, 'EcrPushTrigger', { repositories, handler: functions.Trigger.function });
+      new EcrPushTrigger(this, 'EcrPushTrigger', { repositories, handler: functions.Trigger.function, deadLetterQueue });
     }
-    new ExecutionEndWatcher(this, 'ExecutionEndWatcher', { stateMachines, handler: functions.ExecutionEnded.function });
+    new ExecutionEndWatcher(this, 'ExecutionEndWatcher', { stateMachines, handler: functions.ExecutionEnded.function, deadLetterQueue });
+
+    new events.Rule(this, 'LockAuditSchedule', {
+      description: 'Measures how long each service lock has been held (alarm: a lock held longer than its longest deployment)',
+      schedule: events.Schedule.rate(Duration.minutes(10)),
+      // A missed run is harmless: the next one measures again.
+      targets: [new targets.LambdaFunction(functions.AuditLocks.function, { retryAttempts: 2 })],
+    });
 
     this.notifications = new Notifications(this, 'Notifications', {
       eventSource: EVENT_SOURCE,
       emails: config.notifications?.emails ?? [],
+    });
+
+    this.alarms = new DeployerAlarms(this, 'Alarms', {
+      topic: this.notifications.topic,
+      topicKey: this.notifications.key,
+      metricsNamespace: this.metricsNamespace,
+      trigger: functions.Trigger.function,
+      watcher: functions.ExecutionEnded.function,
+      lockAudit: functions.AuditLocks.function,
+      deadLetterQueue,
+    });
+    const dashboard = new DeployerDashboard(this, 'Dashboard', {
+      metricsNamespace: this.metricsNamespace,
+      alarms: this.alarms.alarms,
+      trigger: functions.Trigger.function,
+      watcher: functions.ExecutionEnded.function,
+      deadLetterQueue,
+      stateMachines: STRATEGIES.map((strategy) => ({ label: strategy, machine: machines[strategy].stateMachine })),
     });
 
     for (const strategy of STRATEGIES) {
@@ -115,6 +156,17 @@ export class DeployerStack extends Stack {
     new CfnOutput(this, 'StateMachinesConsoleUrl', {
       description: 'The state machines in the Step Functions console',
       value: Fn.join('', ['https://', Aws.REGION, '.console.aws.amazon.com/states/home?region=', Aws.REGION, '#/statemachines']),
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: "Deployments per service and the deployer's health",
+      value: Fn.join('', [
+        'https://', Aws.REGION, '.console.aws.amazon.com/cloudwatch/home?region=', Aws.REGION, '#dashboards/dashboard/',
+        dashboard.dashboard.dashboardName,
+      ]),
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'Events the deployer could not handle (an alarm fires when it is not empty)',
+      value: deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'TableName', {
       description: 'Deployment locks and history',

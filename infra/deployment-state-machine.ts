@@ -3,7 +3,8 @@
  * `statemachines/<strategy>.asl.json` (composed from statemachines/parts/ by
  * `npm run asl`). The ASL file is deployed as it is (the local rehearsal
  * runs the very same file); CloudFormation only replaces its
- * `${<Key>FunctionArn}` placeholders with the ARNs of the functions.
+ * `${<Key>FunctionArn}` placeholders with the ARNs of the functions'
+ * published versions.
  */
 import { readFileSync } from 'node:fs';
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -39,15 +40,18 @@ export function stateMachineName(stack: Stack, strategy: Strategy): string {
 
 export interface DeploymentStateMachineProps {
   readonly strategy: Strategy;
-  /** The function behind each Task state, by registry key (only those the ASL names are used). */
-  readonly functions: Readonly<Record<StateMachineFunctionKey, lambda.IFunction>>;
+  /**
+   * The published version behind each Task state, by registry key (only those
+   * the ASL names are used): running executions keep the code they started with.
+   */
+  readonly functions: Readonly<Record<StateMachineFunctionKey, lambda.IVersion>>;
 }
 
 export class DeploymentStateMachine extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
-  /** The functions its Task states invoke. */
-  public readonly invoked: lambda.IFunction[] = [];
+  /** The function versions its Task states invoke. */
+  public readonly invoked: lambda.IVersion[] = [];
 
   public constructor(scope: Construct, id: string, props: DeploymentStateMachineProps) {
     super(scope, id);
@@ -95,7 +99,7 @@ export class DeploymentStateMachine extends Construct {
       tracingEnabled: true,
     });
 
-    // Exactly the function ARNs the Task states name (no `:*` versions or aliases).
+    // Exactly the version ARNs the Task states name (not $LATEST, no `:*`).
     if (this.invoked.length > 0) {
       this.stateMachine.addToRolePolicy(
         new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: this.invoked.map((f) => f.functionArn) }),

@@ -7,13 +7,17 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EVENT_RETRY } from './dead-letter-queue.ts';
 
 export interface EcrPushTriggerProps {
   /** Repository names (no registry, no tag) whose pushes are watched; at least one. */
   readonly repositories: readonly string[];
   /** The Trigger function. */
   readonly handler: lambda.IFunction;
+  /** Where events that could not be delivered go. */
+  readonly deadLetterQueue: sqs.IQueue;
 }
 
 export class EcrPushTrigger extends Construct {
@@ -38,7 +42,14 @@ export class EcrPushTrigger extends Construct {
       },
       // Trigger names each execution after service + digest, so a retried or
       // duplicated event starts one deployment.
-      targets: [new targets.LambdaFunction(props.handler)],
+      targets: [
+        new targets.LambdaFunction(props.handler, {
+          // A ECR push EventBridge could not deliver is kept, not dropped.
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: EVENT_RETRY.targetRetryAttempts,
+          maxEventAge: EVENT_RETRY.targetMaxEventAge,
+        }),
+      ],
     });
   }
 }

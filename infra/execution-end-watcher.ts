@@ -10,7 +10,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EVENT_RETRY } from './dead-letter-queue.ts';
 import { UNCLEAN_END_STATUSES } from '../lambdas/shared/execution-status.ts';
 
 export interface ExecutionEndWatcherProps {
@@ -18,6 +20,8 @@ export interface ExecutionEndWatcherProps {
   readonly stateMachines: readonly sfn.IStateMachine[];
   /** The ExecutionEnded function. */
   readonly handler: lambda.IFunction;
+  /** Where events that could not be delivered go. */
+  readonly deadLetterQueue: sqs.IQueue;
 }
 
 export class ExecutionEndWatcher extends Construct {
@@ -35,7 +39,14 @@ export class ExecutionEndWatcher extends Construct {
           stateMachineArn: props.stateMachines.map((m) => m.stateMachineArn),
         },
       },
-      targets: [new targets.LambdaFunction(props.handler)],
+      targets: [
+        new targets.LambdaFunction(props.handler, {
+          // A execution end EventBridge could not deliver is kept, not dropped.
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: EVENT_RETRY.targetRetryAttempts,
+          maxEventAge: EVENT_RETRY.targetMaxEventAge,
+        }),
+      ],
     });
   }
 }

@@ -9,6 +9,8 @@ import { ENV, EVENT_SOURCE, type FunctionKey } from '../lambdas/registry.ts';
 /** Resources whose names the functions are given. */
 export interface FunctionEnvironmentContext {
   readonly table: dynamodb.ITable;
+  /** CloudWatch namespace of the deployment metrics. */
+  readonly metricsNamespace: string;
 }
 
 /**
@@ -20,12 +22,14 @@ export function functionEnvironment(ctx: FunctionEnvironmentContext): Record<Fun
   const table = { [ENV.table]: ctx.table.tableName };
   // Lifecycle events go to the default bus, where the notification rule listens.
   const events = { [ENV.eventBus]: 'default', [ENV.eventSource]: EVENT_SOURCE };
+  // Whoever announces an outcome also counts it (deployment metrics, as log lines).
+  const metrics = { [ENV.metricsNamespace]: ctx.metricsNamespace };
   return {
     ValidateInput: {},
     AcquireLock: table,
     AwaitLock: table,
     ReleaseLock: table,
-    RecordEvent: { ...table, ...events },
+    RecordEvent: { ...table, ...events, ...metrics },
     RequestApproval: { ...table, ...events },
     LoadRestore: table,
     SnapshotServices: {},
@@ -41,6 +45,7 @@ export function functionEnvironment(ctx: FunctionEnvironmentContext): Record<Fun
     CaptureBaseline: {},
     Verify: table,
     Trigger: {},
-    ExecutionEnded: { ...table, ...events },
+    ExecutionEnded: { ...table, ...events, ...metrics },
+    AuditLocks: { ...table, ...metrics },
   };
 }

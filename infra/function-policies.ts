@@ -234,5 +234,10 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       ],
       acknowledgments: wakeAck,
     },
+    AuditLocks: {
+      // Reads each configured service's lock item; its metrics are log lines.
+      statements: allow(['dynamodb:GetItem'], [table.tableArn]),
+      acknowledgments: [],
+    },
   };
 }

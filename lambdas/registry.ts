@@ -139,6 +139,11 @@ export const EVENT_FUNCTIONS = {
     description: 'Restores the snapshot of a stopped, timed-out or broken deployment, releases its lock and records it',
     needsConfig: false,
   },
+  AuditLocks: {
+    entry: 'lambdas/envelope/audit-locks.ts',
+    description: "Measures how long each service lock has been held, against the longest deployment the service's config allows",
+    needsConfig: true,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type StateMachineFunctionKey = keyof typeof STATE_MACHINE_FUNCTIONS;
@@ -159,6 +164,8 @@ export const ENV = {
   /** JSON `{"rolling": arn, "canary": arn, "blue-green": arn}`: the state machine of each strategy. */
   stateMachines: 'DEPLOYER_STATE_MACHINES',
   eventSource: 'DEPLOYER_EVENT_SOURCE',
+  /** CloudWatch namespace of the deployment metrics (read by Powertools Metrics). */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** `source` of the lifecycle events the deployer puts on EventBridge. */

@@ -28,6 +28,9 @@ export function setHandlerEnvironment(env: HandlerEnvironment): void {
   process.env[ENV.stateMachines] = JSON.stringify(env.stateMachines);
   process.env.AWS_REGION = env.region;
   process.env.POWERTOOLS_SERVICE_NAME = 'deployer';
+  // Deployment metrics are EMF lines on stdout in Lambda; the rehearsal prints its own report.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env[ENV.metricsNamespace] = 'Deployer/rehearsal';
   // The SDK clients are answered by the simulation; these only keep the credential chain quiet.
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIAREHEARSAL';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'rehearsal';

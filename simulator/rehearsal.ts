@@ -180,6 +180,14 @@ export class Rehearsal {
     return this.invokeEventFunction('Trigger', event);
   }
 
+  /**
+   * Run the lock audit the stack schedules every 10 minutes: how long each
+   * service's lock has been held, and which are held longer than allowed.
+   */
+  public async auditLocks(): Promise<unknown> {
+    return this.invokeEventFunction('AuditLocks', { 'detail-type': 'Scheduled Event', source: 'aws.events', id: crypto.randomUUID() });
+  }
+
   /** Wait until every execution started so far (and any they started: restore runs) has ended. */
   public async settle(): Promise<ExecutionRecord[]> {
     let count = -1;

@@ -4,3 +4,5 @@ import 'aws-sdk-client-mock-vitest/extend';
 // any test file imports a handler (the logger reads it once, when created).
 // A test about logging sets its own level in `vi.hoisted`, which runs after this.
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// Deployment metrics are EMF lines on stdout; a test about them turns them back on.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';

@@ -21,7 +21,7 @@ import { isUncleanEnd } from '../shared/execution-status.ts';
 import { describeFailure } from '../shared/failure.ts';
 import { createHandler, parseEvent } from '../shared/handler.ts';
 import { readHistory, writeHistory } from '../shared/history.ts';
-import { announce, DETAIL_TYPE } from '../shared/lifecycle-events.ts';
+import { announceOutcome } from '../shared/lifecycle-events.ts';
 import { forgetWaiter, releaseLock } from '../shared/lock.ts';
 import { logger } from '../shared/logger.ts';
 import { RestoreRequestSchema, type RestoreRequest } from '../shared/restore.ts';
@@ -84,7 +84,7 @@ async function restoreRunEnded(detail: StatusEvent, restore: RestoreRequest): Pr
         : `failed (${describeFailure({ Error: detail.error ?? 'Error', Cause: detail.cause ?? '' })})`;
   const reason = `${restore.reason}; the restore run ${detail.name} ${how} before it finished; the service needs attention`;
   await writeHistory(key, { status: 'FAILED', restore: 'FAILED', error: 'RollbackFailed', reason, restoredAt: nowIso() });
-  await announce(DETAIL_TYPE.FAILED, {
+  await announceOutcome({
     service: restore.service,
     status: 'FAILED',
     image: typeof item?.image === 'string' ? item.image : undefined,
@@ -138,7 +138,14 @@ export const handler = createHandler(ExecutionStatusEventSchema, async function 
   const recorded = await recordExecutionEnd(end, released ? 'its lock was released' : undefined);
   if (recorded) {
     const image = typeof item?.image === 'string' ? item.image : undefined;
-    await announce(DETAIL_TYPE[end.status], { service, status: end.status, image, executionArn: detail.executionArn, reason: endReason(end) });
+    await announceOutcome({
+      service,
+      status: end.status,
+      image,
+      executionArn: detail.executionArn,
+      reason: endReason(end),
+      durationSeconds: end.stopDate != null ? Math.round((end.stopDate - end.startDate) / 1000) : undefined,
+    });
   }
   logger.info('execution end handled', { serviceName: service, status: detail.status, released, recorded });
   return { action: recorded ? 'recorded' : released ? 'released' : 'none', released, recorded };

@@ -8,7 +8,7 @@
  * that is what the watcher's restore run reads if the execution is stopped.
  */
 import * as z from 'zod';
-import { nowIso } from '../shared/clock.ts';
+import { now, nowIso } from '../shared/clock.ts';
 import {
   CaughtErrorSchema,
   DeploymentSchema,
@@ -20,7 +20,7 @@ import {
 import { describeFailure } from '../shared/failure.ts';
 import { createHandler } from '../shared/handler.ts';
 import { writeHistory, type DeploymentStatus } from '../shared/history.ts';
-import { announce, DETAIL_TYPE } from '../shared/lifecycle-events.ts';
+import { announceOutcome } from '../shared/lifecycle-events.ts';
 import { logger } from '../shared/logger.ts';
 import { RestoreRequestSchema } from '../shared/restore.ts';
 import { snapshotSummary } from '../shared/snapshot-summary.ts';
@@ -151,10 +151,12 @@ export const handler = createHandler(EventSchema, async function record(input): 
   const { deployment, phase } = input;
   const outcome = outcomeOf(input);
   await writeHistory(deployment, historyFields(deployment, input, outcome));
-  await announce(DETAIL_TYPE[outcome.status], {
+  const started = Date.parse(deployment.executionStartTime);
+  await announceOutcome({
     service: deployment.service,
     strategy: deployment.strategy,
     status: outcome.status,
+    durationSeconds: phase === 'STARTED' || Number.isNaN(started) ? undefined : Math.round((now() - started) / 1000),
     image: deployment.image,
     imageTag: deployment.imageTag,
     previousImage: servingBefore(input.snapshot)?.image,

@@ -7,6 +7,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { ENV, EVENT_SOURCE } from '../registry.ts';
 import { awsCall } from './aws-call.ts';
 import { lazyClient } from './clients.ts';
+import { emitDeploymentMetric } from './deployment-metrics.ts';
 import { requiredEnv } from './env.ts';
 import { AwsCallFailed, TransientAwsError } from './errors.ts';
 import type { DeploymentStatus } from './history.ts';
@@ -51,3 +52,20 @@ export async function announce(detailType: string, detail: Record<string, unknow
   }
 }
 
+
+/** What every status announcement carries. */
+export interface OutcomeDetail extends Record<string, unknown> {
+  service: string;
+  status: DeploymentStatus;
+  /** Seconds since the execution started, for a final status. */
+  durationSeconds?: number;
+}
+
+/**
+ * Announce a deployment's status on the bus and count it in the deployment
+ * metrics (the dashboard and the deployer's alarms read those).
+ */
+export async function announceOutcome(detail: OutcomeDetail): Promise<void> {
+  emitDeploymentMetric({ service: detail.service, status: detail.status, durationSeconds: detail.durationSeconds });
+  await announce(DETAIL_TYPE[detail.status], detail);
+}

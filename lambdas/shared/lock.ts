@@ -145,12 +145,26 @@ export async function handOverLock(service: string, holder: string, successor: s
   }
 }
 
-/** The holder of a service's lock, if any. */
-export async function lockHolder(service: string): Promise<string | undefined> {
+/** Who holds a service's lock, and since when. */
+export interface LockState {
+  holder?: string;
+  /** ISO time the holder took it. */
+  heldSince?: string;
+}
+
+/** The holder of a service's lock (and since when), if any. */
+export async function lockState(service: string): Promise<LockState> {
   const result = await awsCall('dynamodb:GetItem (lock)', () =>
     documentClient().send(new GetCommand({ TableName: tableName(), Key: lockKey(service), ConsistentRead: true })),
   );
-  return str(result.Item, 'holder');
+  const holder = str(result.Item, 'holder');
+  const heldSince = str(result.Item, 'heldSince');
+  return { ...(holder === undefined ? {} : { holder }), ...(heldSince === undefined ? {} : { heldSince }) };
+}
+
+/** The holder of a service's lock, if any. */
+export async function lockHolder(service: string): Promise<string | undefined> {
+  return (await lockState(service)).holder;
 }
 
 /**

@@ -70,7 +70,7 @@ describe('functions', () => {
   it('has the config compiled into exactly the functions that need it', () => {
     const withConfig = KEYS.filter((key) => functionBundle(synth, key).includes('orders-api'));
     expect(withConfig.sort()).toEqual(KEYS.filter((key) => ALL_FUNCTIONS[key].needsConfig).sort());
-    expect(withConfig.sort()).toEqual(['Trigger', 'ValidateInput']);
+    expect(withConfig.sort()).toEqual(['AuditLocks', 'Trigger', 'ValidateInput']);
   });
 
   it('bundles the AWS SDK clients instead of using the runtime ones', () => {

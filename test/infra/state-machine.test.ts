@@ -56,7 +56,7 @@ describe.each(STRATEGIES)('%s state machine', (strategy) => {
     expect(deployed).toBe(asl());
   });
 
-  it('substitutes exactly the placeholders of the ASL file, each with its function ARN', () => {
+  it("substitutes exactly the placeholders of the ASL file, each with its function's published version", () => {
     const placeholders = aslPlaceholders(asl());
     expect(placeholders.length).toBeGreaterThan(0);
     const substitutions = stateMachine().DefinitionSubstitutions as Record<string, unknown>;
@@ -66,7 +66,13 @@ describe.each(STRATEGIES)('%s state machine', (strategy) => {
     for (const key of Object.keys(STATE_MACHINE_FUNCTIONS) as StateMachineFunctionKey[]) {
       const placeholder = placeholderFor(key);
       if (!placeholders.includes(placeholder)) continue;
-      expect(substitutions[placeholder], placeholder).toEqual({ 'Fn::GetAtt': [ids[key], 'Arn'] });
+      // A version, not $LATEST: a running execution keeps the code it started with across a `cdk deploy`.
+      const version = substitutions[placeholder] as { Ref: string };
+      const resource = synth.template.Resources[version.Ref]!;
+      expect(resource.Type, placeholder).toBe('AWS::Lambda::Version');
+      expect(resource.Properties?.FunctionName).toEqual({ Ref: ids[key] });
+      // ...and CloudFormation keeps the old versions a running execution may still call.
+      expect(resource.DeletionPolicy).toBe('Retain');
     }
   });
 
@@ -76,6 +82,7 @@ describe.each(STRATEGIES)('%s state machine', (strategy) => {
       placeholders.includes(placeholderFor(key)),
     );
     expect(functionsInvokableByStateMachine(synth.template, id()).sort()).toEqual(named.sort());
+    expect(functionsInvokableByStateMachine(synth.template, id(), 'latest')).toEqual([]);
   });
 
   it('has a role with nothing but Lambda invocation, log delivery and X-Ray', () => {

@@ -50,7 +50,7 @@ describe('deployment table', () => {
       })
       .map(([key]) => key)
       .sort();
-    expect(withTable).toEqual(['AcquireLock', 'AwaitLock', 'ExecutionEnded', 'LoadRestore', 'RecordEvent', 'ReleaseLock', 'RequestApproval', 'Verify']);
+    expect(withTable).toEqual(['AcquireLock', 'AuditLocks', 'AwaitLock', 'ExecutionEnded', 'LoadRestore', 'RecordEvent', 'ReleaseLock', 'RequestApproval', 'Verify']);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { DEPLOYER_TABLE: { Ref: TABLE_LOGICAL_ID } } },
     });

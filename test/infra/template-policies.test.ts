@@ -40,6 +40,7 @@ const ALARMS = ['web-5xx-rate', 'web-p99-latency', 'orders-api-5xx-rate', 'check
 const on = (action: string, resources: string[]): [string, string][] => resources.map((r) => [action, r]);
 const MACHINES = ['EcsDeployer-ecs-rolling', 'EcsDeployer-ecs-canary', 'EcsDeployer-ecs-blue-green'];
 const machine = (name: string): string => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+const DEAD_LETTERS = `arn:aws:sqs:${REGION}:${ACCOUNT}:EcsDeployer-dead-letters`;
 
 beforeAll(async () => {
   synth = await synthDeployer();
@@ -189,8 +190,10 @@ const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
   ],
-  Trigger: on('states:StartExecution', MACHINES.map(machine)),
+  Trigger: [...on('states:StartExecution', MACHINES.map(machine)), ['sqs:SendMessage', DEAD_LETTERS]],
+  AuditLocks: [['dynamodb:GetItem', TABLE_ARN]],
   ExecutionEnded: [
+    ['sqs:SendMessage', DEAD_LETTERS],
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
     ['events:PutEvents', DEFAULT_BUS],

@@ -27,6 +27,8 @@ export interface CfnResourceJson {
   readonly Metadata?: Record<string, unknown>;
   readonly Condition?: string;
   readonly DependsOn?: string | string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 /** The parts of a CloudFormation template these helpers read. */
@@ -111,6 +113,9 @@ export function refOf(input: TemplateInput, logicalId: string): string {
       return getAttOf(template, logicalId, 'TopicArn');
     case 'AWS::Events::Rule':
       return physicalName(template, logicalId, 'Name');
+    case 'AWS::Lambda::Version':
+      // The ARN of the function's published version (one per function in this stack).
+      return `${resolveString(template, res.Properties?.FunctionName)}:1`.replace(/^(?!arn:)/, arn('lambda', 'function:'));
     default:
       // Policies, permissions, keys...: the logical ID is as good an ID as any.
       return logicalId;
@@ -145,6 +150,8 @@ export function getAttOf(input: TemplateInput, logicalId: string, attribute: str
       return arn('kms', `key/${logicalId}`);
     case 'AWS::Events::Rule.Arn':
       return arn('events', `rule/${physicalName(template, logicalId, 'Name')}`);
+    case 'AWS::SQS::Queue.Arn':
+      return arn('sqs', physicalName(template, logicalId, 'QueueName'));
     default:
       throw new Error(`no fake value for Fn::GetAtt ${logicalId}.${attribute} (${res.Type}): add it to template-policies.ts`);
   }
@@ -345,6 +352,17 @@ export function functionArn(input: TemplateInput, key: FunctionKey): string {
   return getAttOf(template, functionLogicalIds(template)[key], 'Arn');
 }
 
+/** The ARN of a function's published version (what the state machines invoke). */
+export function functionVersionArn(input: TemplateInput, key: FunctionKey): string {
+  const template = toTemplateJson(input);
+  const fn = functionLogicalIds(template)[key];
+  const versions = Object.entries(template.Resources).filter(
+    ([, r]) => r.Type === 'AWS::Lambda::Version' && JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: fn }),
+  );
+  if (versions.length !== 1) throw new Error(`${key} has ${versions.length} published versions, expected 1`);
+  return refOf(template, versions[0]![0]);
+}
+
 /** Logical ID of the role a function runs with. */
 export function functionRoleLogicalId(input: TemplateInput, key: FunctionKey): string {
   const template = toTemplateJson(input);
@@ -390,14 +408,25 @@ export function stateMachineNames(input: TemplateInput): string[] {
   return Object.keys(stateMachineLogicalIds(input)).sort();
 }
 
-/** The functions a state machine's role may invoke (`lambda:InvokeFunction` on their ARN). */
-export function functionsInvokableByStateMachine(input: TemplateInput, stateMachineId: string): FunctionKey[] {
+/**
+ * The functions a state machine's role may invoke: `lambda:InvokeFunction`
+ * on their published version (`version`) or on `$LATEST` (`latest`).
+ */
+export function functionsInvokableByStateMachine(
+  input: TemplateInput,
+  stateMachineId: string,
+  which: 'version' | 'latest' = 'version',
+): FunctionKey[] {
   const template = toTemplateJson(input);
   const id = stateMachineId;
   const statements = roleStatements(template, roleOf(resource(template, id).Properties?.RoleArn, id));
-  return (Object.keys(ALL_FUNCTIONS) as FunctionKey[]).filter((key) =>
-    isAllowed(statements, 'lambda:InvokeFunction', functionArn(template, key)),
-  );
+  return (Object.keys(ALL_FUNCTIONS) as FunctionKey[]).filter((key) => {
+    if (which === 'latest') return isAllowed(statements, 'lambda:InvokeFunction', functionArn(template, key));
+    const versioned = Object.values(template.Resources).some(
+      (r) => r.Type === 'AWS::Lambda::Version' && JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: functionLogicalIds(template)[key] }),
+    );
+    return versioned && isAllowed(statements, 'lambda:InvokeFunction', functionVersionArn(template, key));
+  });
 }
 
 // ---------------------------------------------------------------------------

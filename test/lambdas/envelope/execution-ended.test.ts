@@ -186,7 +186,8 @@ describe('ExecutionEnded', () => {
         reason: `${why}; its lock was released`,
       });
       expect(eventsPut()).toEqual([
-        { DetailType: detailType, detail: { service: 'web', status, executionArn: EXECUTION_ARN, reason: why } },
+        // How long it ran, from the event's start and stop dates.
+        { DetailType: detailType, detail: { service: 'web', status, executionArn: EXECUTION_ARN, reason: why, durationSeconds: (STOPPED_AT - Date.parse(EXECUTION_START)) / 1000 } },
       ]);
       expect(eventsMock).toHaveReceivedCommandWith(PutEventsCommand, { Entries: [expect.objectContaining({ EventBusName: EVENT_BUS, Source: 'ecs-deployer' })] });
       expect(sfnMock).not.toHaveReceivedAnyCommand();

@@ -203,6 +203,21 @@ describe('RecordEvent', () => {
     expect(outcome).toEqual({ status: 'SUCCEEDED', cause: 'web runs web:42, verified' });
   });
 
+  it('announces how long a finished deployment ran, and nothing of the kind for a start', async () => {
+    // Prepare
+    const started = { phase: 'STARTED', deployment, snapshot };
+    const ended = { phase: 'ROLLED_BACK', deployment, snapshot, failure: ROLLOUT_FAILED };
+
+    // Act
+    await handler(started, lambdaContext());
+    await handler(ended, lambdaContext());
+
+    // Assess
+    const [first, second] = eventsMock.commandCalls(PutEventsCommand).map((call) => JSON.parse(call.args[0].input.Entries?.[0]?.Detail ?? '{}'));
+    expect(first).not.toHaveProperty('durationSeconds');
+    expect(second).toMatchObject({ status: 'ROLLED_BACK', durationSeconds: (NOW - Date.parse(EXECUTION_START)) / 1000 });
+  });
+
   it('explains a rollback with what was restored and the error message of the failed step, not its raw Cause JSON', async () => {
     // Prepare
     const event = { phase: 'ROLLED_BACK', deployment, snapshot, failure: ROLLOUT_FAILED };
