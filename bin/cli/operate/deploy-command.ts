@@ -4,15 +4,15 @@
  * `--wait` follow it to its end (exit 0 succeeded, 1 not, 2 input rejected):
  * usable as a CI step.
  */
+import type { DeploymentRequest } from '../../../lambdas/shared/deployment.ts';
 import { exitCodeOf, EXIT } from '../exit-codes.ts';
 import { followExecution } from './follow-execution.ts';
 import { commandLine } from './follow-up.ts';
 import type { OperatorIo } from './io.ts';
-import { openOperatorContext, pickService, type CommonOptions } from './operator-context.ts';
+import { openOperatorContext, type CommonOptions } from './operator-context.ts';
 import { operatorName, operatorReason } from './operator-identity.ts';
 import { checkDeploymentInput, startDeployment } from './start-deployment.ts';
 import { wholeNumber } from './whole-number.ts';
-import type { DeploymentRequest } from '../../../lambdas/shared/deployment.ts';
 
 /** Seconds between two polls of a followed deployment, by default. */
 export const DEFAULT_POLL_SECONDS = 5;
@@ -36,7 +36,8 @@ export async function deployCommand(service: string, options: DeployOptions, io:
   const { ctx, services } = await openOperatorContext(options, io, service, (config) => {
     request = checkDeploymentInput(input, config);
   });
-  const svc = services[0] ?? pickService(ctx.config, ctx.configPath, service);
+  // One service was named: the context holds it (an unknown one is a usage error).
+  const svc = services[0]!;
   const started = await startDeployment(ctx, svc, request);
   const why = request.reason === undefined ? '' : `: ${request.reason}`;
   io.stdout(
