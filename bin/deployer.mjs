@@ -11,6 +11,10 @@ if (major < 22) {
 }
 const { register } = await import('tsx/esm/api');
 register();
+// `deployer ... | head`: a reader that closes early ends the command quietly.
+const { exitQuietlyOnBrokenPipe } = await import('./cli/broken-pipe.ts');
+exitQuietlyOnBrokenPipe(process.stdout);
+exitQuietlyOnBrokenPipe(process.stderr);
 // Always run main(): under npx, argv[1] is node_modules/.bin/deployer, so the
 // CLI module must not guess from argv whether it was invoked directly.
 const { main } = await import('./deployer.ts');

@@ -3,9 +3,11 @@
  *
  *   deployer simulate [SERVICE] [--config FILE] [--image IMAGE] [--fail-at STATE] [--stop-at STATE]
  *                     [--unhealthy] [--bad-canary] [--alarm NAME] [--approve | --reject] [--json]
+ *                     [--input FILE]
  *   deployer validate [--config FILE]
  *   deployer schema
- *   deployer status|approve|reject|promote|rollback ... (against the installed stack: see bin/cli/operate)
+ *   deployer deploy|watch|history|status|approve|reject|promote|rollback ... (against the installed stack: see bin/cli/operate)
+ *   deployer --version
  */
 import { Command, CommanderError, Option } from 'commander';
 import type { EcsServiceConfig, Step } from '../lambdas/shared/config.ts';
@@ -14,6 +16,7 @@ import { formatDuration } from '../lambdas/shared/duration.ts';
 import { resolveConfig } from './cli/config-path.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
 import { registerOperatorCommands } from './cli/operate/index.ts';
+import { packageVersion } from './cli/package-version.ts';
 import { simulateCommand, type SimulateOptions } from './cli/simulate.ts';
 
 /** One line per service for `validate`. */
@@ -40,6 +43,7 @@ function collect(value: string, previous: string[] = []): string[] {
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('deployer')
     .description('Progressive deployments of ECS services with AWS Step Functions')
+    .version(packageVersion(), '-V, --version', "print the deployer's version")
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -51,6 +55,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[service]', 'service name from the config (default: the first ECS service)')
     .option('-c, --config <file>', 'config file (default: ./deployer.config.yaml, else the shipped example)')
     .option('-i, --image <image>', "image to deploy, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or @sha256:DIGEST (default: a new tag of the service's repository)")
+    .option('--input <file>', 'start the execution with this JSON input, exactly as pasted in the Step Functions console (the simulated ECR holds the example images and what --image names)')
     .option('--fail-at <state>', "make this Task state's AWS calls fail (non-retryable)")
     .option('--stop-at <state>', 'stop the execution when it enters this state, as from the console (the watcher restores the snapshot)')
     .option('--unhealthy', 'tasks of the new image never become healthy')

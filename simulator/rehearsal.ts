@@ -305,7 +305,20 @@ export class Rehearsal {
 
 export interface DeploymentRehearsalOptions extends RehearsalOptions {
   service: string;
+  /** The image deployed (and the one `unhealthy` and `bad` apply to). */
   image: string;
+  /**
+   * The execution input exactly as given (what a person pastes in the
+   * console), started on the state machine of `service`'s strategy;
+   * default `{service, image, startedBy: 'deployer simulate'}`.
+   */
+  input?: unknown;
+  /**
+   * When given, the simulated ECR is as strict as ECR: it holds the images
+   * the seeded services run and these, pushed before the deployment starts;
+   * any other tag or digest is not found. Default: any tag resolves.
+   */
+  pushedImages?: readonly string[];
   /** The named Task state's AWS calls fail (non-retryable). */
   failAt?: string;
   /** The execution is stopped (StopExecution) when it enters this state. */
@@ -338,17 +351,23 @@ export type RehearsalArrangement = (rehearsal: Rehearsal) => Promise<(() => Prom
 export async function rehearseDeployment(options: DeploymentRehearsalOptions, arrange?: RehearsalArrangement): Promise<DeploymentRehearsal> {
   const rehearsal = await Rehearsal.create(options);
   try {
+    if (options.pushedImages !== undefined) {
+      for (const image of options.pushedImages) rehearsal.world.ecr.pushUri(image);
+      rehearsal.world.ecr.requirePushedImages();
+    }
     const inspect = await arrange?.(rehearsal);
     if (options.failAt !== undefined) rehearsal.world.failCalls({ stateName: options.failAt });
-    if (options.unhealthy === true) rehearsal.world.markImageUnhealthy(options.image);
-    if (options.bad === true) rehearsal.world.markImageBad(options.image);
+    // An image ECR does not hold is rejected by ValidateInput: it has no tasks to mark.
+    const deployable = rehearsal.world.ecr.resolveImage(options.image).kind !== 'missing';
+    if (options.unhealthy === true && deployable) rehearsal.world.markImageUnhealthy(options.image);
+    if (options.bad === true && deployable) rehearsal.world.markImageBad(options.image);
     for (const alarm of options.alarms ?? []) rehearsal.world.tripAlarmWhenNewRevisionServes(alarm);
     const initial = rehearsal.snapshot();
-    const running = rehearsal.deploy(
-      { service: options.service, image: options.image, startedBy: 'deployer simulate' },
-      undefined,
-      options.stopAt === undefined ? {} : { stopAt: options.stopAt },
-    );
+    const input = options.input ?? { service: options.service, image: options.image, startedBy: 'deployer simulate' };
+    const running = rehearsal.startExecution(input, undefined, {
+      strategy: rehearsal.strategyOf(options.service),
+      ...(options.stopAt === undefined ? {} : { stopAt: options.stopAt }),
+    });
     await rehearsal.settle();
     const record = await running.done;
     const restoreRun = rehearsal.restoreRunOf(record.executionArn);

@@ -2,7 +2,14 @@
  * `deployer simulate`: rehearse a deployment locally — the real state
  * machine of the service's strategy and the real handlers against a
  * simulated AWS account, on a virtual clock.
+ *
+ * The simulated ECR holds what the example services run, a new tag of each
+ * service's repository (the default image), and what `--image` names,
+ * pushed first as a real push would be; like ECR, it has nothing else. So
+ * `--input FILE`, a console input started exactly as given, is rejected
+ * when it names a tag nobody pushed.
  */
+import { readFileSync } from 'node:fs';
 import type { DeployerConfig, EcsServiceConfig } from '../../lambdas/shared/config.ts';
 import { stoppableStateNames, taskStateNames } from '../../simulator/asl.ts';
 import { causeMessage, formatTimeline } from '../../simulator/report.ts';
@@ -13,6 +20,7 @@ import { EXIT, UsageError } from './exit-codes.ts';
 export interface SimulateOptions {
   config?: string;
   image?: string;
+  input?: string;
   failAt?: string;
   stopAt?: string;
   unhealthy?: boolean;
@@ -71,12 +79,54 @@ function checkOptions(svc: EcsServiceConfig, options: SimulateOptions): Approval
   return { answer: options.reject === true ? 'reject' : 'approve', by: 'deployer simulate' };
 }
 
+/** The registry of the simulated account. */
+const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+
+/** The console input in `file`: any JSON, started as it is (the state machine checks it, as in AWS). */
+function readInput(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--input: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); give the path of a JSON file holding the execution input`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--input: ${file} is not JSON (${(error as Error).message}); write the input as you would paste it in the Step Functions console, e.g. {"service": "web", "image": "${REGISTRY}/web:v1.1.0"}`);
+  }
+}
+
+/** A string field of a JSON object, if it has one. */
+function stringField(value: unknown, field: string): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const found = (value as Record<string, unknown>)[field];
+  return typeof found === 'string' ? found : undefined;
+}
+
+/**
+ * The service whose state machine runs the input: SERVICE, else the one
+ * the input names (when configured), else the first; SERVICE and a
+ * configured service in the input must agree.
+ */
+function serviceForInput(config: DeployerConfig, serviceName: string | undefined, input: unknown): EcsServiceConfig {
+  const named = stringField(input, 'service');
+  const configured = named === undefined ? undefined : config.ecs.find((s) => s.name === named);
+  if (serviceName !== undefined && configured !== undefined && configured.name !== serviceName) {
+    throw new UsageError(`SERVICE: '${serviceName}' but the --input names service '${configured.name}'; leave SERVICE out, or give the same one`);
+  }
+  return pickService(config, serviceName ?? configured?.name);
+}
+
 /** Run the command; returns the exit code. */
 export async function simulateCommand(serviceName: string | undefined, options: SimulateOptions): Promise<number> {
   const resolved = resolveConfig(options.config);
-  const svc = pickService(resolved.config, serviceName);
+  const input = options.input === undefined ? undefined : readInput(options.input);
+  const svc = input === undefined ? pickService(resolved.config, serviceName) : serviceForInput(resolved.config, serviceName, input);
   const approvals = checkOptions(svc, options);
-  const image = options.image ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${svc.repository}:${exampleTag(svc)}`;
+  const exampleImages = resolved.config.ecs.map((s) => `${REGISTRY}/${s.repository}:${exampleTag(s)}`);
+  const defaultImage = `${REGISTRY}/${svc.repository}:${exampleTag(svc)}`;
+  const image = (input === undefined ? undefined : stringField(input, 'image')) ?? options.image ?? defaultImage;
   if (resolved.isExample && options.json !== true) {
     process.stderr.write(`(no deployer.config.yaml here: rehearsing with the example ${resolved.path})\n\n`);
   }
@@ -84,6 +134,8 @@ export async function simulateCommand(serviceName: string | undefined, options: 
     config: resolved.config,
     service: svc.name,
     image,
+    ...(input === undefined ? {} : { input }),
+    pushedImages: [...exampleImages, ...(options.image === undefined ? [] : [options.image])],
     failAt: options.failAt,
     stopAt: options.stopAt,
     unhealthy: options.unhealthy === true,
@@ -96,7 +148,12 @@ export async function simulateCommand(serviceName: string | undefined, options: 
   if (options.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (report.status === 'REJECTED') {
     // The input never reached a deployment: a usage error, like a bad flag.
-    const message = `the deployment input was rejected: ${causeMessage(report.error?.cause ?? '')}`;
+    const cause = causeMessage(report.error?.cause ?? '');
+    // In a rehearsal, "push it first" means --image.
+    const hint = / was not found in ECR /.test(cause)
+      ? ` (the simulated ECR holds the example images and what --image names: add --image ${stringField(input, 'image') ?? 'IMAGE'} to push it first)`
+      : '';
+    const message = `the deployment input was rejected: ${cause}${hint}`;
     if (options.json === true) return EXIT.usage;
     throw new UsageError(message);
   }

@@ -11,7 +11,6 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import * as z from 'zod';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
-import { findService } from '../shared/config.ts';
 import {
   serviceSettings,
   DeploymentRequestSchema,
@@ -23,8 +22,9 @@ import {
 import { InvalidInput } from '../shared/errors.ts';
 import { createHandler, parseEvent } from '../shared/handler.ts';
 import { lazyClient } from '../shared/clients.ts';
-import { parseImage, pinnedImage, type ImageRef } from '../shared/image.ts';
+import { pinnedImage, type ImageRef } from '../shared/image.ts';
 import { logger } from '../shared/logger.ts';
+import { checkRequest } from '../shared/request-check.ts';
 
 const ecr = lazyClient(() => new ECRClient({}));
 
@@ -64,26 +64,9 @@ async function resolveDigest(ref: ImageRef): Promise<string> {
 
 /** Check the request against the config and ECR, and build the deployment. */
 export async function validateRequest(request: DeploymentRequest, execution: ExecutionContext): Promise<Deployment> {
-  const config = loadCatalog();
-  const svc = findService(config, request.service);
-  if (svc === undefined) {
-    const known = config.ecs.map((s) => s.name).join(', ') || '(none)';
-    throw new InvalidInput(`service: '${request.service}' is not in the deployer config; configured services: ${known}`);
-  }
-  const ref = parseImage(request.image);
-  if (ref === undefined) {
-    throw new InvalidInput(
-      `image: '${request.image}' is not an ECR image; expected ACCOUNT.dkr.ecr.REGION.amazonaws.com/${svc.repository}:TAG or ...@sha256:DIGEST`,
-    );
-  }
-  if (ref.repository !== svc.repository) {
-    throw new InvalidInput(
-      `image: repository '${ref.repository}' is not the one configured for ${svc.name} ('${svc.repository}')`,
-    );
-  }
-  if (ref.tag === undefined && ref.digest === undefined) {
-    throw new InvalidInput(`image: give a tag (…/${ref.repository}:v1.2.3) or a digest (…/${ref.repository}@sha256:…)`);
-  }
+  const checked = checkRequest(request, loadCatalog());
+  if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
+  const { service: svc, image: ref } = checked;
   const digest = await resolveDigest(ref);
   const settings = serviceSettings(svc);
   const deployment: Deployment = {

@@ -1,7 +1,9 @@
 /**
  * Simulated Amazon ECR: the configured repositories, where any tag resolves
  * to a deterministic digest as if it had been pushed, so a rehearsal can
- * deploy `web:v2.0.0` without anyone building an image.
+ * deploy `web:v2.0.0` without anyone building an image. After
+ * `requirePushedImages()` it is as strict as ECR: only what was pushed (or
+ * resolved before) exists, and a tag nobody pushed is not found.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -90,6 +92,8 @@ export class SimEcr implements SimulatedApi {
   private readonly repositories = new Map<string, StoredRepository>();
   /** `repository@digest` of images declared deleted. */
   private readonly forgotten = new Set<string>();
+  /** False once only pushed images exist (`requirePushedImages`). */
+  private implicitImages = true;
 
   public constructor(
     private readonly env: ApiEnvironment,
@@ -154,6 +158,35 @@ export class SimEcr implements SimulatedApi {
         'image-tag': tag,
       },
     };
+  }
+
+  /**
+   * Push the image an ECR URI names (`REGISTRY/REPO:TAG`, `…@sha256:…`, or
+   * both), as `docker push` would. Returns false, pushing nothing, when it
+   * is not an image of this registry's repositories.
+   */
+  public pushUri(image: string): boolean {
+    const ref = parseImage(image);
+    if (ref === undefined || ref.registry !== this.registry) return false;
+    const repo = this.repositories.get(ref.repository);
+    if (repo === undefined) return false;
+    if (ref.tag !== undefined) {
+      this.pushImage(ref.repository, ref.tag, ref.digest ?? digestOfTag(ref.repository, ref.tag));
+      return true;
+    }
+    if (ref.digest === undefined) return false;
+    this.forgotten.delete(`${ref.repository}@${ref.digest}`);
+    this.storeImage(repo, ref.digest);
+    return true;
+  }
+
+  /**
+   * From now on, only the images pushed (or resolved so far, like the
+   * seeded services' images) exist: a tag or digest nobody pushed is not
+   * found, as in ECR.
+   */
+  public requirePushedImages(): void {
+    this.implicitImages = false;
   }
 
   /**
@@ -265,7 +298,7 @@ export class SimEcr implements SimulatedApi {
   }
 
   private implicitDigest(repo: StoredRepository, tag: string): string | undefined {
-    if (/^missing/.test(tag)) return undefined;
+    if (!this.implicitImages || /^missing/.test(tag)) return undefined;
     return digestOfTag(repo.name, tag);
   }
 
@@ -303,7 +336,7 @@ export class SimEcr implements SimulatedApi {
       }
       resolved = tagged;
     }
-    if (resolved === undefined || this.forgotten.has(`${repository}@${resolved}`)) {
+    if (resolved === undefined || this.forgotten.has(`${repository}@${resolved}`) || (!this.implicitImages && !repo.images.has(resolved))) {
       return { missing: `digest '${resolved ?? ''}' not found in '${repository}'` };
     }
     const image = this.storeImage(repo, resolved);

@@ -3,7 +3,7 @@
  * back or failed, 2 bad arguments or config), `--json` as one object on
  * stdout, and errors that name what is wrong.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,10 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../bin/deployer.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { digestOfTag } from '../../simulator/aws/ecr.ts';
 import type { RehearsalReport } from '../../simulator/report.ts';
+
+const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
 /** Run the CLI in-process; returns its exit code and what it printed. */
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -193,6 +196,105 @@ describe('deployer simulate', () => {
   });
 });
 
+describe('deployer simulate --input', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'deployer-input-'));
+    vi.spyOn(process, 'cwd').mockReturnValue(cwd);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A console input written to a file of the current directory. */
+  function inputFile(input: unknown): string {
+    const file = path.join(cwd, 'start.json');
+    writeFileSync(file, typeof input === 'string' ? input : JSON.stringify(input));
+    return file;
+  }
+
+  it('rehearses a console input naming a tag that --image pushed first: SUCCEEDED, exit 0', async () => {
+    // Prepare
+    const file = inputFile({ service: 'web', image: `${REGISTRY}/web:v1.4.0`, startedBy: 'alice', reason: 'hotfix for checkout' });
+
+    // Act
+    const { code, stdout } = await run('simulate', '--input', file, '--image', `${REGISTRY}/web:v1.4.0`, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    const r = report(stdout);
+    expect(r).toMatchObject({ status: 'SUCCEEDED', service: 'web', strategy: 'rolling' });
+    expect(r.final.services['prod/web']!.image).toBe(`${REGISTRY}/web@${digestOfTag('web', 'v1.4.0')}`);
+  });
+
+  it("runs the service's own state machine, and accepts the example images without --image", async () => {
+    // Prepare
+    const file = inputFile({ service: 'checkout', image: `${REGISTRY}/checkout:v1.1.0` });
+
+    // Act
+    const { code, stdout } = await run('simulate', '--input', file, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(report(stdout)).toMatchObject({ status: 'SUCCEEDED', service: 'checkout', strategy: 'canary' });
+  });
+
+  it('rejects a tag nobody pushed, as ValidateInput does in AWS: REJECTED, exit 2, and says how to push it in a rehearsal', async () => {
+    // Prepare
+    const file = inputFile({ service: 'web', image: `${REGISTRY}/web:v9.9.9` });
+
+    // Act
+    const json = await run('simulate', '--input', file, '--json');
+    const text = await run('simulate', '--input', file);
+
+    // Assess
+    expect(json.code).toBe(2);
+    expect(report(json.stdout)).toMatchObject({ status: 'REJECTED', error: { error: 'InvalidInput' } });
+    expect(report(json.stdout).final).toEqual(report(json.stdout).initial);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain(
+      `deployer: the deployment input was rejected: image: v9.9.9 was not found in ECR repository web; push it first or fix the tag (the simulated ECR holds the example images and what --image names: add --image ${REGISTRY}/web:v9.9.9 to push it first)\n`,
+    );
+  });
+
+  it('starts the input exactly as given: a misspelt field is rejected as the console input would be', async () => {
+    // Prepare
+    const file = inputFile({ service: 'web', image: `${REGISTRY}/web:v1.1.0`, startedby: 'alice' });
+
+    // Act
+    const { code, stdout } = await run('simulate', '--input', file, '--json');
+
+    // Assess
+    expect(code).toBe(2);
+    expect(report(stdout)).toMatchObject({ status: 'REJECTED', error: { cause: expect.stringContaining("unknown field 'startedby'") } });
+  });
+
+  it.each([
+    { input: '{"service": "web",', argv: [], message: '--input: ' },
+    { input: { service: 'web', image: `${REGISTRY}/web:v1.1.0` }, argv: ['checkout'], message: "SERVICE: 'checkout' but the --input names service 'web'" },
+  ])('exits 2 naming the problem for $argv and $input', async ({ input, argv, message }) => {
+    // Prepare
+    const file = inputFile(input);
+
+    // Act
+    const { code, stderr } = await run('simulate', ...argv, '--input', file);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain(`deployer: ${message}`);
+  });
+
+  it('exits 2 when the input file cannot be read', async () => {
+    // Act
+    const { code, stderr } = await run('simulate', '--input', path.join(cwd, 'missing.json'));
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain('--input: cannot read');
+    expect(stderr).toContain('(ENOENT)');
+  });
+});
+
 describe('deployer validate and schema', () => {
   it('ships the example with its JSON Schema next to it, up to date (npm run schema), so editors complete the copy too', async () => {
     // Prepare
@@ -227,7 +329,41 @@ describe('deployer validate and schema', () => {
   });
 });
 
+describe('deployer --version', () => {
+  it("prints the package's version and exits 0", async () => {
+    // Prepare
+    const { readFileSync } = await import('node:fs');
+    const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+
+    // Act
+    const { code, stdout } = await run('--version');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${version}\n`);
+  });
+});
+
 describe('bin/deployer.mjs', () => {
+  it('ends quietly, exit 0, when the reader of its output goes away (`deployer schema | head`)', async () => {
+    // Prepare: the reader closes the pipe before the CLI writes its first line (Node.js ignores SIGPIPE: the write fails with EPIPE).
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'deployer-pipe-'));
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/deployer.mjs'), 'schema'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+
+    // Act
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+
+    // Assess
+    expect(stderr).toBe('');
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+  });
+
   it('runs the CLI when started through a node_modules/.bin link, with only the JSON report on stdout', async () => {
     // Prepare: npx starts the package bin through a link named `deployer`.
     const binDir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bin-'));

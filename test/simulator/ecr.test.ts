@@ -112,4 +112,35 @@ describe('simulated ECR', () => {
     });
     expect(imageDetails?.[0]?.imageDigest).toBe(digest);
   });
+
+  it('holds only what was pushed (and what the services run) once pushed images are required, as ECR does', async () => {
+    // Prepare
+    installed = installWorld();
+    const pushedDigest = `sha256:${'12'.repeat(32)}`;
+    const pushed = [
+      installed.world.ecr.pushUri(`${REGISTRY}/web:v2.0.0`),
+      installed.world.ecr.pushUri(`${REGISTRY}/web@${pushedDigest}`),
+      installed.world.ecr.pushUri(`999999999999.dkr.ecr.us-east-1.amazonaws.com/web:v2.0.0`),
+      installed.world.ecr.pushUri(`${REGISTRY}/nope:v1`),
+    ];
+    installed.world.ecr.requirePushedImages();
+
+    // Act
+    const tagPushed = await ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageTag: 'v2.0.0' }] }));
+    const digestPushed = await ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageDigest: pushedDigest }] }));
+    const seeded = await ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageTag: 'v1.0.0' }] }));
+    const tagNobodyPushed = await rejectionOf(ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageTag: 'v9.9.9' }] })));
+    const digestNobodyPushed = await rejectionOf(
+      ecr.send(new DescribeImagesCommand({ repositoryName: 'web', imageIds: [{ imageDigest: `sha256:${'34'.repeat(32)}` }] })),
+    );
+
+    // Assess
+    expect(pushed).toEqual([true, true, false, false]);
+    expect(tagPushed.imageDetails?.[0]?.imageDigest).toBe(digestOf('web', 'v2.0.0'));
+    expect(digestPushed.imageDetails?.[0]?.imageDigest).toBe(pushedDigest);
+    expect(seeded.imageDetails?.[0]?.imageDigest).toBe(digestOf('web', 'v1.0.0'));
+    expect(tagNobodyPushed).toBeInstanceOf(ImageNotFoundException);
+    expect(tagNobodyPushed.message).toContain("imageTag:'v9.9.9'");
+    expect(digestNobodyPushed).toBeInstanceOf(ImageNotFoundException);
+  });
 });

@@ -2,6 +2,8 @@
  * `deployer status` as text for people: one block per service.
  */
 import { formatDuration } from '../../../lambdas/shared/duration.ts';
+import type { Progress } from '../../../lambdas/shared/operator-requests.ts';
+import type { ListenerTraffic } from './listener-traffic.ts';
 import type { IdleServiceStatus, RunningServiceStatus, ServiceStatus } from './service-status.ts';
 import { executionNameOf } from './running-deployment.ts';
 
@@ -44,12 +46,20 @@ function idleLines(s: IdleServiceStatus, now: Date): string[] {
   return lines;
 }
 
-function progressText(s: RunningServiceStatus): string | undefined {
-  const p = s.progress;
-  if (p === undefined) return undefined;
+/** `step 2 of 5: 25% on the new revision (bake)`: where a deployment is, for people. */
+export function progressSentence(p: Progress, steps: number | undefined): string {
   if (p.step < 0) return `before the first step: ${p.weight}% on the new revision (${p.phase})`;
-  const of = s.steps === undefined ? '' : ` of ${s.steps}`;
+  const of = steps === undefined ? '' : ` of ${steps}`;
   return `step ${p.step + 1}${of}: ${p.weight}% on the new revision (${p.phase})`;
+}
+
+/** `primary checkout 75%, canary checkout-canary 25%`, or why the split is unknown. */
+export function trafficSentence(traffic: ListenerTraffic): string {
+  return 'shares' in traffic ? traffic.shares.map((share) => `${share.label} ${share.percent}%`).join(', ') : `unknown: ${traffic.error}`;
+}
+
+function progressText(s: RunningServiceStatus): string | undefined {
+  return s.progress === undefined ? undefined : progressSentence(s.progress, s.steps);
 }
 
 function runningLines(s: RunningServiceStatus, now: Date): string[] {
@@ -68,16 +78,7 @@ function runningLines(s: RunningServiceStatus, now: Date): string[] {
   const progress = progressText(s);
   if (progress !== undefined) lines.push(row('progress', progress));
   if (s.verdict !== undefined) lines.push(row('last verdict', s.verdict));
-  if (s.traffic !== undefined) {
-    lines.push(
-      row(
-        'traffic',
-        'shares' in s.traffic
-          ? s.traffic.shares.map((share) => `${share.label} ${share.percent}%`).join(', ')
-          : `unknown: ${s.traffic.error}`,
-      ),
-    );
-  }
+  if (s.traffic !== undefined) lines.push(row('traffic', trafficSentence(s.traffic)));
   if (s.promoteRequested !== undefined) {
     const asked = s.promoteRequested;
     lines.push(row('promote', `asked by ${asked.requestedBy} at ${asked.requestedAt}${relative(asked.requestedAt, now)}`));

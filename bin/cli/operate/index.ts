@@ -3,6 +3,9 @@
  * installed in AWS:
  *
  *   deployer status [SERVICE] [--json]
+ *   deployer deploy SERVICE --image IMAGE [--reason TEXT] [--by NAME] [--wait] [--interval SECONDS]
+ *   deployer watch SERVICE [--interval SECONDS]
+ *   deployer history SERVICE [--limit N] [--json]
  *   deployer approve SERVICE [--by NAME]
  *   deployer reject SERVICE --reason TEXT [--by NAME]
  *   deployer promote SERVICE [--by NAME]
@@ -12,6 +15,9 @@
  *
  * Exit codes: 0 done, 1 nothing to act on or AWS refused (one line on
  * stderr saying what to do next), 2 bad arguments or an unknown service.
+ * `deploy --wait` and `watch` exit by the deployment's outcome instead:
+ * 0 succeeded, 1 rolled back, failed, superseded, aborted or timed out,
+ * 2 its input was rejected.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { AwsFailure } from '../aws/aws-failure.ts';
@@ -19,11 +25,14 @@ import { DEFAULT_STACK_NAME } from '../aws/installed-stack.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { approveCommand, type ApproveOptions } from './approve-command.ts';
 import { CommandFailed } from './command-failed.ts';
+import { deployCommand, DEFAULT_POLL_SECONDS, type DeployOptions } from './deploy-command.ts';
+import { DEFAULT_HISTORY_LIMIT, historyCommand, MAX_HISTORY_LIMIT, type HistoryOptions } from './history-command.ts';
 import { processIo, type OperatorIo } from './io.ts';
 import { promoteCommand, type PromoteOptions } from './promote-command.ts';
 import { rejectCommand, type RejectOptions } from './reject-command.ts';
 import { rollbackCommand, type RollbackOptions } from './rollback-command.ts';
 import { statusCommand, type StatusOptions } from './status-command.ts';
+import { watchCommand, type WatchOptions } from './watch-command.ts';
 
 export type { OperatorIo } from './io.ts';
 
@@ -37,6 +46,8 @@ function withCommonOptions(command: Command): Command {
 
 const BY = '--by <name>';
 const BY_HELP = 'who does it, as recorded (default: your OS user name)';
+const INTERVAL = '--interval <seconds>';
+const INTERVAL_HELP = `seconds between two polls of the deployment (1-300, default ${DEFAULT_POLL_SECONDS})`;
 
 /**
  * Run a command: `CommandFailed` and `AwsFailure` become one line on stderr
@@ -64,6 +75,41 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
       .option('--json', 'print one JSON object instead of text'),
   ).action(async (service: string | undefined, options: StatusOptions) => {
     setExit(await guarded(io, () => statusCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('deploy')
+      .description("Start a deployment of IMAGE to SERVICE with the service's strategy, as a start from the Step Functions console does")
+      .argument('<service>', 'service name from the config')
+      .requiredOption('--image <image>', 'ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or …@sha256:DIGEST')
+      .option('--reason <text>', 'why, recorded with the deployment')
+      .option(BY, BY_HELP)
+      .option('--wait', 'follow the deployment to its end; exit 0 when it succeeded, 1 when not, 2 when its input was rejected')
+      .option(INTERVAL, INTERVAL_HELP),
+  ).action(async (service: string, options: DeployOptions) => {
+    setExit(await guarded(io, () => deployCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('watch')
+      .description('Follow the running (else the latest) deployment of SERVICE to its end: state, step, traffic, verdicts; exit code by its outcome')
+      .argument('<service>', 'service name from the config')
+      .option(INTERVAL, INTERVAL_HELP),
+  ).action(async (service: string, options: WatchOptions) => {
+    setExit(await guarded(io, () => watchCommand(service, options, io)));
+  });
+
+  withCommonOptions(
+    program
+      .command('history')
+      .description('List the deployments of SERVICE, newest first: when, how long, result, image, who started it and why it ended so')
+      .argument('<service>', 'service name from the config')
+      .option('--limit <n>', `how many (1-${MAX_HISTORY_LIMIT}, default ${DEFAULT_HISTORY_LIMIT})`)
+      .option('--json', 'print one JSON object instead of text'),
+  ).action(async (service: string, options: HistoryOptions) => {
+    setExit(await guarded(io, () => historyCommand(service, options, io)));
   });
 
   withCommonOptions(
@@ -100,7 +146,7 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
   withCommonOptions(
     program
       .command('rollback')
-      .description('Abort the running deployment of SERVICE and restore what ran before it')
+      .description('Abort the running deployment of SERVICE and restore what ran before it; with none running, deploy the previous successful image')
       .argument('<service>', 'service name from the config')
       .requiredOption('--reason <text>', 'why, recorded with the rollback')
       .option(BY, BY_HELP),
@@ -110,7 +156,7 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
 }
 
 /**
- * Add `status`, `approve`, `reject`, `promote` and `rollback` to the
+ * Add `status`, `deploy`, `watch`, `history`, `approve`, `reject`, `promote` and `rollback` to the
  * `deployer` program. Each action reports its exit code through `setExit`;
  * bad arguments throw `UsageError` (or commander's error) to the caller,
  * as the other commands do. Call after configuring the program's output

@@ -54,16 +54,20 @@ export function pickService(config: DeployerConfig, configPath: string, name: st
 
 /**
  * Check the options, read the config and pick the service (every service
- * when `service` is undefined), then find the installed stack.
+ * when `service` is undefined), run the command's own local `check` (it
+ * throws `UsageError`), then find the installed stack: nothing reaches AWS
+ * before every local check passed.
  */
 export async function openOperatorContext(
   options: CommonOptions,
   io: OperatorIo,
   service: string | undefined,
+  check?: (config: DeployerConfig, configPath: string) => void,
 ): Promise<{ ctx: OperatorContext; services: EcsServiceConfig[] }> {
   checkOptions(options);
   const resolved = resolveConfig(options.config);
   const services = service === undefined ? resolved.config.ecs : [pickService(resolved.config, resolved.path, service)];
+  check?.(resolved.config, resolved.path);
   if (resolved.isExample) {
     io.stderr(`(no deployer.config.yaml here: using the services of the example ${resolved.path}; pass --config FILE for yours)\n`);
   }

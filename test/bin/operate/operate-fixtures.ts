@@ -17,7 +17,9 @@ import {
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   SFNClient,
+  type DescribeExecutionCommandOutput,
   type ExecutionStatus,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
@@ -149,6 +151,39 @@ export function executionIs(executionArn: string, status: ExecutionStatus, input
   });
 }
 
+/** How an execution looks at one poll: its status and, once ended, when and why. */
+export interface ExecutionPoll {
+  status: ExecutionStatus;
+  stopDate?: Date;
+  error?: string;
+  cause?: string;
+}
+
+/**
+ * Step Functions reports `executionArn` as each of `polls` in turn, one per
+ * DescribeExecution, and as the last one from then on.
+ */
+export function executionGoesThrough(executionArn: string, polls: ExecutionPoll[], input: Record<string, unknown> = {}, startDate = STARTED): void {
+  const output = (poll: ExecutionPoll): DescribeExecutionCommandOutput => ({
+    $metadata: {},
+    executionArn,
+    stateMachineArn: executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''),
+    name: executionArn.slice(executionArn.lastIndexOf(':') + 1),
+    startDate,
+    input: JSON.stringify(input),
+    ...poll,
+  });
+  let behaviour = stepFunctions.on(DescribeExecutionCommand, { executionArn });
+  for (const poll of polls.slice(0, -1)) behaviour = behaviour.resolvesOnce(output(poll));
+  behaviour.resolves(output(polls.at(-1)!));
+}
+
+/** The history item of the execution `name` of `service` started at `startDate` (none when `item` is undefined). */
+export function historyRecordIs(service: string, name: string, item: Record<string, unknown> | undefined, startDate = STARTED): void {
+  const Key = { pk: `SERVICE#${service}`, sk: `DEPLOY#${startDate.toISOString()}#${name}` };
+  table.on(GetCommand, { Key }).resolves(item === undefined ? {} : { Item: { ...Key, ...item } });
+}
+
 /** The input of the restore run of checkout's stopped deployment. */
 export function restoreInput(): Record<string, unknown> {
   return {
@@ -166,6 +201,12 @@ export function restoreInput(): Record<string, unknown> {
 /** The newest history events of `executionArn` (newest first, as reverseOrder returns them). */
 export function historyIs(executionArn: string, events: HistoryEvent[]): void {
   stepFunctions.on(GetExecutionHistoryCommand, { executionArn }).resolves({ events });
+}
+
+/** At each GetExecutionHistory of `executionArn`, the state entered last is the next of `states` (`entered` arguments). */
+export function historyGoesThrough(executionArn: string, states: Parameters<typeof entered>[]): void {
+  let behaviour = stepFunctions.on(GetExecutionHistoryCommand, { executionArn });
+  for (const state of states) behaviour = behaviour.resolvesOnce({ events: [entered(...state)] });
 }
 
 /** The newest history item of `service`. */
@@ -236,6 +277,7 @@ export function useInstalledDeployer(): void {
     stackInstalled();
     table.on(GetCommand).resolves({});
     table.on(QueryCommand).resolves({ Items: [] });
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [] });
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -254,6 +296,8 @@ export async function run(...argv: string[]): Promise<{ code: number; stdout: st
     stderr: (text) => {
       stderr += text;
     },
+    // Polls follow each other at once: the mocks say what each poll sees.
+    sleep: async () => {},
   });
   return { code, stdout, stderr };
 }

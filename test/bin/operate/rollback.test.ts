@@ -1,13 +1,19 @@
 /**
  * `deployer rollback`: stops the running deployment with RollbackRequested
- * (the stack's watcher restores the snapshot); exit 1 when nothing runs.
+ * (the stack's watcher restores the snapshot); when nothing runs, deploys
+ * the previous successful image from the history, or refuses (exit 1)
+ * when there is none.
  */
-import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionDoesNotExist, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   CHECKOUT_EXECUTION,
   CHECKOUT_IMAGE,
   CHECKOUT_RESTORE,
+  NOW,
+  REGISTRY,
+  STACK_OUTPUTS,
   cloudFormation,
   executionIs,
   heldBy,
@@ -15,8 +21,11 @@ import {
   restoreInput,
   run,
   stepFunctions,
+  table,
   useInstalledDeployer,
 } from './operate-fixtures.ts';
+
+const CHECKOUT_STARTED = 'arn:aws:states:us-east-1:123456789012:execution:EcsDeployer-ecs-canary:checkout-20260203T122000Z-3c4d';
 
 describe('deployer rollback', () => {
   useInstalledDeployer();
@@ -61,31 +70,104 @@ describe('deployer rollback', () => {
     expect(stepFunctions).not.toHaveReceivedCommand(StopExecutionCommand);
   });
 
-  it('exits 1 when there is no running deployment to roll back', async () => {
-    // Act
-    const { code, stdout, stderr } = await run('rollback', 'checkout', '--reason', 'bad', '--by', 'alice');
+  describe('with no deployment running', () => {
+    const v15 = { status: 'SUCCEEDED', image: `${REGISTRY}/checkout@sha256:${'15'.repeat(32)}`, imageTag: 'v1.5.0', startedBy: 'ecr-push', startedAt: '2026-02-03T09:00:00.000Z', endedAt: '2026-02-03T09:20:00.000Z' };
+    const v14 = { status: 'SUCCEEDED', image: `${REGISTRY}/checkout@sha256:${'14'.repeat(32)}`, imageTag: 'v1.4.0', startedBy: 'bob', startedAt: '2026-02-01T09:00:00.000Z', endedAt: '2026-02-01T09:20:00.000Z' };
+    const item = (record: Record<string, unknown>): Record<string, unknown> => ({ pk: 'SERVICE#checkout', sk: `DEPLOY#${String(record.startedAt)}#checkout-x`, ...record });
 
-    // Assess
-    expect(code).toBe(1);
-    expect(stdout).toBe('');
-    expect(stderr).toBe(
-      'deployer: there is no running deployment of checkout to roll back: it is idle; to go back to an earlier image, deploy that image (push its tag or start the state machine by hand), and see the last deployment with `deployer status checkout`\n',
-    );
-    expect(stepFunctions).not.toHaveReceivedCommand(StopExecutionCommand);
-  });
+    it('deploys the previous successful image from the history, through the strategy, saying what it does', async () => {
+      // Prepare: the newest deployment rolled back, then v1.5.0 runs (and was deployed twice), v1.4.0 before it.
+      table.on(QueryCommand).resolves({
+        Items: [
+          item({ status: 'ROLLED_BACK', image: `${REGISTRY}/checkout@sha256:${'16'.repeat(32)}`, imageTag: 'v1.6.0', startedAt: '2026-02-03T11:00:00.000Z' }),
+          item(v15),
+          item({ ...v15, startedAt: '2026-02-02T09:00:00.000Z', imageTag: 'v1.5.0-rc' }),
+          item({ status: 'FAILED', image: `${REGISTRY}/checkout@sha256:${'13'.repeat(32)}`, startedAt: '2026-02-01T12:00:00.000Z' }),
+          item(v14),
+        ],
+      });
+      stepFunctions.on(StartExecutionCommand).resolves({ executionArn: CHECKOUT_STARTED, startDate: NOW });
 
-  it('exits 1 when the lock holder is no longer running', async () => {
-    // Prepare
-    lockIs('checkout', heldBy(CHECKOUT_EXECUTION, CHECKOUT_IMAGE));
-    executionIs(CHECKOUT_EXECUTION, 'SUCCEEDED');
+      // Act
+      const { code, stdout, stderr } = await run('rollback', 'checkout', '--reason', 'checkout errors in EU', '--by', 'alice');
 
-    // Act
-    const { code, stderr } = await run('rollback', 'checkout', '--reason', 'bad', '--by', 'alice');
+      // Assess
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stepFunctions).not.toHaveReceivedCommand(StopExecutionCommand);
+      const image = `${REGISTRY}/checkout:v1.4.0@sha256:${'14'.repeat(32)}`;
+      expect(stepFunctions).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+        stateMachineArn: STACK_OUTPUTS.CanaryStateMachineArn,
+        name: expect.stringMatching(/^checkout-20260203T122000Z-[0-9a-f]{4}$/),
+        input: JSON.stringify({ service: 'checkout', image, startedBy: 'alice', reason: 'rollback of v1.5.0 by alice: checkout errors in EU' }),
+      });
+      expect(stdout).toBe(
+        [
+          'No deployment of checkout is running, so rolling back means deploying the image it ran before.',
+          `  now        v1.5.0 (${v15.image}), deployed 2026-02-03T09:20:00.000Z by ecr-push`,
+          `  back to    v1.4.0 (${v14.image}), deployed 2026-02-01T09:20:00.000Z by bob`,
+          `Started checkout's deployment of ${image} (canary, reason: rollback of v1.5.0 by alice: checkout errors in EU); it goes through checkout's canary steps and verification like any deployment, and rolls back if they fail.`,
+          `  execution  ${CHECKOUT_STARTED}`,
+          `  console    https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${CHECKOUT_STARTED}`,
+          'Follow it: deployer watch checkout',
+          '',
+        ].join('\n'),
+      );
+    });
 
-    // Assess
-    expect(code).toBe(1);
-    expect(stderr).toContain('deployer: there is no running deployment of checkout to roll back: it is idle (its lock still names checkout-5f2a9c3e1b7d, which is SUCCEEDED; the next deployment takes the lock over); to go back');
-    expect(stepFunctions).not.toHaveReceivedCommand(StopExecutionCommand);
+    it('reads older pages of the history until it finds an earlier image, and redeploys it even when the lock is stale', async () => {
+      // Prepare
+      lockIs('checkout', heldBy(CHECKOUT_EXECUTION, CHECKOUT_IMAGE));
+      executionIs(CHECKOUT_EXECUTION, 'ABORTED');
+      table
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [item(v15)], LastEvaluatedKey: { pk: 'SERVICE#checkout', sk: 'DEPLOY#2026-02-03T09:00:00.000Z#checkout-x' } })
+        .resolvesOnce({ Items: [item(v14)] });
+      stepFunctions.on(StartExecutionCommand).resolves({ executionArn: CHECKOUT_STARTED, startDate: NOW });
+
+      // Act
+      const { code, stdout } = await run('rollback', 'checkout', '--reason', 'bad', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(table).toHaveReceivedCommandTimes(QueryCommand, 2);
+      expect(stepFunctions).toHaveReceivedCommandWith(StartExecutionCommand, {
+        input: JSON.stringify({ service: 'checkout', image: `${REGISTRY}/checkout:v1.4.0@sha256:${'14'.repeat(32)}`, startedBy: 'alice', reason: 'rollback of v1.5.0 by alice: bad' }),
+      });
+      expect(stdout).toContain(
+        'No deployment of checkout is running (its lock still names checkout-5f2a9c3e1b7d, which is ABORTED; the next deployment takes the lock over), so rolling back means deploying the image it ran before.\n',
+      );
+    });
+
+    it('refuses (exit 1) when the history has no earlier successful image', async () => {
+      // Prepare
+      table.on(QueryCommand).resolves({ Items: [item(v15), item({ ...v15, startedAt: '2026-02-02T09:00:00.000Z' }), item({ ...v14, status: 'ROLLED_BACK' })] });
+
+      // Act
+      const { code, stdout, stderr } = await run('rollback', 'checkout', '--reason', 'bad', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(
+        `deployer: there is nothing to roll back to: no deployment of checkout is running, and its history has no successful deployment of another image before v1.5.0 (${v15.image}); to deploy a given image run \`deployer deploy checkout --image IMAGE\`\n`,
+      );
+      expect(stepFunctions).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(stepFunctions).not.toHaveReceivedCommand(StopExecutionCommand);
+    });
+
+    it('refuses (exit 1) when the service was never deployed successfully', async () => {
+      // Act
+      const { code, stdout, stderr } = await run('rollback', 'checkout', '--reason', 'bad', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(
+        'deployer: there is nothing to roll back: no deployment of checkout is running and its history records no successful deployment to go back from; to deploy a given image run `deployer deploy checkout --image IMAGE`\n',
+      );
+      expect(stepFunctions).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
   });
 
   it('exits 1 with one line when the execution is gone by the time it is stopped', async () => {
