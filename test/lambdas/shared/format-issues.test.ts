@@ -34,7 +34,7 @@ describe('problems, one line per field', () => {
     const problems = problemsOf(schema, { ecs: [{}] });
 
     // Assess
-    expect(problems).toEqual(['ecs[0].cluster: required (string)']);
+    expect(problems).toEqual(['ecs[0].cluster: required (text)']);
   });
 
   it('names unknown fields so a typo can be found', () => {
@@ -46,8 +46,8 @@ describe('problems, one line per field', () => {
 
     // Assess
     expect(problems).toEqual([
-      ["(root): unknown field 'bakeSecond' (check the spelling)"],
-      ["(root): unknown fields 'a', 'b' (check the spelling)"],
+      ["(root): unknown field 'bakeSecond' (check the spelling, or remove it)"],
+      ["(root): unknown fields 'a', 'b' (check the spelling, or remove it)"],
     ]);
   });
 
