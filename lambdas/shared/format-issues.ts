@@ -94,7 +94,8 @@ function unknownKeysMessage(keys: readonly string[], known: readonly string[]): 
   const named = keys.map((k) => `'${k}'`).join(', ');
   const suggestions = keys.flatMap((k) => {
     const close = closestKey(k, known);
-    return close === undefined ? [] : [`'${k}' -> '${close}'`];
+    if (close === undefined) return [];
+    return [keys.length === 1 ? `'${close}'` : `'${close}' for '${k}'`];
   });
   const fix = suggestions.length > 0 ? `did you mean ${suggestions.join(', ')}?` : 'check the spelling, or remove it';
   return `unknown field${keys.length > 1 ? 's' : ''} ${named} (${fix})`;
