@@ -4,6 +4,7 @@
  * simulated AWS account, on a virtual clock.
  */
 import type { DeployerConfig, EcsServiceConfig } from '../../lambdas/shared/config.ts';
+import { registryHost } from '../../lambdas/shared/image-registry.ts';
 import { stoppableStateNames, taskStateNames } from '../../simulator/asl.ts';
 import { causeMessage, formatTimeline } from '../../simulator/report.ts';
 import { rehearseDeployment, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
@@ -76,7 +77,7 @@ export async function simulateCommand(serviceName: string | undefined, options: 
   const resolved = resolveConfig(options.config);
   const svc = pickService(resolved.config, serviceName);
   const approvals = checkOptions(svc, options);
-  const image = options.image ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${svc.repository}:${exampleTag(svc)}`;
+  const image = options.image ?? `${registryHost(svc.registry ?? { accountId: ACCOUNT, region: REGION })}/${svc.repository}:${exampleTag(svc)}`;
   if (resolved.isExample && options.json !== true) {
     process.stderr.write(`(no deployer.config.yaml here: rehearsing with the example ${resolved.path})\n\n`);
   }

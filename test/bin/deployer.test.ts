@@ -188,6 +188,21 @@ describe('deployer simulate', () => {
     expect(stderr).toContain('ecs[1].strategy: must be one of "rolling", "canary", "blue-green"');
   });
 
+  it('rehearses a service whose images come from another registry with an image of that registry', async () => {
+    // Prepare
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync(path.join(REPO_ROOT, 'examples/deployer.config.yaml'), 'utf8');
+    const file = path.join(cwd, 'shared-registry.yaml');
+    writeFileSync(file, example.replace(/^( {4}repository: web\b.*)$/m, '$1\n    registry: { accountId: "111122223333", region: eu-west-1 }'));
+
+    // Act
+    const { code, stdout } = await run('simulate', 'web', '--config', file, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(report(stdout).final.services['prod/web']?.image).toMatch(/^111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/web@sha256:/);
+  });
+
   it('exits 2 on an unknown option', async () => {
     expect((await run('simulate', '--bogus')).code).toBe(2);
   });
