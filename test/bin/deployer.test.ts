@@ -160,6 +160,10 @@ describe('deployer simulate', () => {
     { argv: ['simulate', 'checkout', '--approve', '--reject'], message: '--approve and --reject: give one of them' },
     { argv: ['simulate', 'web', '--alarm', 'nope'], message: "--alarm: 'nope' is not watched by web" },
     { argv: ['simulate', 'web', '--image', 'nginx:latest'], message: "image: 'nginx:latest' is not an ECR image" },
+    {
+      argv: ['simulate', 'web', '--image', '999999999999.dkr.ecr.us-east-1.amazonaws.com/web:v1.4.0'],
+      message: 'image: the image is in the ECR registry of account 999999999999, us-east-1, not the deployer\'s own (account 123456789012, us-east-1); web deploys images from 123456789012.dkr.ecr.us-east-1.amazonaws.com only. To deploy from that registry, name it in web\'s config: registry: { accountId: "999999999999", region: us-east-1 }',
+    },
     { argv: ['simulate', '--config', 'missing.yaml'], message: 'pass the path of your config with `--config FILE`' },
   ])('exits 2 and names the problem for $argv', async ({ argv, message }) => {
     // Act

@@ -81,6 +81,18 @@ const REFUSED: { what: string; text: string; at: string; problem: string }[] = [
     problem: "ecs[0].repository: a repository name of the deployer's ECR registry, not an image of ghcr.io: push the image to ECR and write its repository name, e.g. repository: web",
   },
   {
+    what: 'a registry account ID YAML reads as a number (leading zeros would be lost)',
+    text: replace(WEB, 'repository: web', 'repository: web\n    registry: { accountId: 011122223333, region: eu-west-1 }'),
+    at: '8:28',
+    problem: 'ecs[0].registry.accountId: the 12-digit account ID in quotes, e.g. accountId: "111122223333"',
+  },
+  {
+    what: 'a registry region that is no AWS region',
+    text: replace(WEB, 'repository: web', 'repository: web\n    registry: { accountId: "111122223333", region: ireland }'),
+    at: '8:52',
+    problem: 'ecs[0].registry.region: an AWS region such as "eu-west-1"',
+  },
+  {
     what: 'a service ARN as the cluster',
     text: replace(WEB, 'cluster: prod', 'cluster: arn:aws:ecs:us-east-1:123456789012:service/prod/web'),
     at: '4:14',
