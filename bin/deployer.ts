@@ -11,12 +11,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import type { EcsServiceConfig, Step } from '../lambdas/shared/config.ts';
-import { configJsonSchema } from '../lambdas/shared/config-file.ts';
 import { formatDuration } from '../lambdas/shared/duration.ts';
 import { resolveConfig } from './cli/config-path.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
 import { registerOperatorCommands } from './cli/operate/index.ts';
 import { packageVersion } from './cli/package-version.ts';
+import { schemaReferenceNote, schemaText } from './cli/schema-reference.ts';
 import { simulateCommand, type SimulateOptions } from './cli/simulate.ts';
 
 /** One line per service for `validate`. */
@@ -74,9 +74,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('Validate a config file and list its services')
     .option('-c, --config <file>', 'config file (default: ./deployer.config.yaml, else the shipped example)')
     .action((options: { config?: string }) => {
-      const { path, config } = resolveConfig(options.config);
+      const { path, config, isExample } = resolveConfig(options.config);
       process.stdout.write(`${path}: valid\n`);
       for (const s of config.ecs) process.stdout.write(`  ${describeService(s)}\n`);
+      // A note, not a failure: the file is valid; only the editor's help is missing.
+      const note = isExample ? undefined : schemaReferenceNote(path);
+      if (note !== undefined) process.stderr.write(`note: ${note}\n`);
       setExit(EXIT.ok);
     });
 
@@ -84,7 +87,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('schema')
     .description('Print the JSON Schema of the config file (for editor completion)')
     .action(() => {
-      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+      process.stdout.write(schemaText());
       setExit(EXIT.ok);
     });
   registerOperatorCommands(program, setExit);

@@ -1,8 +1,9 @@
 /**
  * The AWS resources the config names, as ARNs in the stack's account and
- * region. IAM statements are scoped to exactly these, so a function can
- * touch only the services, repositories, listeners and alarms the config
- * lists. Cross-account registries and clusters are not supported yet.
+ * region (an ECR repository in the registry a service names, when it names
+ * one). IAM statements are scoped to exactly these, so a function can touch
+ * only the services, repositories, listeners and alarms the config lists.
+ * Clusters of another account are not supported.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { LISTENER_RULE_ARN, type DeployerConfig, type EcsServiceConfig } from '../lambdas/shared/config.ts';
@@ -49,10 +50,17 @@ export function ecsServiceArns(stack: Stack, config: DeployerConfig, role: Servi
   return names.map((resourceName) => stack.formatArn({ service: 'ecs', resource: 'service', resourceName }));
 }
 
-/** `arn:aws:ecr:<region>:<account>:repository/<name>` of each configured repository. */
+/**
+ * `arn:aws:ecr:<region>:<account>:repository/<name>` of each configured
+ * repository: in the stack's account and region, or in the registry the
+ * service names (`registry: { accountId, region }`).
+ */
 export function ecrRepositoryArns(stack: Stack, config: DeployerConfig): string[] {
-  return configuredRepositories(config).map((name) =>
-    stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: name }),
+  const repositories = distinct(
+    config.ecs.map((svc) => JSON.stringify([svc.registry?.accountId ?? '', svc.registry?.region ?? '', svc.repository])),
+  ).map((key) => JSON.parse(key) as [string, string, string]);
+  return repositories.map(([account, region, name]) =>
+    stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: name, ...(account === '' ? {} : { account, region }) }),
   );
 }
 

@@ -86,7 +86,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
 
   return {
     ValidateInput: {
-      // Resolves the pushed or requested tag to a digest, in configured repositories only.
+      // Resolves the pushed or requested tag to a digest, in configured repositories only (in the registry a service names, if any).
       statements: allow(['ecr:DescribeImages'], ecrRepositoryArns(stack, config)),
       acknowledgments: [],
     },

@@ -16,6 +16,7 @@ import type { LambdaHandler } from '../lambdas/shared/handler.ts';
 import { APPROVAL_REJECTED } from '../lambdas/shared/operator-requests.ts';
 import { isRestoreInput } from '../lambdas/shared/restore.ts';
 import { documentClient } from '../lambdas/shared/table.ts';
+import type { RegistryPlace } from './aws/ecr.ts';
 import { SimulatedWorld, type Snapshot, type WorldOptions } from './aws/world.ts';
 import { loadHandlers, setHandlerEnvironment } from './handlers.ts';
 import { invokeLambda } from './lambda-invoker.ts';
@@ -173,9 +174,10 @@ export class Rehearsal {
     );
   }
 
-  /** An image is pushed to ECR: EventBridge invokes the Trigger function with the push event. */
-  public async push(repository: string, tag: string, options: { eventId?: string } = {}): Promise<unknown> {
-    const pushed = this.world.ecr.pushImage(repository, tag, this.world.ecr.digestOf(repository, tag));
+  /** An image is pushed to ECR (the world's registry, or `registry`): EventBridge invokes the Trigger function with the push event. */
+  public async push(repository: string, tag: string, options: { eventId?: string; registry?: RegistryPlace } = {}): Promise<unknown> {
+    const { registry } = options;
+    const pushed = this.world.ecr.pushImage(repository, tag, this.world.ecr.digestOf(repository, tag, registry), registry);
     const event = { ...pushed, id: options.eventId ?? crypto.randomUUID() };
     return this.invokeEventFunction('Trigger', event);
   }

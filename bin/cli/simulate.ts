@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DeployerConfig, EcsServiceConfig } from '../../lambdas/shared/config.ts';
+import { registryHost } from '../../lambdas/shared/image-registry.ts';
 import { stoppableStateNames, taskStateNames } from '../../simulator/asl.ts';
 import { causeMessage, formatTimeline } from '../../simulator/report.ts';
 import { rehearseDeployment, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
@@ -124,8 +125,9 @@ export async function simulateCommand(serviceName: string | undefined, options: 
   const input = options.input === undefined ? undefined : readInput(options.input);
   const svc = input === undefined ? pickService(resolved.config, serviceName) : serviceForInput(resolved.config, serviceName, input);
   const approvals = checkOptions(svc, options);
-  const exampleImages = resolved.config.ecs.map((s) => `${REGISTRY}/${s.repository}:${exampleTag(s)}`);
-  const defaultImage = `${REGISTRY}/${svc.repository}:${exampleTag(svc)}`;
+  const homeOf = (s: EcsServiceConfig): string => registryHost(s.registry ?? { accountId: ACCOUNT, region: REGION });
+  const exampleImages = resolved.config.ecs.map((s) => `${homeOf(s)}/${s.repository}:${exampleTag(s)}`);
+  const defaultImage = `${homeOf(svc)}/${svc.repository}:${exampleTag(svc)}`;
   const image = (input === undefined ? undefined : stringField(input, 'image')) ?? options.image ?? defaultImage;
   if (resolved.isExample && options.json !== true) {
     process.stderr.write(`(no deployer.config.yaml here: rehearsing with the example ${resolved.path})\n\n`);

@@ -115,14 +115,15 @@ export function outcomeOf(input: RecordInput): Outcome {
 }
 
 
-function historyFields(deployment: Deployment, input: RecordInput, outcome: Outcome): Record<string, string | number | undefined> {
+function historyFields(deployment: Deployment, input: RecordInput, outcome: Outcome): Record<string, string | number | boolean | undefined> {
   const { phase, snapshot } = input;
-  const fields: Record<string, string | number | undefined> = {
+  const fields: Record<string, string | number | boolean | undefined> = {
     service: deployment.service,
     status: outcome.status,
     strategy: deployment.strategy,
     image: deployment.image,
     imageTag: deployment.imageTag,
+    outsideTagPattern: deployment.outsideTagPattern,
     previousImage: servingBefore(snapshot)?.image,
     previousTaskDefinition: servingBefore(snapshot)?.taskDefinitionArn,
     newTaskDefinition: input.target?.taskDefinitionArn,
@@ -159,6 +160,7 @@ export const handler = createHandler(EventSchema, async function record(input): 
     durationSeconds: phase === 'STARTED' || Number.isNaN(started) ? undefined : Math.round((now() - started) / 1000),
     image: deployment.image,
     imageTag: deployment.imageTag,
+    outsideTagPattern: deployment.outsideTagPattern,
     previousImage: servingBefore(input.snapshot)?.image,
     startedBy: deployment.startedBy,
     executionArn: deployment.executionId,

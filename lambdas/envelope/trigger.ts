@@ -6,7 +6,6 @@
  * starts one deployment, not two.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import picomatch from 'picomatch';
 import * as z from 'zod';
 import { ENV } from '../registry.ts';
 import { awsCall, errorName } from '../shared/aws-call.ts';
@@ -16,7 +15,9 @@ import { lazyClient } from '../shared/clients.ts';
 import type { DeploymentRequest } from '../shared/deployment.ts';
 import { requiredEnv } from '../shared/env.ts';
 import { createHandler } from '../shared/handler.ts';
+import { foreignRegistryProblem, homeRegistry, registryHost } from '../shared/image-registry.ts';
 import { logger } from '../shared/logger.ts';
+import { matchesTagPattern } from '../shared/tag-pattern.ts';
 
 const sfn = lazyClient(() => new SFNClient({}));
 
@@ -59,7 +60,7 @@ export function executionName(service: string, digest: string): string {
   return `${service}-${digest.replace(/^sha256:/, '').slice(0, 32)}`;
 }
 
-export const handler = createHandler(EcrPushEventSchema, async function trigger(event): Promise<TriggerResult> {
+export const handler = createHandler(EcrPushEventSchema, async function trigger(event, context): Promise<TriggerResult> {
   const result: TriggerResult = { started: [], duplicates: [], ignored: [] };
   const { detail } = event;
   const repository = detail['repository-name'];
@@ -73,12 +74,21 @@ export const handler = createHandler(EcrPushEventSchema, async function trigger(
   if (services.length === 0) {
     result.ignored.push({ reason: `repository ${repository} is not configured for any service` });
   }
+  // The deployer's own registry is the function's account and region; a push to another
+  // registry (an event forwarded from another account or region) deploys only a service that names it.
+  const home = homeRegistry(context.invokedFunctionArn);
+  const pushedTo = { registryId: event.account, region: event.region };
   for (const svc of services) {
+    const foreign = foreignRegistryProblem(svc, pushedTo, home);
+    if (foreign !== undefined) {
+      result.ignored.push({ service: svc.name, reason: `push of ${repository}:${tag ?? '(untagged)'} ignored: ${foreign}` });
+      continue;
+    }
     if (tag === undefined || tag === '') {
       result.ignored.push({ service: svc.name, reason: 'untagged push: only tags matching tagPattern deploy' });
       continue;
     }
-    if (!picomatch.isMatch(tag, svc.tagPattern)) {
+    if (!matchesTagPattern(tag, svc.tagPattern)) {
       result.ignored.push({ service: svc.name, reason: `tag ${tag} does not match tagPattern ${svc.tagPattern}` });
       continue;
     }
@@ -86,7 +96,7 @@ export const handler = createHandler(EcrPushEventSchema, async function trigger(
     const stateMachineArn = stateMachineOf(svc.strategy);
     const input: DeploymentRequest = {
       service: svc.name,
-      image: `${event.account}.dkr.ecr.${event.region}.amazonaws.com/${repository}:${tag}@${detail['image-digest']}`,
+      image: `${registryHost({ accountId: event.account, region: event.region })}/${repository}:${tag}@${detail['image-digest']}`,
       startedBy: 'ecr-push',
       requestedAt: event.time,
       reason: `push of ${repository}:${tag}`,

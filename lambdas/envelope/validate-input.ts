@@ -3,7 +3,10 @@
  *
  * Console input and the ECR trigger's input go through the same checks: the
  * service must be in the config, the image must come from the service's
- * repository and exist in ECR. The result is the self-contained
+ * repository, in the service's registry (the deployer's own account and
+ * region unless the config names another), and exist in ECR there. A tag
+ * outside the service's `tagPattern` is allowed (a start by hand is
+ * explicit) and marked `outsideTagPattern`. The result is the self-contained
  * `Deployment` the rest of the state machine works from, with the image
  * pinned by digest so every task runs exactly the image that was verified.
  */
@@ -23,10 +26,21 @@ import { InvalidInput } from '../shared/errors.ts';
 import { createHandler, parseEvent } from '../shared/handler.ts';
 import { lazyClient } from '../shared/clients.ts';
 import { pinnedImage, type ImageRef } from '../shared/image.ts';
+import { homeRegistry } from '../shared/image-registry.ts';
 import { logger } from '../shared/logger.ts';
 import { checkRequest } from '../shared/request-check.ts';
+import { matchesTagPattern } from '../shared/tag-pattern.ts';
 
-const ecr = lazyClient(() => new ECRClient({}));
+/** One ECR client per region: an image is looked up in its own registry's region, never the function's by default. */
+const ecrClients = new Map<string, () => ECRClient>();
+function ecrIn(region: string): ECRClient {
+  let client = ecrClients.get(region);
+  if (client === undefined) {
+    client = lazyClient(() => new ECRClient({ region }));
+    ecrClients.set(region, client);
+  }
+  return client();
+}
 
 const EventSchema = z.object({ request: z.unknown(), execution: ExecutionContextSchema });
 
@@ -35,7 +49,7 @@ async function resolveDigest(ref: ImageRef): Promise<string> {
   const imageId = ref.digest !== undefined ? { imageDigest: ref.digest } : { imageTag: ref.tag };
   const result = await awsCall('ecr:DescribeImages', async () => {
     try {
-      return await ecr().send(
+      return await ecrIn(ref.region).send(
         new DescribeImagesCommand({ registryId: ref.registryId, repositoryName: ref.repository, imageIds: [imageId] }),
       );
     } catch (error) {
@@ -47,7 +61,7 @@ async function resolveDigest(ref: ImageRef): Promise<string> {
         );
       }
       if (name === 'RepositoryNotFoundException') {
-        throw new InvalidInput(`image: ECR repository ${ref.repository} does not exist in account ${ref.registryId}`, {
+        throw new InvalidInput(`image: ECR repository ${ref.repository} does not exist in account ${ref.registryId} (${ref.region})`, {
           cause: error,
         });
       }
@@ -64,7 +78,7 @@ async function resolveDigest(ref: ImageRef): Promise<string> {
 
 /** Check the request against the config and ECR, and build the deployment. */
 export async function validateRequest(request: DeploymentRequest, execution: ExecutionContext): Promise<Deployment> {
-  const checked = checkRequest(request, loadCatalog());
+  const checked = checkRequest(request, loadCatalog(), homeRegistry(execution.id));
   if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
   const { service: svc, image: ref } = checked;
   const digest = await resolveDigest(ref);
@@ -83,7 +97,11 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
     executionName: execution.name,
     executionStartTime: new Date(execution.startTime).toISOString(),
   };
-  if (ref.tag !== undefined) deployment.imageTag = ref.tag;
+  if (ref.tag !== undefined) {
+    deployment.imageTag = ref.tag;
+    // A start by hand may deploy any tag (it is explicit); the history says it was outside the pattern.
+    if (!matchesTagPattern(ref.tag, svc.tagPattern)) deployment.outsideTagPattern = true;
+  }
   if (request.reason !== undefined) deployment.reason = request.reason;
   return deployment;
 }

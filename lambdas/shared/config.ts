@@ -11,21 +11,55 @@
 import * as z from 'zod';
 import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase } from './budget.ts';
 import { formatDuration, parseDuration } from './duration.ts';
-import { formatIssues } from './format-issues.ts';
+import { issueMessage, problemsOf } from './format-issues.ts';
 
 /** Names end up in execution names, DynamoDB keys and CloudWatch dimensions. */
 const serviceName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1-40 lowercase letters, digits or dashes, starting with a letter or digit');
 
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const ECR_HOST = /^(?<account>\d{12})\.dkr\.ecr\.(?<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+/** Registry hosts a repository path could start with: a dotted host name, or one with a port, or localhost. */
+const REGISTRY_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|io|aws|dev|net|org|cn)|localhost)(?::\d+)?$/i;
+
+/**
+ * Why `value` is not a repository name, in words that say what to write
+ * instead; undefined when it is one. The ECR push rule matches repository
+ * names exactly, so a registry host or a tag here would never match a push.
+ */
+export function repositoryNameProblem(value: string): string | undefined {
+  const [first = '', ...rest] = value.split('/');
+  const host = ECR_HOST.exec(first)?.groups;
+  const name = rest.join('/').replace(/[:@].*$/, '');
+  if (host !== undefined && name !== '') {
+    return (
+      `a repository name without its registry: write repository: ${name}` +
+      ` (an image of account ${host.account ?? '?'} in ${host.region ?? '?'} needs registry: { accountId: "${host.account ?? '?'}", region: ${host.region ?? '?'} } when that is not the deployer's own account and region)`
+    );
+  }
+  if (rest.length > 0 && REGISTRY_HOST.test(first)) {
+    return `a repository name of the deployer's ECR registry, not an image of ${first}: push the image to ECR and write its repository name, e.g. repository: ${name.split('/').at(-1) ?? 'web'}`;
+  }
+  if (/[:@]/.test(value)) {
+    const bare = value.replace(/[:@].*$/, '');
+    return `a repository name without a tag or digest: write repository: ${bare === '' ? 'web' : bare}, and choose the tags that deploy with tagPattern`;
+  }
+  if (!REPOSITORY_NAME.test(value)) return 'an ECR repository name such as "web" or "team/web": lowercase letters, digits, ".", "_", "-" and "/"';
+  return undefined;
+}
+
 /** ECR repository names (without registry): https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_Repository.html */
 export const repositoryName = z
   .string()
-  .regex(
-    /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
-    'an ECR repository name such as "web" or "team/web" (no registry, no tag)',
-  )
-  .max(256);
+  .min(2)
+  .max(256)
+  .superRefine((value, ctx) => {
+    const problem = repositoryNameProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  // The pattern is checked by the refinement (with a message saying what to write); editors get it here.
+  .meta({ pattern: REPOSITORY_NAME.source });
 
 /** ECS cluster and service names: up to 255 letters, digits, hyphens and underscores. */
 const ecsName = z
@@ -35,14 +69,51 @@ const ecsName = z
 const PARTITION = 'arn:aws(?:-cn|-us-gov)?';
 const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
 const ACCOUNT = '\\d{12}';
+/** An AWS region name such as `eu-west-1` or `us-gov-west-1`. */
+export const REGION_NAME = new RegExp(`^${REGION}$`);
+
+/**
+ * What is wrong with the partition, service, region or account of an ARN,
+ * or undefined when those are right (or it is no ARN at all): a malformed
+ * account or region is named as such, not as "not an ARN".
+ */
+function arnPartsProblem(value: string, service: string): string | undefined {
+  const parts = value.split(':');
+  if (parts[0] !== 'arn' || parts.length < 6) return undefined;
+  const [, partition = '', named = '', region = '', account = ''] = parts;
+  if (!/^aws(?:-cn|-us-gov)?$/.test(partition)) return `the partition '${partition}' of this ARN is not aws, aws-cn or aws-us-gov`;
+  if (named !== service) return `this is an ARN of ${named === '' ? 'no service' : named}, not of ${service}`;
+  if (!REGION_NAME.test(region)) return `the region '${region}' of this ARN is not an AWS region such as us-east-1`;
+  if (!/^\d{12}$/.test(account)) return `the account '${account}' of this ARN is not a 12-digit account ID`;
+  return undefined;
+}
+
+/** A string that matches one of `patterns`; otherwise the message says which part of an ARN is wrong, then what is expected. */
+function arnString(service: string, patterns: readonly RegExp[], expected: string, hint?: (value: string) => string | undefined) {
+  return z.string().superRefine((value, ctx) => {
+    if (patterns.some((pattern) => pattern.test(value))) return;
+    const problem = arnPartsProblem(value, service) ?? hint?.(value);
+    ctx.addIssue({ code: 'custom', message: problem === undefined ? expected : `${problem}; expected ${expected}` });
+  })
+    // Checked by the refinement (with a message naming the wrong part); editors get the pattern here.
+    .meta({ pattern: patterns.map((pattern) => pattern.source).join('|') });
+}
+
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN = new RegExp(`^${PARTITION}:ecs:${REGION}:${ACCOUNT}:cluster/[A-Za-z0-9_-]{1,255}$`);
 
 /** A cluster by name, or by ARN `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`. */
-const clusterRef = z
-  .string()
-  .regex(
-    new RegExp(`^(?:[A-Za-z0-9_-]{1,255}|${PARTITION}:ecs:${REGION}:${ACCOUNT}:cluster/[A-Za-z0-9_-]{1,255})$`),
-    'an ECS cluster name such as "prod", or a cluster ARN arn:aws:ecs:REGION:ACCOUNT:cluster/NAME',
-  );
+const clusterRef = arnString(
+  'ecs',
+  [CLUSTER_NAME, CLUSTER_ARN],
+  'an ECS cluster name such as "prod", or a cluster ARN arn:aws:ecs:REGION:ACCOUNT:cluster/NAME',
+  (value) => {
+    const service = /:service\/(?<cluster>[^/]+)\/(?<service>[^/]+)$/.exec(value)?.groups;
+    return service === undefined
+      ? undefined
+      : `this is the ARN of an ECS service: write cluster: ${service.cluster ?? '?'} and service: ${service.service ?? '?'}`;
+  },
+);
 
 const ELB = `${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}`;
 const HEX16 = '[0-9a-f]{16}';
@@ -53,31 +124,60 @@ export const LISTENER_ARN = new RegExp(`^${ELB}:listener/app/${ALB_NAME}/${HEX16
 export const LISTENER_RULE_ARN = new RegExp(`^${ELB}:listener-rule/app/${ALB_NAME}/${HEX16}/${HEX16}/${HEX16}$`);
 export const TARGET_GROUP_ARN = new RegExp(`^${ELB}:targetgroup/${ALB_NAME}/${HEX16}$`);
 
-const listenerOrRule = z
-  .string()
-  .refine(
-    (arn) => LISTENER_ARN.test(arn) || LISTENER_RULE_ARN.test(arn),
-    'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID) or listener rule (…:listener-rule/app/NAME/ID/ID/ID)',
-  );
-const listenerOnly = z
-  .string()
-  .regex(LISTENER_ARN, 'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID)');
-const targetGroup = z
-  .string()
-  .regex(TARGET_GROUP_ARN, 'the ARN of a target group (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)');
+const listenerOrRule = arnString(
+  'elasticloadbalancing',
+  [LISTENER_ARN, LISTENER_RULE_ARN],
+  'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID) or listener rule (…:listener-rule/app/NAME/ID/ID/ID)',
+);
+const listenerOnly = arnString(
+  'elasticloadbalancing',
+  [LISTENER_ARN],
+  'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID)',
+);
+const targetGroup = arnString(
+  'elasticloadbalancing',
+  [TARGET_GROUP_ARN],
+  'the ARN of a target group (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)',
+);
 
 /**
  * Tag globs as the trigger matches them: tag characters with `*` and `?`
  * wildcards. Anything else (spaces, slashes, brackets) could never match an
- * ECR tag, and a push would silently deploy nothing.
+ * ECR tag, and a push would silently deploy nothing; nor could a pattern
+ * that starts with "." or "-" (a tag starts with a letter, digit or "_").
  */
 const tagPattern = z
   .string()
   .regex(
-    /^[A-Za-z0-9_.*?-]{1,128}$/,
-    'a glob of image tags: letters, digits, ".", "_", "-" and the wildcards * and ? (e.g. "v*" or "release-*")',
+    /^[A-Za-z0-9_*?][A-Za-z0-9_.*?-]{0,127}$/,
+    'a glob of image tags: letters, digits, ".", "_", "-" and the wildcards * and ?, not starting with "." or "-" (e.g. "v*" or "release-*")',
   )
-  .describe('Glob of the image tags that deploy on push, e.g. "v*". Other tags are ignored. Required: "*" deploys every push, `latest` included.');
+  .describe('Glob of the image tags that deploy on push, e.g. "v*" (other tags are ignored; "*" deploys every push, latest included).');
+
+/**
+ * The ECR registry a service's images come from when it is not the
+ * deployer's own (the stack's account and region). Without it, an image of
+ * another account or region is refused; with it, images are looked up there
+ * and only there.
+ */
+export const RegistrySchema = z
+  .strictObject({
+    accountId: z
+      .string({
+        // YAML reads an unquoted 12-digit number as a number, and drops leading zeros.
+        error: (issue) => (issue.input === undefined ? undefined : 'the 12-digit account ID in quotes, e.g. accountId: "111122223333"'),
+      })
+      .regex(/^\d{12}$/, 'a 12-digit account ID in quotes, e.g. accountId: "111122223333"')
+      .describe('Account that owns the registry (in quotes: "111122223333").'),
+    region: z
+      .string()
+      .regex(REGION_NAME, 'an AWS region such as "eu-west-1"')
+      .describe('Region of the registry, e.g. eu-west-1.'),
+  })
+  .describe(
+    "ECR registry of this service's images when it is not the deployer's own account and region. Its repository policy must let the deployer's ValidateInput role call ecr:DescribeImages, and the service's task execution role pull the images.",
+  );
+export type RegistryConfig = z.output<typeof RegistrySchema>;
 
 /** A duration: `30s`, `5m`, `2h`, `1h30m`, or a number of seconds; the output is seconds. */
 function duration(max: number) {
@@ -269,7 +369,8 @@ const ecsCommon = {
   name: serviceName.describe('Name of the service in the deployer (used by the CLI, history and execution names).'),
   cluster: clusterRef.describe('ECS cluster name or ARN.'),
   container: ecsName.describe('Container, in the task definition, whose image is replaced.'),
-  repository: repositoryName.describe('ECR repository whose pushes deploy this service.'),
+  repository: repositoryName.describe('ECR repository name (no registry, no tag) whose pushes deploy this service, e.g. "web" or "team/web".'),
+  registry: RegistrySchema.optional(),
   tagPattern,
   alarms: z
     .array(awsName)
@@ -327,7 +428,8 @@ export const CanaryServiceSchema = z
       .refine((lb) => lb.targetGroup !== lb.canaryTargetGroup, {
         path: ['canaryTargetGroup'],
         message: 'must differ from targetGroup: the canary needs its own target group',
-      }),
+      })
+      .describe('The ALB listener and target groups, as ARNs: { listener, targetGroup, canaryTargetGroup }.'),
     canaryService: ecsName
       .optional()
       .describe('An ECS service you own for the canary; by default the deployer creates "<service>-canary" for each deployment and deletes it after.'),
@@ -341,7 +443,7 @@ const colour = (which: string) =>
       service: ecsName.describe(`ECS service of the ${which} colour.`),
       targetGroup: targetGroup.describe(`Target group of the ${which} colour.`),
     })
-    .describe(`The ${which} colour.`);
+    .describe(`The ${which} colour: { service, targetGroup }.`);
 
 export const BlueGreenServiceSchema = z
   .strictObject({
@@ -355,7 +457,8 @@ export const BlueGreenServiceSchema = z
       .strictObject({
         listener: listenerOrRule.describe('Listener (default action) or listener rule that serves production traffic.'),
         testListener: listenerOnly.optional().describe('Listener that forwards to the idle colour, for checks before any traffic moves.'),
-      }),
+      })
+      .describe('The ALB listener, and optionally a test listener, as ARNs: { listener, testListener }.'),
     keepWarm: duration(24 * 3600)
       .default(900)
       .describe('How long the old colour keeps running after the switch, verified, for an instant rollback (default 15m).'),
@@ -397,6 +500,12 @@ export function ecsServicesOf(svc: z.output<typeof EcsServiceSchema>): string[] 
   return [`${cluster}/${svc.service}`];
 }
 
+/**
+ * The `ecs:` list. `ecs:` with nothing under it (every entry deleted) reads
+ * as null, and gets the same "no services" answer as a file without `ecs:`.
+ */
+export const EcsServiceListSchema = z.array(EcsServiceSchema).nullable();
+
 export const DeployerConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -405,7 +514,9 @@ export const DeployerConfigSchema = z
         emails: z.array(z.email()).default([]).describe('Addresses subscribed to the notification topic.'),
       })
       .optional(),
-    ecs: z.array(EcsServiceSchema).default([]).describe('ECS services.'),
+    ecs: EcsServiceListSchema.transform((services) => services ?? [])
+      .default([])
+      .describe('ECS services.'),
   })
   .superRefine((config, ctx) => {
     if (config.ecs.length === 0) {
@@ -462,25 +573,84 @@ export type BlueGreenServiceConfig = z.output<typeof BlueGreenServiceSchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
 export type TrafficVerificationConfig = z.output<typeof TrafficVerificationSchema>;
 
-/** A config file that does not validate; `problems` has one line per field. */
+/** Where a problem is in the config file: 1-based line and column. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * Finds where a field is written in the file the config was read from: the
+ * value at `path`, the key `key` in the mapping at `path` (an unknown field),
+ * or the nearest enclosing entry when the field is missing.
+ */
+export type LocateField = (path: readonly PropertyKey[], key?: string) => SourcePosition | undefined;
+
+/** One problem of a config: the line people read, and where it is in the file when the config came from one. */
+export interface ConfigProblem {
+  /** `ecs[0].cluster: required (ECS cluster name or ARN)`: the same wherever the config is checked. */
+  readonly text: string;
+  readonly position?: SourcePosition;
+}
+
+/** `FILE:LINE:COLUMN: problem`, or `FILE: problem` without a position. */
+export function problemLine(source: string, problem: ConfigProblem): string {
+  const at = problem.position === undefined ? '' : `:${problem.position.line}:${problem.position.column}`;
+  return `${source}${at}: ${problem.text}`;
+}
+
+/**
+ * A config that does not validate. Its message has one line per problem,
+ * `FILE:LINE:COLUMN: FIELD: what to write` (editors and terminals open the
+ * file there); `problems` are the same lines without file and position, as
+ * `deployer validate`, `cdk synth` and the Lambdas all report them.
+ */
 export class ConfigError extends Error {
   public override readonly name = 'ConfigError';
+  public readonly located: readonly ConfigProblem[];
 
   public constructor(
     public readonly source: string,
-    public readonly problems: string[],
+    problems: readonly (ConfigProblem | string)[],
   ) {
-    super(`${source} is not a valid deployer config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const located = problems
+      .map((p) => (typeof p === 'string' ? { text: p } : p))
+      // In file order when positions are known (stable: unplaced problems keep their order, last).
+      .map((p, index) => ({ p, index }))
+      .sort((a, b) => compare(a.p.position, b.p.position) || a.index - b.index)
+      .map(({ p }) => p);
+    const count = `${located.length} problem${located.length === 1 ? '' : 's'}`;
+    super(`${source} is not a valid deployer config (${count}):\n${located.map((p) => `  ${problemLine(source, p)}`).join('\n')}`);
+    this.located = located;
   }
+
+  /** One line per problem, naming the field and what to write (no file, no position). */
+  public get problems(): string[] {
+    return this.located.map((p) => p.text);
+  }
+}
+
+function compare(a: SourcePosition | undefined, b: SourcePosition | undefined): number {
+  if (a === undefined || b === undefined) return (a === undefined ? 1 : 0) - (b === undefined ? 1 : 0);
+  return a.line - b.line || a.column - b.column;
 }
 
 /** The document each validated config was parsed from. */
 const documents = new WeakMap<DeployerConfig, string>();
 
-/** Validate an already-parsed config object. */
-export function parseConfig(raw: unknown, source = 'config'): DeployerConfig {
-  const result = DeployerConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+/**
+ * Validate an already-parsed config object. `locate` (given when the config
+ * was read from a file) puts the line and column of each problem in the error.
+ */
+export function parseConfig(raw: unknown, source = 'config', locate?: LocateField): DeployerConfig {
+  const result = DeployerConfigSchema.safeParse(raw, { error: issueMessage });
+  if (!result.success) {
+    const problems = problemsOf(result.error.issues).map((problem): ConfigProblem => {
+      const position = locate?.(problem.path, problem.key);
+      return position === undefined ? { text: problem.text } : { text: problem.text, position };
+    });
+    throw new ConfigError(source, problems);
+  }
   documents.set(result.data, JSON.stringify(raw));
   return result.data;
 }

@@ -84,6 +84,8 @@ export const DeploymentSchema = z.object({
   image: z.string(),
   /** The tag it was pushed or asked for with, when there was one. */
   imageTag: z.string().optional(),
+  /** True when that tag does not match the service's tagPattern: started by hand, on purpose (history and status say so). */
+  outsideTagPattern: z.boolean().optional(),
   startedBy: z.string(),
   reason: z.string().optional(),
   /** When the deployment was asked for: orders waiting deployments (newest wins). */

@@ -7,12 +7,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InvalidInput } from './errors.ts';
-import { formatIssues } from './format-issues.ts';
+import { formatIssues, issueMessage } from './format-issues.ts';
 import { logger } from './logger.ts';
 
 /** Validate `event` with `schema`; the error names every bad field. */
 export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what = 'input'): z.output<S> {
-  const result = schema.safeParse(event);
+  const result = schema.safeParse(event, { error: issueMessage });
   if (!result.success) {
     throw new InvalidInput(`invalid ${what}: ${formatIssues(result.error.issues).join('; ')}`);
   }

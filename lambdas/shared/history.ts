@@ -33,11 +33,11 @@ export interface HistoryKey {
  */
 export async function writeHistory(
   key: HistoryKey,
-  fields: Record<string, string | number | undefined>,
+  fields: Record<string, string | number | boolean | undefined>,
   options: { onlyIfOpen?: boolean } = {},
 ): Promise<boolean> {
   const names: Record<string, string> = {};
-  const values: Record<string, string | number> = {};
+  const values: Record<string, string | number | boolean> = {};
   const sets: string[] = [];
   let i = 0;
   for (const [field, value] of Object.entries(fields)) {

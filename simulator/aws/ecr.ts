@@ -3,7 +3,11 @@
  * to a deterministic digest as if it had been pushed, so a rehearsal can
  * deploy `web:v2.0.0` without anyone building an image. After
  * `requirePushedImages()` it is as strict as ECR: only what was pushed (or
- * resolved before) exists, and a tag nobody pushed is not found.
+ * resolved before) exists, and a tag nobody pushed is not found. Repositories live in
+ * the world's own registry (its account and region), or in the registry a
+ * service names (`registry: { accountId, region }`); a call is answered by
+ * the registry of its `registryId` in the region of the client that sent it,
+ * as ECR does, and a registry nobody configured has no repositories.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -55,6 +59,32 @@ interface StoredRepository {
   tags: Map<string, string>;
 }
 
+/** A registry other than the world's own: the account that owns it and its region. */
+export interface RegistryPlace {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/** A repository to create, in the world's registry unless `registry` names another. */
+export interface RepositorySpec {
+  readonly name: string;
+  readonly registry?: RegistryPlace | undefined;
+}
+
+interface StoredRegistry {
+  readonly account: string;
+  readonly region: string;
+  /** `ACCOUNT.dkr.ecr.REGION.amazonaws.com` */
+  readonly host: string;
+  readonly repositories: Map<string, StoredRepository>;
+  /** `repository@digest` of images declared deleted. */
+  readonly forgotten: Set<string>;
+}
+
+function hostOf(account: string, region: string): string {
+  return `${account}.dkr.ecr.${region}.amazonaws.com`;
+}
+
 /** The EventBridge event ECR emits for a successful push (`source: aws.ecr`). */
 export interface EcrPushEvent {
   version: '0';
@@ -85,70 +115,75 @@ export function digestOfTag(repository: string, tag: string): string {
   return `sha256:${createHash('sha256').update(`${repository}:${tag}`).digest('hex')}`;
 }
 
-/** The simulated ECR registry of the world's account and region. */
+/** The simulated ECR registries: the world's own, and those the config names. */
 export class SimEcr implements SimulatedApi {
-  /** `ACCOUNT.dkr.ecr.REGION.amazonaws.com` */
+  /** The world's own registry: `ACCOUNT.dkr.ecr.REGION.amazonaws.com` */
   public readonly registry: string;
-  private readonly repositories = new Map<string, StoredRepository>();
-  /** `repository@digest` of images declared deleted. */
-  private readonly forgotten = new Set<string>();
+  /** By host. */
+  private readonly registries = new Map<string, StoredRegistry>();
   /** False once only pushed images exist (`requirePushedImages`). */
   private implicitImages = true;
 
   public constructor(
     private readonly env: ApiEnvironment,
-    repositories: Iterable<string>,
+    repositories: Iterable<string | RepositorySpec>,
   ) {
-    this.registry = `${env.account}.dkr.ecr.${env.region}.amazonaws.com`;
-    for (const name of repositories) this.createRepository(name);
+    this.registry = hostOf(env.account, env.region);
+    for (const spec of repositories) {
+      if (typeof spec === 'string') this.createRepository(spec);
+      else this.createRepository(spec.name, spec.registry);
+    }
   }
 
-  /** Create a repository (the world creates every configured one). */
-  public createRepository(name: string): void {
-    if (this.repositories.has(name)) return;
+  /** Create a repository (the world creates every configured one), in the world's registry or `registry`. */
+  public createRepository(name: string, registry?: RegistryPlace): void {
+    const store = this.storeOf(registry, true);
+    if (store.repositories.has(name)) return;
     const createdAt = this.env.now() - 90 * 86_400_000;
-    this.repositories.set(name, { name, createdAt, images: new Map(), tags: new Map() });
+    store.repositories.set(name, { name, createdAt, images: new Map(), tags: new Map() });
   }
 
   /** `REGISTRY/REPOSITORY:TAG` */
-  public imageUri(repository: string, tag: string): string {
-    return `${this.registry}/${repository}:${tag}`;
+  public imageUri(repository: string, tag: string, registry?: RegistryPlace): string {
+    return `${this.storeOf(registry).host}/${repository}:${tag}`;
   }
 
   /** The digest `tag` resolves to (it is pushed if it was not yet). */
-  public digestOf(repository: string, tag: string): string {
-    const found = this.lookup(repository, { imageTag: tag });
+  public digestOf(repository: string, tag: string, registry?: RegistryPlace): string {
+    const found = this.lookup(this.storeOf(registry), repository, { imageTag: tag });
     if ('missing' in found) throw new Error(`ecr: ${found.missing}`);
     return found.image.digest;
   }
 
   /** `REGISTRY/REPOSITORY@DIGEST` of what `tag` resolves to (it is pushed if it was not yet). */
-  public pinnedUri(repository: string, tag: string): string {
-    return `${this.registry}/${repository}@${this.digestOf(repository, tag)}`;
+  public pinnedUri(repository: string, tag: string, registry?: RegistryPlace): string {
+    return `${this.storeOf(registry).host}/${repository}@${this.digestOf(repository, tag, registry)}`;
   }
 
   /**
    * Push `tag` (moving it if it pointed elsewhere) and return the event ECR
-   * would put on EventBridge, ready to feed the trigger.
+   * would put on EventBridge (in the registry's account and region), ready to
+   * feed the trigger.
    */
-  public pushImage(repository: string, tag: string, digest = digestOfTag(repository, tag)): EcrPushEvent {
-    const repo = this.repositories.get(repository);
-    if (repo === undefined) throw new Error(`ecr: repository '${repository}' does not exist`);
+  public pushImage(repository: string, tag: string, digest = digestOfTag(repository, tag), registry?: RegistryPlace): EcrPushEvent {
+    const store = this.storeOf(registry);
+    const repo = store.repositories.get(repository);
+    if (repo === undefined) throw new Error(`ecr: repository '${repository}' does not exist in ${store.host}`);
     if (!DIGEST.test(digest)) throw new Error(`ecr: '${digest}' is not a sha256 digest`);
     const previous = repo.tags.get(tag) ?? this.implicitDigest(repo, tag);
     if (previous !== undefined) repo.images.get(previous)?.tags.delete(tag);
-    this.forgotten.delete(`${repository}@${digest}`);
+    store.forgotten.delete(`${repository}@${digest}`);
     repo.tags.set(tag, digest);
     this.storeImage(repo, digest).tags.add(tag);
     const at = this.env.now();
     return {
       version: '0',
-      id: uuidFrom(`${repository}:${tag}@${digest}#${at}`),
+      id: uuidFrom(`${store.host}/${repository}:${tag}@${digest}#${at}`),
       'detail-type': 'ECR Image Action',
       source: 'aws.ecr',
-      account: this.env.account,
+      account: store.account,
       time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.env.region,
+      region: store.region,
       resources: [],
       detail: {
         result: 'SUCCESS',
@@ -162,20 +197,22 @@ export class SimEcr implements SimulatedApi {
 
   /**
    * Push the image an ECR URI names (`REGISTRY/REPO:TAG`, `…@sha256:…`, or
-   * both), as `docker push` would. Returns false, pushing nothing, when it
-   * is not an image of this registry's repositories.
+   * both) to whichever configured registry it names, as `docker push` would.
+   * Returns false, pushing nothing, when no configured repository holds it.
    */
   public pushUri(image: string): boolean {
     const ref = parseImage(image);
-    if (ref === undefined || ref.registry !== this.registry) return false;
-    const repo = this.repositories.get(ref.repository);
+    const store = ref === undefined ? undefined : this.registries.get(ref.registry);
+    if (ref === undefined || store === undefined) return false;
+    const repo = store.repositories.get(ref.repository);
     if (repo === undefined) return false;
+    const place = { accountId: store.account, region: store.region };
     if (ref.tag !== undefined) {
-      this.pushImage(ref.repository, ref.tag, ref.digest ?? digestOfTag(ref.repository, ref.tag));
+      this.pushImage(ref.repository, ref.tag, ref.digest ?? digestOfTag(ref.repository, ref.tag), place);
       return true;
     }
     if (ref.digest === undefined) return false;
-    this.forgotten.delete(`${ref.repository}@${ref.digest}`);
+    store.forgotten.delete(`${ref.repository}@${ref.digest}`);
     this.storeImage(repo, ref.digest);
     return true;
   }
@@ -191,15 +228,18 @@ export class SimEcr implements SimulatedApi {
 
   /**
    * Delete an image: given as `REGISTRY/REPO:TAG`, `REGISTRY/REPO@DIGEST` or
-   * `REPO@DIGEST`. Its digest no longer resolves, nor do tags pointing to it.
+   * `REPO@DIGEST` (the world's registry). Its digest no longer resolves, nor
+   * do tags pointing to it.
    */
   public forgetImage(image: string): void {
     const ref = parseImage(image);
+    let store: StoredRegistry | undefined = this.storeOf(undefined);
     let repository: string;
     let digest: string | undefined;
     if (ref !== undefined) {
+      store = this.registries.get(ref.registry);
       repository = ref.repository;
-      const repo = this.repositories.get(repository);
+      const repo = store?.repositories.get(repository);
       const tag = ref.tag ?? 'latest';
       digest = ref.digest ?? (repo === undefined ? undefined : (repo.tags.get(tag) ?? this.implicitDigest(repo, tag)));
     } else {
@@ -208,21 +248,22 @@ export class SimEcr implements SimulatedApi {
       repository = image.slice(0, at);
       digest = image.slice(at + 1);
     }
-    if (digest === undefined) return;
-    this.forgotten.add(`${repository}@${digest}`);
-    this.repositories.get(repository)?.images.delete(digest);
+    if (digest === undefined || store === undefined) return;
+    store.forgotten.add(`${repository}@${digest}`);
+    store.repositories.get(repository)?.images.delete(digest);
   }
 
   /** Resolve an image reference the way ECS would pull it. */
   public resolveImage(image: string): ImageResolution {
     const ref = parseImage(image);
-    if (ref === undefined || ref.registry !== this.registry) return { kind: 'external', canonical: image };
+    const store = ref === undefined ? undefined : this.registries.get(ref.registry);
+    if (ref === undefined || store === undefined) return { kind: 'external', canonical: image };
     // A pull by `repo:tag@digest` uses the digest alone; without either, Docker pulls `latest`.
     const id: ImageIdentifier = ref.digest !== undefined ? { imageDigest: ref.digest } : { imageTag: ref.tag ?? 'latest' };
-    const found = this.lookup(ref.repository, id);
+    const found = this.lookup(store, ref.repository, id);
     if ('missing' in found) return { kind: 'missing', reason: found.missing };
     const digest = found.image.digest;
-    const canonical = `${this.registry}/${ref.repository}@${digest}`;
+    const canonical = `${store.host}/${ref.repository}@${digest}`;
     return { kind: 'ecr', repository: ref.repository, digest, canonical };
   }
 
@@ -236,7 +277,8 @@ export class SimEcr implements SimulatedApi {
     if (ref.digest === undefined) return ref.tag ?? 'latest';
     const resolved = this.resolveImage(image);
     if (resolved.kind !== 'ecr') return undefined;
-    const tags = [...(this.repositories.get(resolved.repository)?.images.get(resolved.digest)?.tags ?? [])].sort();
+    const store = this.registries.get(ref.registry);
+    const tags = [...(store?.repositories.get(resolved.repository)?.images.get(resolved.digest)?.tags ?? [])].sort();
     return tags.find((t) => t !== 'latest') ?? tags[0];
   }
 
@@ -245,56 +287,94 @@ export class SimEcr implements SimulatedApi {
     const stub = mockClient(ECRClient);
     refuseUnimplemented(stub, this.env, 'ecr', 'ECR');
     stub.on(DescribeImagesCommand).callsFake(
-      serve(this.env, ECRServiceException, {
-        action: 'ecr:DescribeImages',
-        authorize: (input: DescribeImagesCommandInput) => [
-          { action: 'ecr:DescribeImages', resources: [this.arnOf(input.repositoryName, input.registryId)] },
-        ],
-        run: (input: DescribeImagesCommandInput) => this.describeImages(input),
-      }),
+      this.inClientRegion((region) =>
+        serve(this.env, ECRServiceException, {
+          action: 'ecr:DescribeImages',
+          authorize: (input: DescribeImagesCommandInput) => [
+            { action: 'ecr:DescribeImages', resources: [this.arnOf(region, input.repositoryName, input.registryId)] },
+          ],
+          run: (input: DescribeImagesCommandInput) => this.describeImages(region, input),
+        }),
+      ),
     );
     stub.on(BatchGetImageCommand).callsFake(
-      serve(this.env, ECRServiceException, {
-        action: 'ecr:BatchGetImage',
-        authorize: (input: BatchGetImageCommandInput) => [
-          { action: 'ecr:BatchGetImage', resources: [this.arnOf(input.repositoryName, input.registryId)] },
-        ],
-        run: (input: BatchGetImageCommandInput) => this.batchGetImage(input),
-      }),
+      this.inClientRegion((region) =>
+        serve(this.env, ECRServiceException, {
+          action: 'ecr:BatchGetImage',
+          authorize: (input: BatchGetImageCommandInput) => [
+            { action: 'ecr:BatchGetImage', resources: [this.arnOf(region, input.repositoryName, input.registryId)] },
+          ],
+          run: (input: BatchGetImageCommandInput) => this.batchGetImage(region, input),
+        }),
+      ),
     );
     stub.on(DescribeRepositoriesCommand).callsFake(
-      serve(this.env, ECRServiceException, {
-        action: 'ecr:DescribeRepositories',
-        authorize: (input: DescribeRepositoriesCommandInput) => [
-          {
-            action: 'ecr:DescribeRepositories',
-            resources:
-              input.repositoryNames === undefined
-                ? ['*']
-                : input.repositoryNames.map((name) => this.arnOf(name, input.registryId)),
-          },
-        ],
-        run: (input: DescribeRepositoriesCommandInput) => this.describeRepositories(input),
-      }),
+      this.inClientRegion((region) =>
+        serve(this.env, ECRServiceException, {
+          action: 'ecr:DescribeRepositories',
+          authorize: (input: DescribeRepositoriesCommandInput) => [
+            {
+              action: 'ecr:DescribeRepositories',
+              resources:
+                input.repositoryNames === undefined
+                  ? ['*']
+                  : input.repositoryNames.map((name) => this.arnOf(region, name, input.registryId)),
+            },
+          ],
+          run: (input: DescribeRepositoriesCommandInput) => this.describeRepositories(region, input),
+        }),
+      ),
     );
     return () => stub.restore();
   }
 
-  private arnOf(repository: string | undefined, registryId: string | undefined): string {
-    return repositoryArn(this.env, repository ?? '', registryId ?? this.env.account);
+  /**
+   * A command's fake behaviour, served in the region of the client that sent
+   * it (a client made with `{ region }` for another registry's region). The
+   * caller is read when the handler calls `send`, before the region is known.
+   */
+  private inClientRegion<I, O>(
+    serveIn: (region: string) => (input: I) => Promise<O>,
+  ): (input: I, getClient: () => { config: { region: unknown } }) => Promise<O> {
+    return (input, getClient) => {
+      const caller = this.env.recorder.current();
+      return regionOf(getClient().config.region, this.env.region).then((region) =>
+        this.env.recorder.withCaller(caller, () => serveIn(region)(input)),
+      );
+    };
   }
 
-  private repository(name: string | undefined, registryId: string | undefined): StoredRepository {
-    const registry = registryId ?? this.env.account;
-    const repo = registry === this.env.account && name !== undefined ? this.repositories.get(name) : undefined;
-    if (repo === undefined) {
+  private arnOf(region: string, repository: string | undefined, registryId: string | undefined): string {
+    return repositoryArn({ account: this.env.account, region }, repository ?? '', registryId ?? this.env.account);
+  }
+
+  /** The world's registry, or the one named; created on demand when `create` (a registry the config names). */
+  private storeOf(registry: RegistryPlace | undefined, create = false): StoredRegistry {
+    const account = registry?.accountId ?? this.env.account;
+    const region = registry?.region ?? this.env.region;
+    const host = hostOf(account, region);
+    let store = this.registries.get(host);
+    if (store === undefined) {
+      if (!create && registry !== undefined) throw new Error(`ecr: no repository was configured in the registry ${host}`);
+      store = { account, region, host, repositories: new Map(), forgotten: new Set() };
+      this.registries.set(host, store);
+    }
+    return store;
+  }
+
+  /** The repository `name` of the registry `registryId` in `region`, as a call names it. */
+  private repository(region: string, name: string | undefined, registryId: string | undefined): { store: StoredRegistry; repo: StoredRepository } {
+    const account = registryId ?? this.env.account;
+    const store = this.registries.get(hostOf(account, region));
+    const repo = name === undefined ? undefined : store?.repositories.get(name);
+    if (store === undefined || repo === undefined) {
       throw modeledError(
         RepositoryNotFoundException,
-        `The repository with name '${name ?? ''}' does not exist in the registry with id '${registry}'`,
+        `The repository with name '${name ?? ''}' does not exist in the registry with id '${account}'`,
         {},
       );
     }
-    return repo;
+    return { store, repo };
   }
 
   private implicitDigest(repo: StoredRepository, tag: string): string | undefined {
@@ -312,9 +392,9 @@ export class SimEcr implements SimulatedApi {
   }
 
   /** Find (materializing it "as pushed" when needed) the image an identifier names. */
-  private lookup(repository: string, id: ImageIdentifier): { image: StoredImage } | { missing: string } {
-    const repo = this.repositories.get(repository);
-    if (repo === undefined) return { missing: `repository '${repository}' does not exist` };
+  private lookup(store: StoredRegistry, repository: string, id: ImageIdentifier): { image: StoredImage } | { missing: string } {
+    const repo = store.repositories.get(repository);
+    if (repo === undefined) return { missing: `repository '${repository}' does not exist in ${store.host}` };
     const { imageTag: tag, imageDigest: digest } = id;
     if (tag === undefined && digest === undefined) {
       throw modeledError(InvalidParameterException, 'Invalid parameter: imageId must have an imageTag or an imageDigest', {});
@@ -328,7 +408,7 @@ export class SimEcr implements SimulatedApi {
     let resolved = digest;
     if (tag !== undefined) {
       const tagged = repo.tags.get(tag) ?? this.implicitDigest(repo, tag);
-      if (tagged === undefined || this.forgotten.has(`${repository}@${tagged}`)) {
+      if (tagged === undefined || store.forgotten.has(`${repository}@${tagged}`)) {
         return { missing: `tag '${tag}' not found in '${repository}'` };
       }
       if (digest !== undefined && digest !== tagged) {
@@ -336,7 +416,7 @@ export class SimEcr implements SimulatedApi {
       }
       resolved = tagged;
     }
-    if (resolved === undefined || this.forgotten.has(`${repository}@${resolved}`) || (!this.implicitImages && !repo.images.has(resolved))) {
+    if (resolved === undefined || store.forgotten.has(`${repository}@${resolved}`) || (!this.implicitImages && !repo.images.has(resolved))) {
       return { missing: `digest '${resolved ?? ''}' not found in '${repository}'` };
     }
     const image = this.storeImage(repo, resolved);
@@ -347,9 +427,9 @@ export class SimEcr implements SimulatedApi {
     return { image };
   }
 
-  private detail(repo: StoredRepository, image: StoredImage): ImageDetail {
+  private detail(store: StoredRegistry, repo: StoredRepository, image: StoredImage): ImageDetail {
     const detail: ImageDetail = {
-      registryId: this.env.account,
+      registryId: store.account,
       repositoryName: repo.name,
       imageDigest: image.digest,
       imageSizeInBytes: 31_457_280,
@@ -363,33 +443,33 @@ export class SimEcr implements SimulatedApi {
     return detail;
   }
 
-  private describeImages(input: DescribeImagesCommandInput): Output<DescribeImagesCommandOutput> {
-    const repo = this.repository(input.repositoryName, input.registryId);
+  private describeImages(region: string, input: DescribeImagesCommandInput): Output<DescribeImagesCommandOutput> {
+    const { store, repo } = this.repository(region, input.repositoryName, input.registryId);
     if (input.imageIds === undefined) {
       const status = input.filter?.tagStatus ?? 'ANY';
       const images = [...repo.images.values()].filter(
         (image) => status === 'ANY' || (status === 'TAGGED') === image.tags.size > 0,
       );
-      return { imageDetails: images.map((image) => this.detail(repo, image)) };
+      return { imageDetails: images.map((image) => this.detail(store, repo, image)) };
     }
     const details = new Map<string, ImageDetail>();
     for (const id of input.imageIds) {
-      const found = this.lookup(repo.name, id);
+      const found = this.lookup(store, repo.name, id);
       if ('missing' in found) {
         throw modeledError(
           ImageNotFoundException,
           `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} ` +
-            `does not exist within the repository with name '${repo.name}' in the registry with id '${this.env.account}'`,
+            `does not exist within the repository with name '${repo.name}' in the registry with id '${store.account}'`,
           {},
         );
       }
-      details.set(found.image.digest, this.detail(repo, found.image));
+      details.set(found.image.digest, this.detail(store, repo, found.image));
     }
     return { imageDetails: [...details.values()] };
   }
 
-  private batchGetImage(input: BatchGetImageCommandInput): Output<BatchGetImageCommandOutput> {
-    const repo = this.repository(input.repositoryName, input.registryId);
+  private batchGetImage(region: string, input: BatchGetImageCommandInput): Output<BatchGetImageCommandOutput> {
+    const { store, repo } = this.repository(region, input.repositoryName, input.registryId);
     const ids = input.imageIds ?? [];
     if (ids.length === 0 || ids.length > 100) {
       throw modeledError(InvalidParameterException, 'imageIds must contain between 1 and 100 image identifiers', {});
@@ -397,7 +477,7 @@ export class SimEcr implements SimulatedApi {
     const images: Image[] = [];
     const failures: ImageFailure[] = [];
     for (const id of ids) {
-      const found = this.lookup(repo.name, id);
+      const found = this.lookup(store, repo.name, id);
       if ('missing' in found) {
         const mismatch =
           id.imageTag !== undefined && id.imageDigest !== undefined && found.missing.includes('does not point');
@@ -411,7 +491,7 @@ export class SimEcr implements SimulatedApi {
       const imageId: ImageIdentifier = { imageDigest: found.image.digest };
       if (id.imageTag !== undefined) imageId.imageTag = id.imageTag;
       images.push({
-        registryId: this.env.account,
+        registryId: store.account,
         repositoryName: repo.name,
         imageId,
         imageManifest: JSON.stringify({
@@ -426,15 +506,16 @@ export class SimEcr implements SimulatedApi {
     return { images, failures };
   }
 
-  private describeRepositories(input: DescribeRepositoriesCommandInput): Output<DescribeRepositoriesCommandOutput> {
-    const names = input.repositoryNames ?? [...this.repositories.keys()];
+  private describeRepositories(region: string, input: DescribeRepositoriesCommandInput): Output<DescribeRepositoriesCommandOutput> {
+    const home = this.registries.get(hostOf(input.registryId ?? this.env.account, region));
+    const names = input.repositoryNames ?? [...(home?.repositories.keys() ?? [])];
     const repositories: Repository[] = names.map((name) => {
-      const repo = this.repository(name, input.registryId);
+      const { store, repo } = this.repository(region, name, input.registryId);
       return {
-        repositoryArn: repositoryArn(this.env, repo.name),
-        registryId: this.env.account,
+        repositoryArn: repositoryArn({ account: store.account, region: store.region }, repo.name),
+        registryId: store.account,
         repositoryName: repo.name,
-        repositoryUri: `${this.registry}/${repo.name}`,
+        repositoryUri: `${store.host}/${repo.name}`,
         createdAt: new Date(repo.createdAt),
         imageTagMutability: 'MUTABLE',
         imageScanningConfiguration: { scanOnPush: true },
@@ -443,4 +524,10 @@ export class SimEcr implements SimulatedApi {
     });
     return { repositories };
   }
+}
+
+/** The region a client was made for (its config holds a provider), or the world's when it has none. */
+async function regionOf(provider: unknown, fallback: string): Promise<string> {
+  const value: unknown = typeof provider === 'function' ? await (provider as () => unknown)() : provider;
+  return typeof value === 'string' && value !== '' ? value : fallback;
 }

@@ -110,7 +110,7 @@ function seedOne(
     family: revision.family,
     revision: revision.revision,
     container: svc.container,
-    image: context.ecr.pinnedUri(svc.repository, revision.tag),
+    image: context.ecr.pinnedUri(svc.repository, revision.tag, svc.registry),
     containerCheck: context.timing.containerHealthCheck,
   });
   const loadBalancers: LoadBalancer[] = [];

@@ -149,7 +149,7 @@ export class SimulatedWorld {
     };
     const { config } = options;
     const timing = worldTiming(options.timing);
-    this.ecr = new SimEcr(env, config.ecs.map((s) => s.repository));
+    this.ecr = new SimEcr(env, config.ecs.map((s) => ({ name: s.repository, registry: s.registry })));
     this.health = new ImageHealth(this.ecr);
     this.elbv2 = new SimElbv2(env);
     this.ecs = new SimEcs(env, this.health, this.elbv2, taskTimingOf(timing));

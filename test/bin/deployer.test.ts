@@ -163,6 +163,10 @@ describe('deployer simulate', () => {
     { argv: ['simulate', 'checkout', '--approve', '--reject'], message: '--approve and --reject: give one of them' },
     { argv: ['simulate', 'web', '--alarm', 'nope'], message: "--alarm: 'nope' is not watched by web" },
     { argv: ['simulate', 'web', '--image', 'nginx:latest'], message: "image: 'nginx:latest' is not an ECR image" },
+    {
+      argv: ['simulate', 'web', '--image', '999999999999.dkr.ecr.us-east-1.amazonaws.com/web:v1.4.0'],
+      message: 'image: the image is in the ECR registry of account 999999999999, us-east-1, not the deployer\'s own (account 123456789012, us-east-1); web deploys images from 123456789012.dkr.ecr.us-east-1.amazonaws.com only. To deploy from that registry, name it in web\'s config: registry: { accountId: "999999999999", region: us-east-1 }',
+    },
     { argv: ['simulate', '--config', 'missing.yaml'], message: 'pass the path of your config with `--config FILE`' },
   ])('exits 2 and names the problem for $argv', async ({ argv, message }) => {
     // Act
@@ -189,6 +193,21 @@ describe('deployer simulate', () => {
     expect(stderr).toContain('ecs[0].tagPattern: required');
     expect(stderr).toContain('ecs[0].bakeSeconds');
     expect(stderr).toContain('ecs[1].strategy: must be one of "rolling", "canary", "blue-green"');
+  });
+
+  it('rehearses a service whose images come from another registry with an image of that registry', async () => {
+    // Prepare
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync(path.join(REPO_ROOT, 'examples/deployer.config.yaml'), 'utf8');
+    const file = path.join(cwd, 'shared-registry.yaml');
+    writeFileSync(file, example.replace(/^( {4}repository: web\b.*)$/m, '$1\n    registry: { accountId: "111122223333", region: eu-west-1 }'));
+
+    // Act
+    const { code, stdout } = await run('simulate', 'web', '--config', file, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(report(stdout).final.services['prod/web']?.image).toMatch(/^111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/web@sha256:/);
   });
 
   it('exits 2 on an unknown option', async () => {

@@ -49,8 +49,8 @@ describe('stack for other configs', () => {
     };
     const template = synthWithoutBundling({
       ecs: [
-        svc('a', { strategy: 'canary', loadBalancer: lb }),
-        svc('b', { strategy: 'canary', canaryService: 'b-mine', loadBalancer: { ...lb, targetGroup: lb.targetGroup.replace('/a/', '/b/'), canaryTargetGroup: lb.canaryTargetGroup.replace('/a-canary/', '/b-canary/') } }),
+        svc('a', { strategy: 'canary', repository: 'app-a', loadBalancer: lb }),
+        svc('b', { strategy: 'canary', repository: 'app-b', canaryService: 'b-mine', loadBalancer: { ...lb, targetGroup: lb.targetGroup.replace('/a/', '/b/'), canaryTargetGroup: lb.canaryTargetGroup.replace('/a-canary/', '/b-canary/') } }),
       ],
     });
     const { PrepareCanaryService, DeleteService, UpdateService } = functionStatements(template);

@@ -1,7 +1,10 @@
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { addDeployerStack } from '../../infra/deployer-app.ts';
 import { ALL_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
-import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
+import { parseConfig } from '../../lambdas/shared/config.ts';
+import { cdkJsonContext, synthDeployer, type DeployerSynth } from '../support/synth.ts';
 import {
   functionArn,
   functionLogicalIds,
@@ -277,5 +280,40 @@ describe('function policies', () => {
         for (const action of s.Action ?? []) expect(action, key).not.toContain('*');
       }
     }
+  });
+});
+
+describe('a service whose images come from another registry', () => {
+  /** The stack for `ecs`, without bundling (this is about IAM only). */
+  function statementsFor(ecs: Record<string, unknown>[]): Record<FunctionKey, ResolvedStatement[]> {
+    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+    const stack = addDeployerStack(app, parseConfig({ ecs }));
+    return functionStatements(app.synth().getStackByName(stack.stackName).template as CfnTemplateJson);
+  }
+  const svc = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    name,
+    strategy: 'rolling',
+    cluster: 'prod',
+    service: name,
+    container: 'app',
+    repository: name,
+    tagPattern: 'v*',
+    ...extra,
+  });
+
+  it('lets ValidateInput describe images in that registry’s repository, and the others in the stack’s own', () => {
+    // Prepare
+    const shared = { accountId: '111122223333', region: 'eu-west-1' };
+
+    // Act
+    const { ValidateInput } = statementsFor([svc('web', { registry: shared }), svc('api')]);
+
+    // Assess
+    expect(isAllowed(ValidateInput, 'ecr:DescribeImages', 'arn:aws:ecr:eu-west-1:111122223333:repository/web')).toBe(true);
+    expect(isAllowed(ValidateInput, 'ecr:DescribeImages', repository('api'))).toBe(true);
+    // Never the same repository name in a registry the config does not name for it.
+    expect(isAllowed(ValidateInput, 'ecr:DescribeImages', repository('web'))).toBe(false);
+    expect(isAllowed(ValidateInput, 'ecr:DescribeImages', 'arn:aws:ecr:us-east-1:111122223333:repository/web')).toBe(false);
+    expect(isAllowed(ValidateInput, 'ecr:DescribeImages', 'arn:aws:ecr:eu-west-1:111122223333:repository/api')).toBe(false);
   });
 });

@@ -143,4 +143,52 @@ describe('simulated ECR', () => {
     expect(tagNobodyPushed.message).toContain("imageTag:'v9.9.9'");
     expect(digestNobodyPushed).toBeInstanceOf(ImageNotFoundException);
   });
+
+  describe('a registry the config names', () => {
+    const SHARED = { accountId: '111122223333', region: 'eu-west-1' };
+
+    it('answers a call in that registry’s region with its registryId, and nowhere else', async () => {
+      // Prepare
+      installed = installWorld();
+      installed.world.ecr.createRepository('shared/base', SHARED);
+      const there = new ECRClient({ region: 'eu-west-1' });
+
+      // Act
+      const found = await there.send(
+        new DescribeImagesCommand({ registryId: '111122223333', repositoryName: 'shared/base', imageIds: [{ imageTag: 'v1' }] }),
+      );
+      const wrongRegion = await rejectionOf(
+        ecr.send(new DescribeImagesCommand({ registryId: '111122223333', repositoryName: 'shared/base', imageIds: [{ imageTag: 'v1' }] })),
+      );
+      const wrongAccount = await rejectionOf(
+        there.send(new DescribeImagesCommand({ repositoryName: 'shared/base', imageIds: [{ imageTag: 'v1' }] })),
+      );
+
+      // Assess
+      expect(found.imageDetails).toEqual([expect.objectContaining({ registryId: '111122223333', imageDigest: digestOf('shared/base', 'v1') })]);
+      expect(wrongRegion).toBeInstanceOf(RepositoryNotFoundException);
+      expect(wrongAccount).toBeInstanceOf(RepositoryNotFoundException);
+      expect(installed.world.calls.filter((c) => c.action === 'ecr:DescribeImages').map((c) => c.resources[0])).toEqual([
+        'arn:aws:ecr:eu-west-1:111122223333:repository/shared/base',
+        'arn:aws:ecr:us-east-1:111122223333:repository/shared/base',
+        'arn:aws:ecr:eu-west-1:123456789012:repository/shared/base',
+      ]);
+    });
+
+    it('pushes to that registry with its account and region in the event, and serves the pinned image to ECS', () => {
+      // Prepare
+      installed = installWorld();
+      installed.world.ecr.createRepository('shared/base', SHARED);
+
+      // Act
+      const event = installed.world.ecr.pushImage('shared/base', 'v2', undefined, SHARED);
+      const pinned = installed.world.ecr.pinnedUri('shared/base', 'v2', SHARED);
+
+      // Assess
+      expect(event).toMatchObject({ account: '111122223333', region: 'eu-west-1', detail: { 'repository-name': 'shared/base', 'image-tag': 'v2' } });
+      expect(pinned).toBe(`111122223333.dkr.ecr.eu-west-1.amazonaws.com/shared/base@${digestOf('shared/base', 'v2')}`);
+      expect(installed.world.ecr.resolveImage(pinned)).toMatchObject({ kind: 'ecr', repository: 'shared/base' });
+      expect(installed.world.ecr.tagOf(pinned)).toBe('v2');
+    });
+  });
 });

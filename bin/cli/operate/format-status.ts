@@ -39,7 +39,8 @@ function idleLines(s: IdleServiceStatus, now: Date): string[] {
     return lines;
   }
   const by = last.startedBy === undefined ? undefined : `by ${last.startedBy}`;
-  const what = [last.status, last.imageTag, by].filter((w) => w !== undefined).join(' ');
+  const outside = last.outsideTagPattern === true ? '(outside tagPattern)' : undefined;
+  const what = [last.status, last.imageTag, outside, by].filter((w) => w !== undefined).join(' ');
   lines.push(row('last deployment', `${what}${period(last.startedAt, last.endedAt, now)}`));
   if (last.image !== undefined) lines.push(row('', last.image));
   if (last.reason !== undefined) lines.push(row('', last.reason));

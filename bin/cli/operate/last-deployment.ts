@@ -12,6 +12,8 @@ const LastDeploymentSchema = z.object({
   status: z.string(),
   image: z.string().optional(),
   imageTag: z.string().optional(),
+  /** Started by hand with a tag outside the service's tagPattern. */
+  outsideTagPattern: z.boolean().optional(),
   startedBy: z.string().optional(),
   reason: z.string().optional(),
   startedAt: z.string().optional(),

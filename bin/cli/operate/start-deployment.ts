@@ -10,6 +10,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DeployerConfig, EcsServiceConfig } from '../../../lambdas/shared/config.ts';
 import { DeploymentRequestSchema, type DeploymentRequest } from '../../../lambdas/shared/deployment.ts';
 import { fieldPath } from '../../../lambdas/shared/format-issues.ts';
+import { homeRegistry, type Registry } from '../../../lambdas/shared/image-registry.ts';
 import { checkRequest } from '../../../lambdas/shared/request-check.ts';
 import { awsRequest } from '../aws/aws-failure.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -25,7 +26,7 @@ const FLAG_OF: Readonly<Record<string, string>> = { service: 'SERVICE', image: '
  * execution input, then the config (service configured, image of its
  * repository with a tag or digest). Throws `UsageError` naming the flag.
  */
-export function checkDeploymentInput(input: DeploymentRequest, config: DeployerConfig): DeploymentRequest {
+export function checkDeploymentInput(input: DeploymentRequest, config: DeployerConfig, home?: Registry): DeploymentRequest {
   const parsed = DeploymentRequestSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -34,7 +35,7 @@ export function checkDeploymentInput(input: DeploymentRequest, config: DeployerC
     });
     throw new UsageError(problems.join('; '));
   }
-  const checked = checkRequest(parsed.data, config);
+  const checked = checkRequest(parsed.data, config, home);
   if (!checked.ok) throw new UsageError(`${FLAG_OF[checked.field] ?? checked.field}: ${checked.message}`);
   return parsed.data;
 }
@@ -61,6 +62,8 @@ export interface StartedDeployment {
  * deployment of the service runs, says on stderr that this one waits for it.
  */
 export async function startDeployment(ctx: OperatorContext, svc: EcsServiceConfig, input: DeploymentRequest): Promise<StartedDeployment> {
+  // The stack's account and region are known now: an image of another registry is refused here, as ValidateInput would.
+  checkDeploymentInput(input, ctx.config, homeRegistry(ctx.stack.stateMachines[svc.strategy]));
   const situation = await findRunningDeployment(ctx, svc.name);
   if (situation.kind === 'running') {
     ctx.io.stderr(

@@ -137,6 +137,18 @@ describe('deployer status', () => {
     expect(stdout).toBe('web  rolling  idle\n  last deployment   none recorded\n');
   });
 
+  it('says when the last deployment was started by hand with a tag outside tagPattern', async () => {
+    // Prepare
+    lastDeploymentIs('web', { ...WEB_LAST_DEPLOYMENT, imageTag: 'hotfix-42', outsideTagPattern: true, startedBy: 'alice' });
+
+    // Act
+    const { code, stdout } = await run('status', 'web');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('  last deployment   SUCCEEDED hotfix-42 (outside tagPattern) by alice, 2026-02-02T09:00:00.000Z');
+  });
+
   it('shows a running canary: state, progress, last verdict and the listener weights', async () => {
     // Prepare
     checkoutBaking();

@@ -160,6 +160,29 @@ describe('RecordEvent', () => {
     expect(JSON.parse(fields.baselineJson as string)).toEqual(baseline);
   });
 
+  it('records and announces a start by hand of a tag outside tagPattern as such', async () => {
+    // Prepare
+    const event = { phase: 'STARTED', deployment: { ...deployment, imageTag: 'hotfix-42', outsideTagPattern: true }, snapshot };
+
+    // Act
+    await handler(event, lambdaContext());
+
+    // Assess
+    expect(historyWritten().fields).toMatchObject({ imageTag: 'hotfix-42', outsideTagPattern: true });
+    expect(eventPut().detail).toMatchObject({ imageTag: 'hotfix-42', outsideTagPattern: true });
+  });
+
+  it('does not mark a deployment of a tag that matches tagPattern', async () => {
+    // Prepare
+    const event = { phase: 'STARTED', deployment, snapshot };
+
+    // Act
+    await handler(event, lambdaContext());
+
+    // Assess
+    expect(historyWritten().fields).not.toHaveProperty('outsideTagPattern');
+  });
+
   it('stores no snapshot after the start', async () => {
     // Prepare
     const event = { phase: 'SUCCEEDED', deployment, snapshot, target: { taskDefinitionArn: NEW_TASK_DEFINITION } };

@@ -103,6 +103,59 @@ describe('Trigger', () => {
     expect(result.ignored).toEqual([{ service: 'web', reason: `tag latest does not match tagPattern ${web.tagPattern}` }]);
   });
 
+  describe('pushes to another registry (events forwarded from another account or region)', () => {
+    it.each([
+      ['another account', { account: '999999999999' }, `account 999999999999, ${REGION}`],
+      ['another region', { region: 'us-west-2' }, `account ${ACCOUNT}, us-west-2`],
+    ])('ignores a push to %s than the deployer’s, and says which registry line would deploy it', async (_what, envelope, given) => {
+      // Prepare
+      const event = pushEvent({}, envelope);
+
+      // Act
+      const result = await handler(event, lambdaContext());
+
+      // Assess
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(result.started).toEqual([]);
+      expect(result.ignored).toEqual([
+        {
+          service: 'web',
+          reason: expect.stringMatching(
+            new RegExp(`^push of web:v1\.2\.0 ignored: the image is in the ECR registry of ${given}, not the deployer's own .*: registry: \{ accountId: `),
+          ),
+        },
+      ]);
+    });
+
+    it('deploys a push to the registry a service names, with that registry in the image', async () => {
+      // Prepare
+      const web = configuredService('web');
+      stubDeployerEnv(parseConfig({ ecs: [{ ...web, registry: { accountId: '111122223333', region: 'us-west-2' } }] }));
+      const event = pushEvent({}, { account: '111122223333', region: 'us-west-2' });
+
+      // Act
+      const result = await handler(event, lambdaContext());
+
+      // Assess
+      expect(result.started).toHaveLength(1);
+      expect(startedInputs()).toEqual([expect.objectContaining({ image: `111122223333.dkr.ecr.us-west-2.amazonaws.com/web:v1.2.0@${DIGEST}` })]);
+    });
+
+    it('ignores a push to the deployer’s own registry for a service that names another one', async () => {
+      // Prepare
+      const web = configuredService('web');
+      stubDeployerEnv(parseConfig({ ecs: [{ ...web, registry: { accountId: '111122223333', region: 'us-west-2' } }] }));
+      const event = pushEvent();
+
+      // Act
+      const result = await handler(event, lambdaContext());
+
+      // Assess
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(result.ignored).toEqual([{ service: 'web', reason: expect.stringContaining("not the one web's config names") }]);
+    });
+  });
+
   it('ignores an untagged push', async () => {
     // Prepare
     const event = pushEvent({ 'image-tag': undefined });

@@ -18,6 +18,7 @@ import {
   EXECUTION_START,
   LISTENER_ARN,
   OTHER_DIGEST,
+  REGION,
   REGISTRY,
   CHECKOUT_CANARY_TG,
   CHECKOUT_TG,
@@ -266,6 +267,117 @@ describe('ValidateInput', () => {
       });
       await expect(result).rejects.toThrow(`configured services: ${configured.join(', ')}`);
       expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  describe('images of another registry', () => {
+    const SHARED = { accountId: '111122223333', region: 'us-west-2' };
+    const SHARED_REGISTRY = '111122223333.dkr.ecr.us-west-2.amazonaws.com';
+    /** The test config's `web`, with its images in the shared registry. */
+    function webFromSharedRegistry(): void {
+      const web = CONFIG_DOCUMENT.ecs.find((s) => s.name === 'web')!;
+      stubDeployerEnv(parseConfig({ ecs: [{ ...web, registry: SHARED }] }));
+    }
+    /** The region of the client each DescribeImages was sent with. */
+    const regions: string[] = [];
+    beforeEach(() => {
+      regions.length = 0;
+      ecrMock.on(DescribeImagesCommand).callsFake(async (_input: unknown, getClient: () => ECRClient) => {
+        regions.push(await getClient().config.region());
+        return { imageDetails: [{ imageDigest: DIGEST }] };
+      });
+    });
+
+    it.each([
+      ['another account', `999999999999.dkr.ecr.${REGION}.amazonaws.com/web:v1.2.0`, `account 999999999999, ${REGION}`, `registry: { accountId: "999999999999", region: ${REGION} }`],
+      ['another region', `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/web:v1.2.0`, `account ${ACCOUNT}, us-west-2`, `registry: { accountId: "${ACCOUNT}", region: us-west-2 }`],
+    ])('refuses an image of %s than the deployer’s, saying which registry line would allow it, without asking ECR', async (_what, image, given, line) => {
+      // Prepare
+      const event = eventFor({ service: 'web', image });
+
+      // Act
+      const result = handler(event, lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'InvalidInput',
+        message:
+          `image: the image is in the ECR registry of ${given}, not the deployer's own (account ${ACCOUNT}, ${REGION}); ` +
+          `web deploys images from ${REGISTRY} only. To deploy from that registry, name it in web's config: ${line}`,
+      });
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('resolves an image of the registry the service names there: its account and its region', async () => {
+      // Prepare
+      webFromSharedRegistry();
+      const event = eventFor({ service: 'web', image: `${SHARED_REGISTRY}/web:v1.2.0` });
+
+      // Act
+      const deployment = await handler(event, lambdaContext());
+
+      // Assess
+      expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { registryId: '111122223333', repositoryName: 'web', imageIds: [{ imageTag: 'v1.2.0' }] });
+      expect(regions).toEqual(['us-west-2']);
+      expect(deployment.image).toBe(`${SHARED_REGISTRY}/web@${DIGEST}`);
+    });
+
+    it('resolves an image of the deployer’s own registry in the deployer’s region', async () => {
+      // Prepare
+      const event = eventFor({ service: 'web', image: `${REGISTRY}/web:v1.2.0` });
+
+      // Act
+      await handler(event, lambdaContext());
+
+      // Assess
+      expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { registryId: ACCOUNT });
+      expect(regions).toEqual([REGION]);
+    });
+
+    it('refuses an image of the deployer’s own registry for a service that names another one', async () => {
+      // Prepare
+      webFromSharedRegistry();
+      const event = eventFor({ service: 'web', image: `${REGISTRY}/web:v1.2.0` });
+
+      // Act
+      const result = handler(event, lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'InvalidInput',
+        message:
+          `image: the image is in the ECR registry of account ${ACCOUNT}, ${REGION}, not the one web's config names ` +
+          `(registry: { accountId: "111122223333", region: us-west-2 }, ${SHARED_REGISTRY}); push it there, or change the config`,
+      });
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  describe('tags outside tagPattern', () => {
+    it('deploys a tag outside the service’s tagPattern when asked by hand, and marks it', async () => {
+      // Prepare: web's tagPattern is "v*".
+      ecrHasImage(DIGEST, ['hotfix-42']);
+      const event = eventFor({ service: 'web', image: `${REGISTRY}/web:hotfix-42`, startedBy: 'alice' });
+
+      // Act
+      const deployment = await handler(event, lambdaContext());
+
+      // Assess
+      expect(deployment).toMatchObject({ imageTag: 'hotfix-42', outsideTagPattern: true, startedBy: 'alice' });
+    });
+
+    it.each([
+      ['a tag that matches', `${REGISTRY}/web:v1.2.0`],
+      ['a digest without a tag', `${REGISTRY}/web@${DIGEST}`],
+    ])('does not mark %s', async (_what, image) => {
+      // Prepare
+      ecrHasImage(DIGEST, ['v1.2.0']);
+
+      // Act
+      const deployment = await handler(eventFor({ service: 'web', image }), lambdaContext());
+
+      // Assess
+      expect(deployment).not.toHaveProperty('outsideTagPattern');
     });
   });
 

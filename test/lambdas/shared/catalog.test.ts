@@ -53,6 +53,6 @@ describe('catalog of services', () => {
     const load = () => loadCatalog();
 
     // Assess
-    expect(load).toThrow(/DEPLOYER_CONFIG is not a valid deployer config:[\s\S]*ecs\[0\]\.cluster: required/);
+    expect(load).toThrow(/DEPLOYER_CONFIG is not a valid deployer config \(5 problems\):\n {2}DEPLOYER_CONFIG: ecs\[0\]\.cluster: required: ECS cluster name or ARN\n/);
   });
 });

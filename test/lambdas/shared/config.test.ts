@@ -292,7 +292,7 @@ describe('config file', () => {
     const problems = problemsOf(text);
 
     // Assess
-    expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.repository: .*ECR repository name/)]);
+    expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.repository: a repository name without its registry: write repository: web /)]);
   });
 
   it('rejects two services with the same name, pointing at the second one', () => {
@@ -534,7 +534,7 @@ describe('config file', () => {
 
     // Assess
     expect(parse).toThrow(ConfigError);
-    expect(parse).toThrow(/^my-config\.yaml is not a valid deployer config:\n {2}- ecs\[0\]\.cluster: required/);
+    expect(parse).toThrow(/^my-config\.yaml is not a valid deployer config \(1 problem\):\n {2}my-config\.yaml: ecs\[0\]\.cluster: required/);
   });
 });
 

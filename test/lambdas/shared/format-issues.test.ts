@@ -1,9 +1,16 @@
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { fieldPath, formatIssues } from '../../../lambdas/shared/format-issues.ts';
+import { closestKey, fieldPath, formatIssues, issueMessage } from '../../../lambdas/shared/format-issues.ts';
 
 function problemsOf(schema: z.ZodType, value: unknown): string[] {
   const result = schema.safeParse(value);
+  if (result.success) throw new Error('accepted');
+  return formatIssues(result.error.issues);
+}
+
+/** The problems as the config, the handlers and the CLI report them: with the error map. */
+function messagesOf(schema: z.ZodType, value: unknown): string[] {
+  const result = schema.safeParse(value, { error: issueMessage });
   if (result.success) throw new Error('accepted');
   return formatIssues(result.error.issues);
 }
@@ -34,7 +41,7 @@ describe('problems, one line per field', () => {
     const problems = problemsOf(schema, { ecs: [{}] });
 
     // Assess
-    expect(problems).toEqual(['ecs[0].cluster: required (string)']);
+    expect(problems).toEqual(['ecs[0].cluster: required (text)']);
   });
 
   it('names unknown fields so a typo can be found', () => {
@@ -46,8 +53,8 @@ describe('problems, one line per field', () => {
 
     // Assess
     expect(problems).toEqual([
-      ["(root): unknown field 'bakeSecond' (check the spelling)"],
-      ["(root): unknown fields 'a', 'b' (check the spelling)"],
+      ["(root): unknown field 'bakeSecond' (check the spelling, or remove it)"],
+      ["(root): unknown fields 'a', 'b' (check the spelling, or remove it)"],
     ]);
   });
 
@@ -74,5 +81,78 @@ describe('problems, one line per field', () => {
 
     // Assess
     expect(problems).toEqual(['weight: at most 100']);
+  });
+
+  describe('with the error map: what to write instead', () => {
+    it('says a missing field is required with what the field is, from its description', () => {
+      // Prepare
+      const schema = z.object({ cluster: z.string().describe('ECS cluster name or ARN.'), service: z.string().describe('The primary ECS service.') });
+
+      // Act
+      const problems = messagesOf(schema, {});
+
+      // Assess
+      expect(problems).toEqual(['cluster: required: ECS cluster name or ARN', 'service: required: the primary ECS service']);
+    });
+
+    it('suggests the field a misspelt key was meant to be, and nothing for a key unlike any', () => {
+      // Prepare
+      const schema = z.strictObject({ bakeSeconds: z.number().optional(), tagPattern: z.string().optional() });
+
+      // Act
+      const problems = [messagesOf(schema, { bakeSecond: 1 }), messagesOf(schema, { tagpatern: 'v*', zzz: 1 }), messagesOf(schema, { colour: 'red' })];
+
+      // Assess
+      expect(problems).toEqual([
+        ["(root): unknown field 'bakeSecond' (did you mean 'bakeSeconds'?)"],
+        ["(root): unknown fields 'tagpatern', 'zzz' (did you mean 'tagPattern' for 'tagpatern'?)"],
+        ["(root): unknown field 'colour' (check the spelling, or remove it)"],
+      ]);
+    });
+
+    it.each([
+      ['a number too small', z.object({ n: z.number().min(10) }), { n: 1 }, 'n: at least 10'],
+      ['a number too large', z.object({ n: z.number().max(100) }), { n: 101 }, 'n: at most 100'],
+      ['a number not above an exclusive bound', z.object({ n: z.number().gt(0) }), { n: 0 }, 'n: more than 0'],
+      ['a list too short', z.object({ l: z.array(z.string()).min(1) }), { l: [] }, 'l: at least 1 item'],
+      ['a list too long', z.object({ l: z.array(z.string()).max(2) }), { l: ['a', 'b', 'c'] }, 'l: at most 2 items'],
+      ['an empty text', z.object({ s: z.string().min(1) }), { s: '' }, 's: empty: give a value'],
+      ['text where a number goes', z.object({ n: z.number() }), { n: 'five' }, 'n: expected a number, not the text "five"'],
+      ['a list where a mapping goes', z.object({ o: z.object({}) }), { o: [] }, 'o: expected a mapping, not a list'],
+      ['nothing after a key', z.object({ n: z.number() }), { n: null }, 'n: empty: give a number, or remove the field'],
+      ['a value outside an enum', z.object({ e: z.enum(['report', 'block']) }), { e: 'warn' }, 'e: must be one of "report", "block"'],
+      ['a bad email address', z.object({ m: z.email() }), { m: 'ops' }, 'm: an email address, e.g. ops@example.com'],
+    ])('says what to write for %s', (_what, schema, value, problem) => {
+      // Act
+      const problems = messagesOf(schema, value);
+
+      // Assess
+      expect(problems).toEqual([problem]);
+    });
+
+    it('keeps a message the schema states itself', () => {
+      // Prepare
+      const schema = z.object({ repository: z.string().regex(/^[a-z]+$/, 'an ECR repository name such as "web"') });
+
+      // Act
+      const problems = messagesOf(schema, { repository: 'Web' });
+
+      // Assess
+      expect(problems).toEqual(['repository: an ECR repository name such as "web"']);
+    });
+  });
+
+  it.each([
+    ['bakeSecond', 'bakeSeconds'],
+    ['tagpattern', 'tagPattern'],
+    ['strategie', 'strategy'],
+    ['foo', undefined],
+    ['x', undefined],
+  ])('takes %s for %s only when it is a likely typo', (key, expected) => {
+    // Act
+    const close = closestKey(key, ['bakeSeconds', 'tagPattern', 'strategy', 'name']);
+
+    // Assess
+    expect(close).toBe(expected);
   });
 });
