@@ -114,6 +114,8 @@ describe('CheckService', () => {
     ['the old deployment is still listed', [ecsDeployment(NEW_TASK_DEFINITION), ecsDeployment(CURRENT_TASK_DEFINITION, { status: 'ACTIVE', runningCount: 0 })], {}],
     ['fewer tasks than desired run', [ecsDeployment(NEW_TASK_DEFINITION, { runningCount: 3 })], {}],
     ['tasks of the old revision still drain', [ecsDeployment(NEW_TASK_DEFINITION)], { runningCount: 6 }],
+    ['ECS still calls the rollout IN_PROGRESS, even at full count', [ecsDeployment(NEW_TASK_DEFINITION, { rolloutState: 'IN_PROGRESS' })], {}],
+    ['the new revision runs fewer tasks than desired, old tasks making up the count', [ecsDeployment(NEW_TASK_DEFINITION, { runningCount: 3 })], { runningCount: 4 }],
   ])('is not COMPLETED while %s', async (_what, deployments, service) => {
     // Prepare
     serviceHas(deployments, service);
