@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { Stryker } from '@stryker-mutator/core';
 import { runSelfCheck } from './self-check.ts';
-import { belowTarget, DECISION_TARGET, formatScores, scoresByFile } from './scores.ts';
+import { belowTarget, DECISION_CODE, DECISION_TARGET, formatScores, scoresByFile } from './scores.ts';
 
 type StrykerOptions = ConstructorParameters<typeof Stryker>[0];
 type LogLevel = NonNullable<StrykerOptions['logLevel']>;
@@ -34,6 +34,7 @@ interface MutateOptions {
   concurrency?: number;
   selfCheck: boolean;
   skipSelfCheck: boolean;
+  decisionCode: boolean;
 }
 
 function positiveInteger(value: string): number {
@@ -85,6 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--force', 'retest every mutant, ignoring the results kept from the last run of the same globs', false)
     .option('--typecheck', 'leave out mutants that do not compile (TypeScript checker): truer scores, several times slower', false)
     .option('--concurrency <n>', 'test runners in parallel (default: the number of cores)', positiveInteger)
+    .option('--decision-code', 'mutate the decision code only (the files held to 90%, listed in test/mutation/scores.ts)', false)
     .option('--self-check', 'run only the self-check: does a file whose tests kill every mutant get every mutant killed?', false)
     .option('--skip-self-check', 'trust the setup without checking it first', false)
     .exitOverride();
@@ -94,7 +96,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return typeof (error as { exitCode?: unknown }).exitCode === 'number' ? (error as { exitCode: number }).exitCode : 2;
   }
   const options = program.opts<MutateOptions>();
-  const globs = program.processedArgs[0] as string[];
+  const named = program.processedArgs[0] as string[];
+  if (options.decisionCode && program.args.length > 0) {
+    process.stderr.write('mutate: give either --decision-code or files, not both\n');
+    return 2;
+  }
+  const globs = options.decisionCode ? [...DECISION_CODE] : named;
 
   if (!options.skipSelfCheck) {
     process.stdout.write('mutate: self-check (a file whose tests kill every mutant of it)...\n');

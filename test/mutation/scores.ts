@@ -53,6 +53,7 @@ export const DECISION_CODE: readonly string[] = [
   'lambdas/shared/config.ts',
   'lambdas/elb/set-weights.ts',
   'lambdas/elb/forward-weights.ts',
+  'lambdas/elb/read-weights.ts',
 ];
 
 const isDecisionCode = picomatch([...DECISION_CODE]);

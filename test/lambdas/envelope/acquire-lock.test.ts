@@ -497,6 +497,24 @@ describe('AcquireLock', () => {
     expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 
+  it('keeps waiting, without looking for a stale holder, when the lock item does not say who holds it', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    ddbMock.on(UpdateCommand).resolves({});
+    onRegister().resolves({});
+    const refusal = conditionFailed({ latestExecution: deployment.executionId });
+    Object.assign(refusal.Item ?? {}, { holder: { N: '42' } });
+    onTake().rejects(refusal);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED });
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'WAITING', holder: 'unknown' });
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+
   it('does not look for a stale holder when it took the lock', async () => {
     // Prepare: Step Functions would call any execution ended.
     const deployment = deploymentOf('web');
