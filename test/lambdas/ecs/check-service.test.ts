@@ -114,6 +114,8 @@ describe('CheckService', () => {
     ['the old deployment is still listed', [ecsDeployment(NEW_TASK_DEFINITION), ecsDeployment(CURRENT_TASK_DEFINITION, { status: 'ACTIVE', runningCount: 0 })], {}],
     ['fewer tasks than desired run', [ecsDeployment(NEW_TASK_DEFINITION, { runningCount: 3 })], {}],
     ['tasks of the old revision still drain', [ecsDeployment(NEW_TASK_DEFINITION)], { runningCount: 6 }],
+    ['ECS still calls the rollout IN_PROGRESS, even at full count', [ecsDeployment(NEW_TASK_DEFINITION, { rolloutState: 'IN_PROGRESS' })], {}],
+    ['the new revision runs fewer tasks than desired, old tasks making up the count', [ecsDeployment(NEW_TASK_DEFINITION, { runningCount: 3 })], { runningCount: 4 }],
   ])('is not COMPLETED while %s', async (_what, deployments, service) => {
     // Prepare
     serviceHas(deployments, service);
@@ -189,6 +191,20 @@ describe('CheckService', () => {
       expect(elbMock).not.toHaveReceivedAnyCommand();
     });
 
+    it('does not count a target whose health ELB does not report', async () => {
+      // Prepare
+      serviceHas([ecsDeployment(canaryTaskDefinition, { desiredCount: 2, runningCount: 2 })], CANARY);
+      elbMock.on(DescribeTargetHealthCommand).resolves({
+        TargetHealthDescriptions: [{ Target: { Id: '10.0.0.1', Port: 8080 }, TargetHealth: { State: 'healthy' } }, { Target: { Id: '10.0.0.2', Port: 8080 } }],
+      });
+
+      // Act
+      const progress = await handler(canaryEvent, lambdaContext());
+
+      // Assess
+      expect(progress).toMatchObject({ state: 'IN_PROGRESS', healthyTargets: 1 });
+    });
+
     it('times out naming how many targets were healthy', async () => {
       // Prepare
       serviceHas([ecsDeployment(canaryTaskDefinition, { desiredCount: 2, runningCount: 2 })], CANARY);
@@ -240,6 +256,31 @@ describe('CheckService', () => {
       name: 'RolloutFailed',
       message: expect.stringContaining('was replaced: the service now deploys web:43'),
     });
+  });
+
+  it('fails when the service no longer lists any deployment, saying it deploys nothing', async () => {
+    // Prepare
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', status: 'ACTIVE', runningCount: 0 }] });
+
+    // Act
+    const result = handler(event, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'RolloutFailed',
+      message: 'ECS rollout of web:42 on prod/web was replaced: the service now deploys nothing',
+    });
+  });
+
+  it('fails when another revision is primary and this one is no longer listed', async () => {
+    // Prepare
+    serviceHas([ecsDeployment(CURRENT_TASK_DEFINITION, { rolloutState: 'IN_PROGRESS' })]);
+
+    // Act
+    const result = handler(event, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'RolloutFailed', message: expect.stringContaining('was replaced: the service now deploys web:41') });
   });
 
   it('fails a scale-up whose tasks keep failing to start, once as many failed as the circuit breaker allows', async () => {

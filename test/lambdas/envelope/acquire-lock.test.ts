@@ -52,6 +52,19 @@ function heldByOther(deployment: { executionId: string }) {
 }
 const OTHER_STARTED = new Date('2026-01-31T11:00:00.000Z');
 
+/** DynamoDB throttling, as the SDK throws it once its own retries are spent. */
+function throttling(): DynamoDBServiceException {
+  return Object.assign(
+    new DynamoDBServiceException({
+      name: 'ThrottlingException',
+      $fault: 'client',
+      message: 'Rate of requests exceeds the allowed throughput.',
+      $metadata: { httpStatusCode: 400 },
+    }),
+    { $retryable: { throttling: true } },
+  );
+}
+
 describe('AcquireLock', () => {
   let restoreClock: () => void;
 
@@ -368,6 +381,153 @@ describe('AcquireLock', () => {
       message: expect.stringContaining('dynamodb:UpdateItem (register) failed'),
       cause: throttled,
     });
+  });
+
+  it('reports a throttled second write (taking the lock) as TransientAwsError, not as superseded or waiting', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(throttling());
+
+    // Act
+    const result = handler({ deployment }, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('dynamodb:UpdateItem (take) failed'),
+    });
+  });
+
+  it('gives the lock again to a retried call that already took it, when a newer request registered since', async () => {
+    // Prepare: the first call took the lock but its answer was lost; the retry's take is refused
+    // because a newer deployment is now the latest, yet this execution holds the lock.
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE, holder: deployment.executionId }));
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ status: 'ACQUIRED', holder: deployment.executionId });
+  });
+
+  it('waits, saying since when the holder has held the lock', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    const heldSince = '2026-01-31T11:30:00.000Z';
+    onRegister().resolves({});
+    onTake().rejects(conditionFailed({ latestExecution: deployment.executionId, holder: OTHER_EXECUTION, heldSince }));
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'WAITING',
+      holder: OTHER_EXECUTION,
+      heldSince,
+      reason: `web is being deployed by ${OTHER_EXECUTION} (?); waiting for it to end`,
+    });
+  });
+
+  it('says which details of a newer deployment are unknown when the table does not have them', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().rejects(conditionFailed({ latestExecution: OTHER_EXECUTION }));
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result.reason).toBe(
+      `a newer deployment of web (unknown image, requested at ?, execution ${OTHER_EXECUTION}) replaced this one before it started; nothing was changed`,
+    );
+  });
+
+  it('reports a throttled take-over as TransientAwsError instead of waiting as if another deployment had taken the lock', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', name: 'web-other', startDate: OTHER_STARTED });
+    onTakeOver().rejects(throttling());
+
+    // Act
+    const result = handler({ deployment }, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('dynamodb:UpdateItem (take over) failed'),
+    });
+  });
+
+  it('reports a throttled hand-over to a restore run as TransientAwsError instead of waiting', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED, stopDate: new Date(NOW - 60_000) });
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', snapshotJson: '{}' } });
+    ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :holder' }).rejects(throttling());
+
+    // Act
+    const result = handler({ deployment }, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('dynamodb:UpdateItem (hand over) failed'),
+    });
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('stays superseded, never taking the lock, when the newer deployment has already ended', async () => {
+    // Prepare: a newer request registered, then ended before it ever took the lock.
+    const deployment = deploymentOf('web');
+    ddbMock.on(UpdateCommand).resolves({});
+    onRegister().rejects(conditionFailed({ latestExecution: OTHER_EXECUTION, latestImage: OTHER_IMAGE }));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED });
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'SUPERSEDED', holder: OTHER_EXECUTION });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('keeps waiting, without looking for a stale holder, when the lock item does not say who holds it', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    ddbMock.on(UpdateCommand).resolves({});
+    onRegister().resolves({});
+    const refusal = conditionFailed({ latestExecution: deployment.executionId });
+    Object.assign(refusal.Item ?? {}, { holder: { N: '42' } });
+    onTake().rejects(refusal);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED });
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'WAITING', holder: 'unknown' });
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+
+  it('does not look for a stale holder when it took the lock', async () => {
+    // Prepare: Step Functions would call any execution ended.
+    const deployment = deploymentOf('web');
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web', startDate: OTHER_STARTED });
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ status: 'ACQUIRED', holder: deployment.executionId });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 
   it('rejects an event without a deployment as InvalidInput before touching the table', async () => {

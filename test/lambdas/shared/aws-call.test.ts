@@ -156,3 +156,152 @@ describe('isTransient', () => {
     },
   );
 });
+
+/** An SDK error as AWS sends it, without the SDK's own `$retryable` mark. */
+function unmarkedError(name: string, httpStatusCode: number): ECSServiceException {
+  return new ECSServiceException({ name, $fault: httpStatusCode >= 500 ? 'server' : 'client', message: 'as AWS said it', $metadata: { httpStatusCode } });
+}
+
+describe('isTransient without the SDK’s retryable mark', () => {
+  // Throttling and server-side errors that some services send with a 400 and
+  // that the SDK does not always mark: the name alone must make them retried.
+  it.each([
+    'ThrottlingException',
+    'Throttling',
+    'ThrottledException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+    'ProvisionedThroughputExceededException',
+    'RequestThrottled',
+    'RequestThrottledException',
+    'ServiceUnavailable',
+    'ServiceUnavailableException',
+    'ServerException',
+    'InternalServerError',
+    'InternalServerException',
+    'InternalFailure',
+    'TransactionConflictException',
+    'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+  ])('retries an error named %s sent with a 400', async (name) => {
+    // Prepare
+    const error = unmarkedError(name, 400);
+
+    // Act
+    const thrown = await failureOf('dynamodb:UpdateItem', error);
+
+    // Assess
+    expect(thrown).toBeInstanceOf(TransientAwsError);
+  });
+
+  it.each(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED'])('retries a network error with code %s', async (code) => {
+    // Prepare
+    const error = Object.assign(new Error(`connect ${code}`), { code });
+
+    // Act
+    const thrown = await failureOf('ecs:DescribeServices', error);
+
+    // Assess
+    expect(thrown).toBeInstanceOf(TransientAwsError);
+  });
+
+  it.each([500, 502, 503, 599])('retries an unknown error answered with HTTP %i', (status) => {
+    // Prepare
+    const error = unmarkedError('SomethingBroke', status);
+
+    // Act
+    const transient = isTransient(error);
+
+    // Assess
+    expect(transient).toBe(true);
+  });
+
+  it.each([400, 403, 404, 499])('does not retry an unknown error answered with HTTP %i', (status) => {
+    // Prepare
+    const error = unmarkedError('SomethingWrong', status);
+
+    // Act
+    const transient = isTransient(error);
+
+    // Assess
+    expect(transient).toBe(false);
+  });
+
+  it('retries a 429 whatever its name', () => {
+    // Prepare
+    const error = unmarkedError('SlowDown', 429);
+
+    // Act
+    const transient = isTransient(error);
+
+    // Assess
+    expect(transient).toBe(true);
+  });
+
+  it('does not retry an error whose retryable mark is null, a name that is not text, or a status that is not a number', () => {
+    // Prepare
+    const marks = [
+      { name: 'Odd', $retryable: null, $metadata: { httpStatusCode: 400 } },
+      { name: 42, code: 42, $metadata: { httpStatusCode: '503' } },
+      { name: 'Odd' },
+    ];
+
+    // Act
+    const transient = marks.map((mark) => isTransient(mark));
+
+    // Assess
+    expect(transient).toEqual([false, false, false]);
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['a string', 'ThrottlingException'],
+  ])('does not retry %s thrown instead of an error', (_what, thrown) => {
+    // Prepare
+    const error: unknown = thrown;
+
+    // Act
+    const transient = isTransient(error);
+
+    // Assess
+    expect(transient).toBe(false);
+  });
+});
+
+describe('failure messages', () => {
+  it('names a plain object thrown with a name and a message by both', async () => {
+    // Prepare
+    const error = { name: 'Weird', message: 'not an Error instance' };
+
+    // Act
+    const thrown = await failureOf('sns:Publish', error);
+
+    // Assess
+    expect(thrown.message).toBe('sns:Publish failed: Weird: not an Error instance');
+  });
+
+  it('falls back to "Error" and the value’s text when a thrown object has neither a text name nor a text message', async () => {
+    // Prepare
+    const error = { name: 7, message: 8, toString: () => 'odd object' };
+
+    // Act
+    const thrown = await failureOf('sns:Publish', error);
+
+    // Assess
+    expect(thrown).toBeInstanceOf(AwsCallFailed);
+    expect(thrown.message).toBe('sns:Publish failed: Error: odd object');
+  });
+
+  it('reports null thrown as "Error: null"', async () => {
+    // Prepare
+    const error = null;
+
+    // Act
+    const thrown = await failureOf('sns:Publish', error);
+
+    // Assess
+    expect(thrown.message).toBe('sns:Publish failed: Error: null');
+  });
+});

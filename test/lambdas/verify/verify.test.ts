@@ -210,6 +210,24 @@ describe('Verify', () => {
       });
     });
 
+    it('verifies a service without a health check by its alarms alone, making no HTTP request', async () => {
+      // Prepare
+      const { healthCheck: _none, ...withoutHealthCheck } = deployment.verification;
+      const noHealthCheck = { ...deployment, verification: withoutHealthCheck };
+      allAlarmsOk();
+      const fetch = vi.fn(async () => Promise.reject(new TypeError('fetch failed')));
+      vi.stubGlobal('fetch', fetch);
+      clock = bakeUntil;
+
+      // Act
+      const state = await handler({ deployment: noHealthCheck, baseline, window: bakeWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(fetch).not.toHaveBeenCalled();
+      expect(state).toMatchObject({ done: true, consecutiveHealthFailures: 0 });
+      expect(state.verdict).toBe(`bake check 1: alarms OK (${deployment.verification.alarms.length})`);
+    });
+
     it('does not call CloudWatch for a service without alarms', async () => {
       // Prepare
       const noAlarms = { ...deployment, verification: { ...deployment.verification, alarms: [] } };
@@ -543,6 +561,22 @@ describe('Verify', () => {
 
       // Assess
       expect(state.done).toBe(false);
+    });
+
+    it('makes no HTTP request on the idle colour when no test URL is configured', async () => {
+      // Prepare
+      const { testUrl: _none, ...withoutTestUrl } = blueGreen.verification;
+      const noTestUrl = { ...blueGreen, verification: withoutTestUrl };
+      allAlarmsOk(blueGreen.verification.alarms);
+      const fetch = vi.fn(async () => Promise.reject(new TypeError('fetch failed')));
+      vi.stubGlobal('fetch', fetch);
+
+      // Act
+      const state = await handler({ deployment: noTestUrl, baseline, window: testWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(fetch).not.toHaveBeenCalled();
+      expect(state.done).toBe(true);
     });
 
     it('uses the production URL once traffic moves', async () => {
