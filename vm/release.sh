@@ -392,6 +392,11 @@ restore() { # why
 
 preflight() {
   phase preflight
+  # Read first: every result, even a refusal, says what serves.
+  OLD_RELEASE=$(release_of current)
+  OLD_PREVIOUS=$(release_of previous)
+  PREVIOUS=$OLD_RELEASE
+  CURRENT=$OLD_RELEASE
   local tool
   local -a tools=(tar gzip flock timeout mktemp df find realpath readlink mv ln sed tail grep awk sort)
   [[ $DEPLOYER_MODE == deploy ]] && tools+=(curl sha256sum)
@@ -422,6 +427,7 @@ preflight() {
   say "  $((free_kb / 1024)) MB free on $INSTALL_DIR"
   CONTROL_ENV=("PATH=${PATH:-/usr/local/bin:/usr/bin:/bin}" "HOME=${HOME:-/}" "USER=${USER:-$(id -un)}" "LANG=C"
     "SERVICE_NAME=$SERVICE_NAME" "INSTALL_DIR=$INSTALL_DIR")
+  # Again under the lock: a run that held it may have switched meanwhile.
   OLD_RELEASE=$(release_of current)
   OLD_PREVIOUS=$(release_of previous)
   PREVIOUS=$OLD_RELEASE
@@ -486,7 +492,10 @@ render() { # template-file
     rest=${rest#*'{{'}
     if [[ $rest =~ ^([A-Z_][A-Z0-9_]*)\}\} ]]; then
       key=${BASH_REMATCH[1]}
-      [[ -n ${VARS[$key]+set} ]] || { say "ERROR: the template uses {{$key}}, which CONFIG_VARS does not define"; return 1; }
+      if [[ -z ${VARS[$key]+set} ]]; then
+        RENDER_ERROR="the template uses {{$key}}, which CONFIG_VARS does not define"
+        return 1
+      fi
       out+=${VARS[$key]}
       rest=${rest:${#key}+2}
     else
@@ -513,7 +522,8 @@ configure() {
   mkdir -p -- "$(dirname -- "$target")" || fail "cannot create the directory of $CONFIG_TARGET"
   [[ ! -L $target ]] || fail "CONFIG_TARGET $CONFIG_TARGET is a link in the artifact; refusing to write through it"
   tmp=$(mktemp "$(dirname -- "$target")/.render.XXXXXX") || fail 'cannot create the rendered file'
-  render "$template" >"$tmp" || { rm -f -- "$tmp"; fail "rendering $CONFIG_TEMPLATE failed"; }
+  RENDER_ERROR=''
+  render "$template" >"$tmp" || { rm -f -- "$tmp"; fail "rendering $CONFIG_TEMPLATE failed: ${RENDER_ERROR:-cannot write the file}"; }
   if ! chmod 640 -- "$tmp" || ! mv -f -T -- "$tmp" "$target"; then
     rm -f -- "$tmp"
     fail "cannot write $CONFIG_TARGET"
