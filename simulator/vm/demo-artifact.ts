@@ -106,12 +106,17 @@ set -u
 pidfile="$INSTALL_DIR/run/app.pid"
 [ -f "$pidfile" ] || exit 0
 pid=$(cat "$pidfile")
+# An exited app may stay a zombie until init reaps it: that is gone too.
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"
+}
 if kill "$pid" 2>/dev/null; then
   for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive "$pid" || break
     sleep 0.05
   done
-  kill -9 "$pid" 2>/dev/null || true
+  if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
 fi
 rm -f "$pidfile"
 `;
