@@ -414,6 +414,10 @@ preflight() {
   done
   exec 9>"$INSTALL_DIR/.deployer/lock" || fail "cannot open the lock file in $INSTALL_DIR/.deployer"
   flock -n 9 || fail "another release script is running in $INSTALL_DIR"
+  # Under the lock no other run is alive: what a killed run left is garbage.
+  find "$INSTALL_DIR/.deployer" -mindepth 1 -maxdepth 1 -name 'run.*' -exec rm -rf -- {} + 2>/dev/null
+  find "$INSTALL_DIR/releases" -mindepth 1 -maxdepth 1 -name '.unpack.*' -exec rm -rf -- {} + 2>/dev/null
+  rm -f -- "$INSTALL_DIR"/.current.tmp.* "$INSTALL_DIR"/.previous.tmp.*
   TMP_DIR=$(mktemp -d "$INSTALL_DIR/.deployer/run.XXXXXX") || fail "cannot create a temporary directory in $INSTALL_DIR/.deployer"
   if [[ $USE_SUDO == true ]]; then
     sudo -n true </dev/null >/dev/null 2>&1 || fail 'USE_SUDO=true but sudo asks for a password (sudo -n true failed)'
@@ -605,8 +609,6 @@ cleanup_releases() {
       warn "could not remove releases/$name"
     fi
   done < <(find "$INSTALL_DIR/releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %f\n' | sort -rn | awk '{ print $2 }')
-  # Staging directories of runs that were killed.
-  find "$INSTALL_DIR/releases" -mindepth 1 -maxdepth 1 -name '.unpack.*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null
   say "  kept $kept release(s), removed $removed"
 }
 
