@@ -3,7 +3,7 @@
  * deploying the demo app: what a host goes through, without SSH.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -193,6 +193,26 @@ describe('deploying with the release script on a local host', () => {
     expect(run.verdict).toMatchObject({ status: 'SUCCEEDED', previous: 'v2', current: 'v6' });
     // v1 went when v5 came; v5 is among the newest two; v2 is the previous one.
     expect(readdirSync(path.join(host.installDir, 'releases')).sort()).toEqual(['v2', 'v5', 'v6']);
+  });
+
+  it('sets the release files\' owner and leaves them writable by the owner only', async () => {
+    // Prepare: the user running the tests, the one owner a non-root run can give files to.
+    const host = hosts[2]!;
+    const user = os.userInfo();
+
+    // Act
+    const run = await host.release({ ...deployOf(a.v1!), owner: user.username });
+
+    // Assess
+    expect(run.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v1' });
+    const release = path.join(host.installDir, 'releases', 'v1');
+    for (const file of [release, path.join(release, 'server.cjs'), path.join(release, 'app.conf'), path.join(release, 'bin', 'start')]) {
+      const stat = statSync(file);
+      expect(stat.uid).toBe(user.uid);
+      expect(stat.mode & 0o022).toBe(0);
+    }
+    expect(statSync(path.join(release, 'app.conf')).mode & 0o777).toBe(0o640);
+    expect(await servedVersion(host)).toBe('v1');
   });
 
   it('rolls back on request to the previous release, once, and to a named one', async () => {
