@@ -153,13 +153,21 @@ export async function startSshd(): Promise<Sshd> {
   };
 }
 
-/** A second, unrelated host key line: what a wrongly pinned (or impostor) host looks like. */
-export async function otherHostKey(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-otherkey-'));
+/** A new ed25519 key pair from ssh-keygen: the private key's text and the public key's line. */
+export async function newKeyPair(comment = 'someone-else'): Promise<{ privateKey: string; publicKey: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-key-'));
   try {
-    await run(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', 'someone-else', '-f', path.join(dir, 'key')]);
-    return (await readFile(path.join(dir, 'key.pub'), 'utf8')).trim();
+    await run(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path.join(dir, 'key')]);
+    return {
+      privateKey: await readFile(path.join(dir, 'key'), 'utf8'),
+      publicKey: (await readFile(path.join(dir, 'key.pub'), 'utf8')).trim(),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A second, unrelated host key line: what a wrongly pinned (or impostor) host looks like. */
+export async function otherHostKey(): Promise<string> {
+  return (await newKeyPair()).publicKey;
 }

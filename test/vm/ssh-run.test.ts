@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoArtifact } from '../../simulator/vm/demo-artifact.ts';
 import type { LocalHost } from '../../simulator/vm/local-host.ts';
@@ -20,7 +19,7 @@ import {
   type DetachedStatus,
   type SshTarget,
 } from '../../lambdas/vm/ssh-run.ts';
-import { otherHostKey, sshdAvailability, sshdRequired, startSshd, type Sshd } from '../support/sshd.ts';
+import { newKeyPair, otherHostKey, sshdAvailability, sshdRequired, startSshd, type Sshd } from '../support/sshd.ts';
 import { appPid, demoArtifacts, demoHosts, deployOf, servedVersion } from '../support/vm-hosts.ts';
 
 const availability = sshdAvailability();
@@ -223,7 +222,7 @@ describe.skipIf(skip)(title, () => {
 
   it('fails with SshConnectFailed when the host does not accept the key', async () => {
     // Prepare
-    const stranger = { ...target, privateKey: ssh2.utils.generateKeyPairSync('ed25519').private };
+    const stranger = { ...target, privateKey: (await newKeyPair('stranger')).privateKey };
 
     // Act
     const run = runScriptOverSsh(stranger, 'true\n');
