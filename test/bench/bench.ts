@@ -10,7 +10,8 @@
  *   deployment at list price, and where the time goes: bakes and approvals,
  *   ECS rollouts, ALB draining, and the deployer's own overhead;
  * - a bad canary: virtual seconds from its first bad figures to the weights
- *   restored.
+ *   restored;
+ * - the VM release script on one local host: milliseconds per phase.
  *
  * Options: `--runs N` fresh processes per import measure (default 7).
  */
@@ -31,6 +32,7 @@ import { MAX_HISTORY_EVENTS_BUDGET, worstCase } from '../../lambdas/shared/budge
 import { MAX_HISTORY_EVENTS } from '../../simulator/local-state-machine.ts';
 import { configWith, longestAccepted, LONGEST } from '../support/longest-config.ts';
 import { image, rehearsalConfig, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
+import { vmHostBench } from './vm-host.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const RUNS = Number(values.runs);
@@ -256,4 +258,5 @@ process.stdout.write(`Node ${process.version}, ${path.basename(process.execPath)
 process.stdout.write(`${await lambdas()}\n\n`);
 process.stdout.write(`${await deployments()}\n\n`);
 process.stdout.write(`${await limits()}\n\n`);
+process.stdout.write(`${await vmHostBench(table)}\n\n`);
 process.stdout.write(`(bench took ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
