@@ -1,0 +1,190 @@
+/**
+ * What flows through the VM state machines (`vm-rolling`, `vm-canary`,
+ * `vm-blue-green`): the contract between ValidateInput, the VM handlers and
+ * the envelope.
+ *
+ * `VmDeploymentRequest` is the execution input for a VM service: what the S3
+ * upload trigger sends and what a person types in the Step Functions console.
+ * `VmDeployment` is the validated, self-contained description ValidateInput
+ * puts at `$.deployment` (like the ECS `Deployment`, whose envelope fields it
+ * shares: `image` is the artifact's S3 URI and `imageTag` its version, so the
+ * lock, history, events and CLI read both kinds the same way). Hosts are not
+ * in it: ResolveHosts writes them to the deployment table, one item per host
+ * (the ledger), so a fleet of 1,000 hosts never travels in the state.
+ */
+import * as z from 'zod';
+import { HealthCheckSchema } from './config.ts';
+import { StepSchema, VerificationSettingsSchema } from './deployment.ts';
+
+/** `s3://BUCKET/KEY` */
+export const S3_URI = /^s3:\/\/(?<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(?<key>[^\0]{1,1024})$/;
+
+/** The console input of a VM service. */
+export const VmDeploymentRequestSchema = z.strictObject({
+  service: z.string().min(1, 'the name of a service in the deployer config, e.g. "api"'),
+  artifact: z
+    .string()
+    .regex(S3_URI, 'an S3 URI of the artifact under the service\'s prefix, e.g. s3://my-artifacts/api/api-1.4.0.tar.gz')
+    .describe('The artifact to deploy: s3://BUCKET/KEY under the service\'s artifact prefix.'),
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ -, at most 64, starting with a letter or digit')
+    .optional()
+    .describe('Release name on the hosts; by default read from the artifact\'s file name (api-1.4.0.tar.gz: 1.4.0).'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal digits')
+    .optional()
+    .describe('Expected SHA-256 of the artifact; by default read from the object KEY.sha256 beside it.'),
+  startedBy: z.string().min(1).max(256).optional(),
+  requestedAt: z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' }).optional(),
+  reason: z.string().max(1024).optional(),
+});
+export type VmDeploymentRequest = z.output<typeof VmDeploymentRequestSchema>;
+
+/** How hosts are reached: SSM Run Command (EC2 or on-premises managed instances), or SSH from a Lambda in the VPC. */
+export const VM_EXECUTORS = ['ssm', 'ssh'] as const;
+export type VmExecutor = (typeof VM_EXECUTORS)[number];
+
+/** A host listed for SSH in the config, after validation. */
+export const SshHostSchema = z.object({
+  /** Unique within the service: the ledger key, shown in reports. */
+  name: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  user: z.string(),
+  /** Pinned host key: `ssh-ed25519 AAAA…` or `SHA256:…` fingerprint. */
+  hostKey: z.string(),
+  /** Secrets Manager secret (name or ARN) holding the private key. */
+  privateKeySecret: z.string(),
+  /** For target group registration: the instance ID (or IP) and port the target group knows the host by. */
+  target: z.object({ id: z.string(), port: z.number().int().optional() }).optional(),
+  /** Per-host values over the service's (several hosts may share one machine). */
+  installDir: z.string().optional(),
+  healthUrl: z.string().optional(),
+  vars: z.record(z.string(), z.string()).optional(),
+});
+export type SshHost = z.output<typeof SshHostSchema>;
+
+/** Which hosts a deployment (or one colour of a blue-green) acts on, as the config names them. */
+export const VmTargetsSchema = z.object({
+  executor: z.enum(VM_EXECUTORS),
+  /** SSM: instances carrying all these tags (resolved with ec2:DescribeInstances / ssm:DescribeInstanceInformation). */
+  ec2Tags: z.record(z.string(), z.string()).optional(),
+  /** SSM: these managed instances (`i-…` or `mi-…`). */
+  instanceIds: z.array(z.string()).optional(),
+  /** SSH: these hosts. */
+  hosts: z.array(SshHostSchema).optional(),
+  /** Target group the hosts are deregistered from before their stop and registered in after their health check. */
+  targetGroupArn: z.string().optional(),
+  /** Port of the hosts' targets in that group (SSM instances), when it is not the group's. */
+  targetPort: z.number().int().optional(),
+});
+export type VmTargets = z.output<typeof VmTargetsSchema>;
+
+/** The release script's settings shared by every host (a host's own values override installDir, healthUrl, vars). */
+export const VmReleaseSettingsSchema = z.object({
+  installDir: z.string(),
+  keepReleases: z.number().int(),
+  owner: z.string().optional(),
+  minFreeMb: z.number().int(),
+  startCommand: z.string(),
+  stopCommand: z.string(),
+  statusCommand: z.string().optional(),
+  useSudo: z.boolean(),
+  serviceTimeoutSeconds: z.number().int(),
+  downloadTimeoutSeconds: z.number().int(),
+  /** Template over host fields: `{address}`, `{port}`, `{name}`, `{instanceId}`, `{privateIp}`. */
+  healthUrl: z.string().optional(),
+  healthExpect: z.string().optional(),
+  healthRetries: z.number().int(),
+  healthIntervalSeconds: z.number(),
+  smokeCommands: z.array(z.string()),
+  configTemplate: z.string().optional(),
+  configTarget: z.string().optional(),
+  configVars: z.record(z.string(), z.string()),
+});
+export type VmReleaseSettings = z.output<typeof VmReleaseSettingsSchema>;
+
+/** A batch size as written: a count of hosts, or a percentage of the fleet (`"25%"`); cumulative. */
+export const BatchSizeSchema = z.union([z.number().int().min(1), z.string().regex(/^(100|[1-9][0-9]?)%$/)]);
+
+export const VmDeploymentSchema = z.object({
+  service: z.string(),
+  kind: z.literal('vm'),
+  strategy: z.enum(['rolling', 'canary', 'blue-green']),
+  /** The artifact's S3 URI: what the lock, history and events show as "the image". */
+  image: z.string(),
+  /** The release name on the hosts. */
+  imageTag: z.string(),
+  artifact: z.object({ bucket: z.string(), key: z.string(), version: z.string(), sha256: z.string() }),
+  startedBy: z.string(),
+  reason: z.string().optional(),
+  requestedAt: z.string(),
+  executionId: z.string(),
+  executionName: z.string(),
+  executionStartTime: z.string(),
+  release: VmReleaseSettingsSchema,
+  /** Rolling and canary: the fleet. */
+  targets: VmTargetsSchema.optional(),
+  /** Blue-green: both groups of hosts (each with its target group). */
+  blue: VmTargetsSchema.optional(),
+  green: VmTargetsSchema.optional(),
+  loadBalancer: z.object({ listenerArn: z.string(), testListenerArn: z.string().optional() }).optional(),
+  /**
+   * Cumulative batch sizes, e.g. `["25%", "50%", "100%"]`. Canary: the
+   * first batch is the canary, verified for `canaryBakeSeconds` (and approved,
+   * when `canaryApproval`) before the rest.
+   */
+  batches: z.array(BatchSizeSchema),
+  /** Failed hosts a batch tolerates (a count, or a percentage of the batch). */
+  maxErrors: z.union([z.number().int().min(0), z.string()]),
+  /** A host that is not Online (SSM) or not reachable with its pinned key (SSH) before the first batch. */
+  unreachableHosts: z.enum(['fail', 'skip']),
+  canaryBakeSeconds: z.number().int().min(0),
+  canaryApproval: z.boolean(),
+  /** Blue-green: traffic steps to the new group. */
+  steps: z.array(StepSchema),
+  verification: VerificationSettingsSchema.extend({ healthCheck: HealthCheckSchema.optional() }),
+  /** After the last batch (rolling, canary): how long the new release is verified. */
+  bakeSeconds: z.number().int().min(0),
+  /** How long one batch's commands may run on a host before it counts as failed. */
+  batchTimeoutSeconds: z.number().int().min(60),
+  /** SSH executor: connection settings (the SSH Lambda runs in the config's subnets). */
+  ssh: z.object({ connectTimeoutSeconds: z.number().int(), commandTimeoutSeconds: z.number().int() }).optional(),
+  keepWarmSeconds: z.number().int().min(0),
+  approvalTimeoutSeconds: z.number().int().min(1),
+});
+export type VmDeployment = z.output<typeof VmDeploymentSchema>;
+
+/**
+ * One host's line in the ledger (the deployment table, `pk = HOSTS#<executionName>`,
+ * `sk = <host id>`): where it is in this execution and what it served
+ * before, so a rollback touches only the hosts this execution changed and
+ * returns each to its own previous release.
+ */
+export const HostLedgerEntrySchema = z.object({
+  /** Instance ID (SSM) or host name (SSH). */
+  host: z.string(),
+  executor: z.enum(VM_EXECUTORS),
+  /** Blue-green: which group. */
+  group: z.enum(['fleet', 'blue', 'green']),
+  /** 0-based batch the host belongs to. */
+  batch: z.number().int(),
+  /** `current` before this execution touched it (undefined: first install). */
+  releaseBefore: z.string().optional(),
+  releaseAfter: z.string().optional(),
+  /** The last phase the release script reported (`download`, `stop`, `switch`, `health`…). */
+  phase: z.string().optional(),
+  status: z.enum(['pending', 'skipped', 'running', 'succeeded', 'failed', 'rolled-back', 'rollback-failed']),
+  /** A short reason and the tail of the output (full output is in CloudWatch Logs). */
+  message: z.string().optional(),
+  /** True once the script may have changed the host (stopped the service or switched `current`). */
+  changed: z.boolean(),
+});
+export type HostLedgerEntry = z.output<typeof HostLedgerEntrySchema>;
+
+/** Partition key of an execution's ledger. */
+export function hostLedgerPartitionKey(executionName: string): string {
+  return `HOSTS#${executionName}`;
+}
