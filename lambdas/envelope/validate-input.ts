@@ -29,6 +29,7 @@ import { pinnedImage, type ImageRef } from '../shared/image.ts';
 import { homeRegistry } from '../shared/image-registry.ts';
 import { logger } from '../shared/logger.ts';
 import { checkRequest } from '../shared/request-check.ts';
+import { wrongStateMachineProblem } from '../shared/state-machine-check.ts';
 import { matchesTagPattern } from '../shared/tag-pattern.ts';
 
 /** One ECR client per region: an image is looked up in its own registry's region, never the function's by default. */
@@ -81,6 +82,8 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
   const checked = checkRequest(request, loadCatalog(), homeRegistry(execution.id));
   if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
   const { service: svc, image: ref } = checked;
+  const wrongMachine = wrongStateMachineProblem(execution.id, svc.name, svc.strategy, `ecs-${svc.strategy}`);
+  if (wrongMachine !== undefined) throw new InvalidInput(`service: ${wrongMachine}`);
   const digest = await resolveDigest(ref);
   const settings = serviceSettings(svc);
   const deployment: Deployment = {
