@@ -4,6 +4,9 @@
  * CLI, the Lambdas). Reading the YAML file and exporting the JSON Schema live
  * in `config-file.ts`, which the Lambdas do not bundle.
  *
+ * Services are listed under `ecs:` and `vm:` (`vm-config.ts`); names are
+ * unique across both.
+ *
  * Every ECS service names its `strategy`; the fields a strategy needs are
  * checked for that strategy only (a discriminated union), so a misplaced
  * field is named as unknown instead of silently ignored.
@@ -12,6 +15,7 @@ import * as z from 'zod';
 import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase } from './budget.ts';
 import { formatDuration } from './duration.ts';
 import { issueMessage, problemsOf } from './format-issues.ts';
+import { VmServiceListSchema, vmPlacesOf, type VmServiceConfig } from './vm-config.ts';
 import {
   ACCOUNT,
   arnString,
@@ -301,6 +305,30 @@ export function ecsServicesOf(svc: z.output<typeof EcsServiceSchema>): string[] 
  */
 export const EcsServiceListSchema = z.array(EcsServiceSchema).nullable();
 
+/** Why a service's worst case is too long or writes too many history events, or undefined when it fits. */
+function budgetProblem(svc: EcsServiceConfig | VmServiceConfig): { field?: string; message: string } | undefined {
+  const worst = worstCase(svc);
+  const vm = 'artifacts' in svc;
+  if (worst.seconds > MAX_WORST_CASE_SECONDS) {
+    const what = vm
+      ? 'every batch and its rollback at batchTimeout, every bake, approval timeout and keepWarm'
+      : 'rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm';
+    return {
+      message: `a deployment of ${svc.name} could take up to ${formatDuration(worst.seconds)} with its rollback (${what}); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them${vm ? ' or use fewer batches' : ''}`,
+    };
+  }
+  if (worst.events <= MAX_HISTORY_EVENTS_BUDGET) return undefined;
+  const largest = [...worst.parts].sort((a, b) => b.events - a.events).slice(0, 2);
+  const interval = intervalWithinBudget(svc);
+  return {
+    field: 'verifyIntervalSeconds',
+    message:
+      `a deployment of ${svc.name} could write up to ${worst.events} Step Functions history events, mostly polling every ${svc.verifyIntervalSeconds}s for ` +
+      `${largest.map((p) => `${p.what} (${p.events})`).join(' and ')}; an execution ends at 25,000 and the deployer keeps ${MAX_HISTORY_EVENTS_BUDGET} for itself: ` +
+      (interval === undefined ? 'shorten the bakes and timeouts' : `raise verifyIntervalSeconds to at least ${interval}, or shorten them`),
+  };
+}
+
 export const DeployerConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -312,41 +340,35 @@ export const DeployerConfigSchema = z
     ecs: EcsServiceListSchema.transform((services) => services ?? [])
       .default([])
       .describe('ECS services.'),
+    vm: VmServiceListSchema.transform((services) => services ?? [])
+      .default([])
+      .describe('VM services: EC2 or on-premises hosts, reached through SSM Run Command or over SSH.'),
   })
   .superRefine((config, ctx) => {
-    if (config.ecs.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['ecs'], message: 'no services: describe at least one service under ecs:' });
+    if (config.ecs.length === 0 && config.vm.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ecs'], message: 'no services: describe at least one service under ecs: or vm:' });
     }
-    const names = new Map<string, number>();
-    const ecsServices = new Map<string, number>();
-    config.ecs.forEach((svc, index) => {
-      const first = names.get(svc.name);
+    const names = new Map<string, string>();
+    const checkName = (list: 'ecs' | 'vm', index: number, name: string): void => {
+      const first = names.get(name);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['ecs', index, 'name'],
-          message: `duplicate service name '${svc.name}' (already used by ecs[${first}]); names must be unique`,
+          path: [list, index, 'name'],
+          message: `duplicate service name '${name}' (already used by ${first}); names must be unique across ecs: and vm:`,
         });
-      } else names.set(svc.name, index);
-      const worst = worstCase(svc);
-      if (worst.seconds > MAX_WORST_CASE_SECONDS) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ecs', index],
-          message: `a deployment of ${svc.name} could take up to ${formatDuration(worst.seconds)} with its rollback (rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them`,
-        });
-      } else if (worst.events > MAX_HISTORY_EVENTS_BUDGET) {
-        const largest = [...worst.parts].sort((a, b) => b.events - a.events).slice(0, 2);
-        const interval = intervalWithinBudget(svc);
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ecs', index, 'verifyIntervalSeconds'],
-          message:
-            `a deployment of ${svc.name} could write up to ${worst.events} Step Functions history events, mostly polling every ${svc.verifyIntervalSeconds}s for ` +
-            `${largest.map((p) => `${p.what} (${p.events})`).join(' and ')}; an execution ends at 25,000 and the deployer keeps ${MAX_HISTORY_EVENTS_BUDGET} for itself: ` +
-            (interval === undefined ? 'shorten the bakes and timeouts' : `raise verifyIntervalSeconds to at least ${interval}, or shorten them`),
-        });
+      } else names.set(name, `${list}[${index}]`);
+    };
+    const checkBudget = (list: 'ecs' | 'vm', index: number, svc: EcsServiceConfig | VmServiceConfig): void => {
+      const problem = budgetProblem(svc);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', path: problem.field === undefined ? [list, index] : [list, index, problem.field], message: problem.message });
       }
+    };
+    const ecsServices = new Map<string, number>();
+    config.ecs.forEach((svc, index) => {
+      checkName('ecs', index, svc.name);
+      checkBudget('ecs', index, svc);
       for (const target of ecsServicesOf(svc)) {
         const owner = ecsServices.get(target);
         if (owner !== undefined && owner !== index) {
@@ -358,10 +380,29 @@ export const DeployerConfigSchema = z
         } else ecsServices.set(target, index);
       }
     });
+    const places = new Map<string, number>();
+    config.vm.forEach((svc, index) => {
+      checkName('vm', index, svc.name);
+      checkBudget('vm', index, svc);
+      // The same place twice within one entry is the entry's own problem (vm-config.ts); here, across entries.
+      for (const { place, what, path } of vmPlacesOf(svc)) {
+        const owner = places.get(place);
+        if (owner !== undefined && owner !== index) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['vm', index, ...path],
+            message: `${what} is already deployed by vm[${owner}] (${config.vm[owner]?.name ?? '?'}); two services would overwrite each other's releases there`,
+          });
+        } else places.set(place, index);
+      }
+    });
   });
 
 export type DeployerConfig = z.output<typeof DeployerConfigSchema>;
 export type EcsServiceConfig = z.output<typeof EcsServiceSchema>;
+export type { VmServiceConfig } from './vm-config.ts';
+/** A service of either kind. */
+export type ServiceConfig = EcsServiceConfig | VmServiceConfig;
 export type RollingServiceConfig = z.output<typeof RollingServiceSchema>;
 export type CanaryServiceConfig = z.output<typeof CanaryServiceSchema>;
 export type BlueGreenServiceConfig = z.output<typeof BlueGreenServiceSchema>;
@@ -463,7 +504,27 @@ export function configDocument(config: DeployerConfig): string {
   return document;
 }
 
-/** Find a service by its deployer name. */
+/** Find an ECS service by its deployer name. */
 export function findService(config: DeployerConfig, name: string): EcsServiceConfig | undefined {
   return config.ecs.find((s) => s.name === name);
+}
+
+/** Find a VM service by its deployer name. */
+export function findVmService(config: DeployerConfig, name: string): VmServiceConfig | undefined {
+  return config.vm.find((s) => s.name === name);
+}
+
+/** True for a VM service (an entry of `vm:`), false for an ECS one. */
+export function isVmService(svc: ServiceConfig): svc is VmServiceConfig {
+  return 'artifacts' in svc;
+}
+
+/** Every service, ECS ones first, in file order. */
+export function allServices(config: DeployerConfig): ServiceConfig[] {
+  return [...config.ecs, ...config.vm];
+}
+
+/** The names of every service, for messages that list them. */
+export function serviceNames(config: DeployerConfig): string[] {
+  return allServices(config).map((s) => s.name);
 }
