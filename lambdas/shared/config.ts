@@ -317,7 +317,8 @@ function budgetProblem(svc: EcsServiceConfig | VmServiceConfig): { field?: strin
       message: `a deployment of ${svc.name} could take up to ${formatDuration(worst.seconds)} with its rollback (${what}); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them${vm ? ' or use fewer batches' : ''}`,
     };
   }
-  if (worst.events <= MAX_HISTORY_EVENTS_BUDGET) return undefined;
+  // Not `<=`: a field already refused (a step's weight, say) makes the count NaN, and that field's own problem says why.
+  if (!(worst.events > MAX_HISTORY_EVENTS_BUDGET)) return undefined;
   const largest = [...worst.parts].sort((a, b) => b.events - a.events).slice(0, 2);
   const interval = intervalWithinBudget(svc);
   return {

@@ -164,10 +164,10 @@ const REFUSED: { what: string; text: string; at: string; problem: string }[] = [
     at: '9:18',
     problem: 'ecs[0].bakeSeconds: at least 0',
   },
-  { what: 'an empty file', text: '', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs:' },
-  { what: 'a file with only comments', text: '# nothing yet\n', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs:' },
-  { what: 'ecs: with nothing under it', text: 'notifications:\n  emails: []\necs:\n', at: '3:1', problem: 'ecs: no services: describe at least one service under ecs:' },
-  { what: 'an empty ecs list', text: 'ecs: []\n', at: '1:6', problem: 'ecs: no services: describe at least one service under ecs:' },
+  { what: 'an empty file', text: '', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
+  { what: 'a file with only comments', text: '# nothing yet\n', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
+  { what: 'ecs: with nothing under it', text: 'notifications:\n  emails: []\necs:\n', at: '3:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
+  { what: 'an empty ecs list', text: 'ecs: []\n', at: '1:6', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
 ];
 
 /** Run the CLI in-process; returns its exit code and what it printed. */
