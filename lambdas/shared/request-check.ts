@@ -99,7 +99,8 @@ export function checkVmRequest(request: Pick<VmDeploymentRequest, 'service' | 'a
     return { ok: false, field: 'service', message: unknownService(request.service, config) };
   }
   const { bucket: wantedBucket, prefix, pattern } = svc.artifacts;
-  const example = `s3://${wantedBucket}/${prefix}${pattern.replace(/\*/g, '1.4.0').replace(/\?/g, '1')}`;
+  const file = pattern.startsWith('*') ? `${svc.name}-1.4.0${pattern.slice(1)}` : pattern;
+  const example = `s3://${wantedBucket}/${prefix}${file.replace(/\*/g, '1.4.0').replace(/\?/g, '1')}`;
   const uri = S3_URI.exec(request.artifact)?.groups;
   if (uri?.bucket === undefined || uri.key === undefined) {
     return { ok: false, field: 'artifact', message: `'${request.artifact}' is not an S3 URI; expected s3://BUCKET/KEY, e.g. ${example}` };
