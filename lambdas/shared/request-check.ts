@@ -71,21 +71,29 @@ export type VmRequestCheck =
   | { ok: true; service: VmServiceConfig; bucket: string; key: string; version: string }
   | { ok: false; field: VmRequestField; message: string };
 
-/** The literal end of a glob after its last wildcard (`*.tar.gz`: `.tar.gz`), the archive extension to strip. */
-function patternSuffix(pattern: string): string {
+/**
+ * The literal start and end of a glob's file name around its wildcards
+ * (`worker-*.tgz`: `worker-` and `.tgz`), what the file name has besides the release.
+ */
+function patternEnds(pattern: string): { head: string; tail: string } {
   const last = pattern.split('/').at(-1) ?? pattern;
+  const first = last.search(/[*?]/);
+  if (first < 0) return { head: '', tail: '' };
   const wildcard = Math.max(last.lastIndexOf('*'), last.lastIndexOf('?'));
-  return last.slice(wildcard + 1);
+  return { head: last.slice(0, first), tail: last.slice(wildcard + 1) };
 }
 
 /**
- * The release name an artifact's file name gives: without the pattern's
- * extension and a leading `<service>-` (`api-1.4.0.tar.gz` of `api`: `1.4.0`).
+ * The release name an artifact's file name gives: what the pattern's
+ * wildcards matched (without its extension and any literal start), and
+ * without a leading `<service>-` (`api-1.4.0.tar.gz` of `api`: `1.4.0`).
  */
 export function versionFromKey(key: string, pattern: string, service: string): string {
   const file = key.split('/').at(-1) ?? key;
-  const suffix = patternSuffix(pattern);
-  const bare = suffix !== '' && file.endsWith(suffix) && file.length > suffix.length ? file.slice(0, -suffix.length) : file;
+  const { head, tail } = patternEnds(pattern);
+  let bare = file;
+  if (tail !== '' && bare.endsWith(tail) && bare.length > tail.length) bare = bare.slice(0, -tail.length);
+  if (head !== '' && bare.startsWith(head) && bare.length > head.length) bare = bare.slice(head.length);
   return bare.startsWith(`${service}-`) && bare.length > service.length + 1 ? bare.slice(service.length + 1) : bare;
 }
 

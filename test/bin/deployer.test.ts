@@ -89,6 +89,7 @@ describe('deployer simulate', () => {
     expect(r.final).toEqual(r.initial);
   });
 
+  // The example's ECS services only: its VM services (api-vm, worker-vm, portal-vm) are not rehearsed yet.
   it.each([
     { argv: ['checkout'], status: 'SUCCEEDED', code: 0 },
     { argv: ['checkout', '--reject'], status: 'ROLLED_BACK', code: 1 },
