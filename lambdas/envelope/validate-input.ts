@@ -18,6 +18,7 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import * as z from 'zod';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
+import { findVmService } from '../shared/config.ts';
 import {
   serviceSettings,
   DeploymentRequestSchema,
@@ -36,7 +37,6 @@ import { checkRequest, checkVmRequest } from '../shared/request-check.ts';
 import { matchesTagPattern } from '../shared/tag-pattern.ts';
 import { VmDeploymentRequestSchema, type VmDeployment, type VmDeploymentRequest } from '../shared/vm-deployment.ts';
 import { vmServiceSettings } from '../shared/vm-service-settings.ts';
-import { findVmService } from '../shared/config.ts';
 
 /** One ECR client per region: an image is looked up in its own registry's region, never the function's by default. */
 const ecrClients = new Map<string, () => ECRClient>();

@@ -12,6 +12,7 @@ export const serviceName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1-40 lowercase letters, digits or dashes, starting with a letter or digit');
 
+/** ARN pieces, as regular expression sources: partition, region and account. */
 export const PARTITION = 'arn:aws(?:-cn|-us-gov)?';
 export const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
 export const ACCOUNT = '\\d{12}';
@@ -54,16 +55,19 @@ export const LISTENER_ARN = new RegExp(`^${ELB}:listener/app/${ALB_NAME}/${HEX16
 export const LISTENER_RULE_ARN = new RegExp(`^${ELB}:listener-rule/app/${ALB_NAME}/${HEX16}/${HEX16}/${HEX16}$`);
 export const TARGET_GROUP_ARN = new RegExp(`^${ELB}:targetgroup/${ALB_NAME}/${HEX16}$`);
 
+/** An ALB listener or listener rule ARN, refused naming the wrong part. */
 export const listenerOrRule = arnString(
   'elasticloadbalancing',
   [LISTENER_ARN, LISTENER_RULE_ARN],
   'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID) or listener rule (…:listener-rule/app/NAME/ID/ID/ID)',
 );
+/** An ALB listener ARN (not a rule), refused naming the wrong part. */
 export const listenerOnly = arnString(
   'elasticloadbalancing',
   [LISTENER_ARN],
   'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID)',
 );
+/** A target group ARN, refused naming the wrong part. */
 export const targetGroup = arnString(
   'elasticloadbalancing',
   [TARGET_GROUP_ARN],
@@ -88,6 +92,7 @@ export function duration(max: number) {
     });
 }
 
+/** A name AWS gives things (alarms): 1-255 characters. */
 export const awsName = z.string().min(1).max(255);
 
 export const BodyAssertionSchema = z
@@ -100,6 +105,7 @@ export const BodyAssertionSchema = z
   })
   .describe('Assertion on the JSON body of the health check response: `<path> == <equals>`.');
 
+/** The fields of an HTTP health check (`HealthCheckSchema`), for schemas that add their own. */
 export const healthCheckFields = {
   url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).describe('URL to GET at every verification.'),
   expectedStatus: z.number().int().min(100).max(599).default(200).describe('HTTP status the check expects.'),
@@ -126,6 +132,7 @@ export const preexistingAlarms = z
     'An alarm already in ALARM when the deployment starts: "report" (default) notes it and lets the deployment proceed, so it can ship the fix; "block" fails the deployment.',
   );
 
+/** Verification of a deployment without a new-vs-old comparison: the alarm policy. */
 export const RollingVerificationSchema = z
   .strictObject({ preexistingAlarms })
   .describe('How verification treats alarms (rolling deployments have no new-vs-old comparison).');
@@ -223,6 +230,7 @@ function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.RefinementCtx):
   }
 }
 
+/** A list of traffic steps: weights rise and end at 100; `defaults` when the field is left out. */
 export function stepsSchema(defaults: z.input<typeof StepSchema>[], what: string) {
   return z
     .array(StepSchema)
