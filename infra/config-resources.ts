@@ -82,6 +82,15 @@ export function listenerArns(config: DeployerConfig): { listeners: string[]; rul
   return { listeners: arns.filter((a) => !LISTENER_RULE_ARN.test(a)), rules: arns.filter((a) => LISTENER_RULE_ARN.test(a)) };
 }
 
+/**
+ * `arn:aws:s3:::<bucket>/<prefix>*` of each VM service's artifacts: the
+ * artifacts and the `KEY.sha256` objects beside them.
+ */
+export function artifactObjectArns(stack: Stack, config: DeployerConfig): string[] {
+  const objects = distinct(config.vm.map((svc) => `${svc.artifacts.bucket}/${svc.artifacts.prefix}*`));
+  return objects.map((object) => `arn:${stack.partition}:s3:::${object}`);
+}
+
 /** The default event bus of the stack's account and region (lifecycle events go there). */
 export function defaultEventBusArn(stack: Stack): string {
   return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });

@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { DeployerConfig } from '../lambdas/shared/config.ts';
 import type { FunctionKey } from '../lambdas/registry.ts';
-import { alarmArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns } from './config-resources.ts';
+import { alarmArns, artifactObjectArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns } from './config-resources.ts';
 
 /** The resources the statements refer to. */
 export interface FunctionPolicyContext {
@@ -57,6 +57,11 @@ const METRICS_REASON =
   'cloudwatch:GetMetricData has no resource-level permissions (IAM only accepts "*"); it is read-only and the handler ' +
   'only queries the AWS/ApplicationELB metrics of the configured target groups.';
 
+/** `<bucket>/<prefix>*` of each VM service's artifacts, as cdk-nag names the resource. */
+function distinctArtifactPrefixes(config: DeployerConfig): string[] {
+  return [...new Set(config.vm.map((svc) => `${svc.artifacts.bucket}/${svc.artifacts.prefix}*`))];
+}
+
 /** The IAM policy of every function. */
 export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Record<FunctionKey, FunctionPolicy> {
   const { config, table, stateMachines, stateMachineNames } = ctx;
@@ -86,9 +91,17 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
 
   return {
     ValidateInput: {
-      // Resolves the pushed or requested tag to a digest, in configured repositories only (in the registry a service names, if any).
-      statements: allow(['ecr:DescribeImages'], ecrRepositoryArns(stack, config)),
-      acknowledgments: [],
+      statements: [
+        // Resolves the pushed or requested tag to a digest, in configured repositories only (in the registry a service names, if any).
+        ...allow(['ecr:DescribeImages'], ecrRepositoryArns(stack, config)),
+        // A VM artifact exists (HeadObject needs s3:GetObject) and its KEY.sha256 is read, under the configured prefixes only.
+        ...allow(['s3:GetObject'], artifactObjectArns(stack, config)),
+      ],
+      acknowledgments: distinctArtifactPrefixes(config).map((object) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${object}]`,
+        reason:
+          "The artifacts of a VM service are whatever is uploaded under its configured bucket and prefix; ValidateInput only reads (HeadObject, and the KEY.sha256 beside the artifact it was given).",
+      })),
     },
     AcquireLock: {
       statements: [

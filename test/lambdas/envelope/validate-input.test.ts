@@ -186,7 +186,7 @@ describe('ValidateInput', () => {
     const deployment = await handler(eventFor({ service: 'web', image: `${REGISTRY}/web:v1.2.0` }), lambdaContext());
 
     // Assess
-    expect(deployment.ecs.cluster).toBe('prod');
+    expect(deployment).toMatchObject({ kind: 'ecs', ecs: { cluster: 'prod' } });
   });
 
   it('normalises requestedAt to UTC with milliseconds so requests order as strings', async () => {
