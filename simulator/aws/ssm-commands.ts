@@ -169,15 +169,23 @@ export class CommandScheduler {
   /** Send invocations while slots are free, at virtual time `at`. */
   private pump(command: SimCommand, at: number): void {
     if (command.cancelledAt !== undefined) return;
+    // Take the slots first, then send: an invocation that ends at once pumps again at its own end time.
+    let free = command.concurrencyLimit - this.inFlight(command, at);
+    const sending: SimInvocation[] = [];
     for (const invocation of command.invocations) {
       if (invocation.sentAt !== undefined || invocation.end !== undefined) continue;
       if (command.stoppedAt !== undefined) {
         invocation.end = { at: command.stoppedAt, final: { status: 'Cancelled', details: 'Cancelled' }, responseCode: -1, stdout: '', stderr: '' };
         continue;
       }
-      if (this.inFlight(command, at) >= command.concurrencyLimit) return;
-      this.send(command, invocation, at);
+      if (free <= 0) break;
+      invocation.sentAt = at;
+      sending.push(invocation);
+      free -= 1;
     }
+    for (const invocation of sending) this.send(command, invocation, at);
+    // An instance waiting for its agent holds no slot: fill it.
+    if (sending.some((i) => i.awaitingDelivery)) this.pump(command, at);
   }
 
   /** Invocations holding a slot at `at`: sent, delivered, not over. */
