@@ -53,11 +53,21 @@ export class WorldVms {
     private readonly elb: ElbStore,
     private readonly place: Place & { now: () => number },
     private readonly targetGroupSettings: TargetGroupSettings,
+    private readonly passThrough: (urlPrefix: string) => void,
   ) {}
 
-  /** Add an EC2 (`i-…`) or on-premises (`mi-…`) instance, managed by SSM unless `managed: false`. */
+  /**
+   * Add an EC2 (`i-…`) or on-premises (`mi-…`) instance, managed by SSM
+   * unless `managed: false`. The simulated `fetch` lets requests to its
+   * host's port on 127.0.0.1 through to the real app (health checks).
+   */
   public addInstance(options: AddInstanceOptions = {}): SimInstance {
-    return this.fleet.addInstance(options);
+    const instance = this.fleet.addInstance(options);
+    if (options.host !== undefined) {
+      this.passThrough(`http://127.0.0.1:${options.host.port}/`);
+      this.passThrough(`http://localhost:${options.host.port}/`);
+    }
+    return instance;
   }
 
   /** Every instance, in the order added. */

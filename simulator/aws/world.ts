@@ -226,7 +226,7 @@ export class SimulatedWorld {
     const hold = options.holdClock ?? (() => () => undefined);
     this.ssm = new SimSsm(env, fleet, { hold, rewriteUrls: (text, at) => rewritePresignedUrls(this.s3, text, at) });
     this.secretsManager = new SimSecretsManager(env);
-    this.vm = new WorldVms(fleet, this.ssm, this.elbv2.store, { ...env, now: options.now }, timing.targetGroup);
+    this.vm = new WorldVms(fleet, this.ssm, this.elbv2.store, { ...env, now: options.now }, timing.targetGroup, (prefix) => this.http.passThrough(prefix));
     this.elbv2.instanceCondition = (targetId) => {
       const instance = fleet.get(targetId) ?? fleet.all().find((i) => i.privateIp === targetId);
       if (instance === undefined) return undefined;
