@@ -151,6 +151,13 @@ export class SimEc2 implements SimulatedApi {
       RootDeviceName: '/dev/xvda',
       AmiLaunchIndex: 0,
       Monitoring: { State: 'disabled' },
+      EbsOptimized: false,
+      SourceDestCheck: true,
+      ProductCodes: [],
+      // Hosts of a private fleet: no public address.
+      PublicDnsName: '',
+      StateTransitionReason: '',
+      SecurityGroups: running ? [{ GroupId: 'sg-0a1b2c3d4e5f60005', GroupName: 'app-hosts' }] : [],
     };
     // A terminated instance has lost its network interface and private address.
     if (running) {
