@@ -5,7 +5,11 @@ import {
   InvalidTargetException,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalHost } from '../../simulator/vm/local-host.ts';
 import { installWorld, rejectionOf, type InstalledWorld } from './world-fixture.ts';
 
 const elb = new ElasticLoadBalancingV2Client({ region: 'us-east-1' });
@@ -125,5 +129,37 @@ describe('simulated ELBv2 instance targets (VM hosts)', () => {
     expect(notRegistered).toBeInstanceOf(InvalidTargetException);
     expect(world.calls.at(-1)).toMatchObject({ action: 'elasticloadbalancing:DeregisterTargets', resources: [API_TG], caller: { functionKey: 'StartBatch' } });
     expect(await states(API_TG)).toEqual([]);
+  });
+});
+
+describe('simulated ELBv2 targets backed by local hosts', () => {
+  it('fails the health checks of a host with no release yet, passes them once one is current', async () => {
+    // Prepare
+    const root = await mkdtemp(path.join(os.tmpdir(), 'deployer-elb-host-'));
+    const installed = installWorld();
+    const { world, clock } = installed;
+    world.vm.addTargetGroup({ arn: API_TG, listenerArn: API_LISTENER });
+    const host = new LocalHost({ name: 'web-1', dir: path.join(root, 'web-1'), port: 18_200 });
+    world.vm.addInstance({ instanceId: WEB_1, host });
+
+    try {
+      // Act
+      await elb.send(new RegisterTargetsCommand({ TargetGroupArn: API_TG, Targets: [{ Id: WEB_1 }] }));
+      clock.advance(30);
+      const empty = await states(API_TG);
+      await mkdir(path.join(host.installDir, 'releases', '1.0.0'), { recursive: true });
+      await symlink('releases/1.0.0', path.join(host.installDir, 'current'));
+      const justReleased = await states(API_TG);
+      clock.advance(30);
+      const released = await states(API_TG);
+
+      // Assess
+      expect(empty[0]?.[2]).toBe('unhealthy');
+      expect(justReleased[0]?.[2]).toBe('unhealthy');
+      expect(released[0]?.[2]).toBe('healthy');
+    } finally {
+      installed.uninstall();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

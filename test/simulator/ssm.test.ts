@@ -12,8 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SimulatedWorld } from '../../simulator/aws/world.ts';
+import { VirtualClock } from '../../simulator/virtual-clock.ts';
 import { LocalHost } from '../../simulator/vm/local-host.ts';
-import { installWorld, rejectionOf, type InstalledWorld } from './world-fixture.ts';
+import { installWorld, rejectionOf, testConfig, type InstalledWorld } from './world-fixture.ts';
 
 const ssm = new SSMClient({ region: 'us-east-1' });
 const WEB_1 = 'i-0a1b2c3d4e5f60001';
@@ -317,5 +319,41 @@ describe('simulated SSM DescribeInstanceInformation', () => {
       [ids[6], 'Online'],
     ]);
     expect(byId.InstanceInformationList?.[1]).toMatchObject({ ResourceType: 'EC2Instance', PlatformType: 'Linux', IPAddress: expect.stringMatching(/^10\.0\./) });
+  });
+});
+
+describe('simulated SSM on the rehearsal clock', () => {
+  it('holds virtual time while a script runs on a host: a deployment waiting 5 s sees the 1 s script done', async () => {
+    // Prepare
+    const root = await mkdtemp(path.join(os.tmpdir(), 'deployer-ssm-clock-'));
+    const clock = new VirtualClock(Date.parse('2026-01-05T09:00:00.000Z'));
+    const world = new SimulatedWorld({
+      config: testConfig({ only: ['web'] }),
+      now: () => clock.now(),
+      sleep: (seconds) => clock.sleep(seconds),
+      holdClock: () => {
+        clock.begin();
+        return () => clock.end();
+      },
+    });
+    const uninstall = world.install();
+    world.vm.addInstance({ instanceId: WEB_1, host: new LocalHost({ name: 'web-1', dir: path.join(root, 'web-1'), port: 18_100 }) });
+    clock.begin();
+
+    try {
+      // Act
+      const { Command } = await ssm.send(shell([WEB_1], ['sleep 1', 'echo slept']));
+      await clock.sleep(5);
+      const invocation = await ssm.send(new GetCommandInvocationCommand({ CommandId: Command!.CommandId!, InstanceId: WEB_1 }));
+
+      // Assess
+      expect(invocation).toMatchObject({ Status: 'Success', StandardOutputContent: 'slept\n' });
+      expect(Date.parse(invocation.ExecutionEndDateTime!) - Date.parse(invocation.ExecutionStartDateTime!)).toBe(2_000);
+    } finally {
+      clock.end();
+      await world.vm.settled();
+      uninstall();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
