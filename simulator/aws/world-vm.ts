@@ -11,6 +11,8 @@ import type { AddInstanceOptions, InstanceState, SimFleet, SimInstance } from '.
 import type { Place } from './arns.ts';
 import type { SimS3 } from './s3.ts';
 import type { SimSsm } from './ssm.ts';
+import type { VmTargets } from '../../lambdas/shared/vm-deployment.ts';
+import { LocalHost } from '../vm/local-host.ts';
 
 /** A target group of a VM service's hosts. */
 export interface VmTargetGroupOptions {
@@ -68,6 +70,32 @@ export class WorldVms {
       this.passThrough(`http://localhost:${options.host.port}/`);
     }
     return instance;
+  }
+
+  /**
+   * The instances a deployment's SSM targets name, one per host: carrying
+   * all its `ec2Tags`, or with its `instanceIds` in order (one host each);
+   * its target group is created (instance targets) if the world has none of
+   * that ARN. Each host is a local host, or a runner for a modelled fleet.
+   * @throws Error for SSH targets, or instance IDs and hosts that do not pair up
+   */
+  public addInstancesFor(targets: VmTargets, hosts: ReadonlyArray<LocalHost | Pick<AddInstanceOptions, 'runner'>>): SimInstance[] {
+    if (targets.executor !== 'ssm') throw new Error('addInstancesFor: SSH hosts are reached over SSH, not as simulated instances');
+    const ids = targets.instanceIds;
+    if (ids !== undefined && ids.length !== hosts.length) {
+      throw new Error(`addInstancesFor: ${ids.length} instance IDs for ${hosts.length} hosts`);
+    }
+    const instances = hosts.map((host, index) => {
+      const options: AddInstanceOptions = { tags: { ...targets.ec2Tags } };
+      if (ids !== undefined) options.instanceId = ids[index]!;
+      if (host instanceof LocalHost) options.host = host;
+      else if (host.runner !== undefined) options.runner = host.runner;
+      return this.addInstance(options);
+    });
+    if (targets.targetGroupArn !== undefined && !this.elb.targetGroups.has(targets.targetGroupArn)) {
+      this.addTargetGroup({ arn: targets.targetGroupArn, ...(targets.targetPort === undefined ? {} : { port: targets.targetPort }) });
+    }
+    return instances;
   }
 
   /** Every instance, in the order added. */

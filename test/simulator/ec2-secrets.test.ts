@@ -1,6 +1,7 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, InvalidRequestException, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
+import { modelledReleaseHost } from '../../simulator/vm/modelled-release.ts';
 import { installWorld, rejectionOf, type InstalledWorld } from './world-fixture.ts';
 
 const ec2 = new EC2Client({ region: 'us-east-1' });
@@ -117,5 +118,30 @@ describe('simulated Secrets Manager GetSecretValue', () => {
     expect(missing.message).toBe("Secrets Manager can't find the specified secret.");
     expect(deleted).toBeInstanceOf(InvalidRequestException);
     expect(denied).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('secretsmanager:GetSecretValue') });
+  });
+});
+
+describe('world.vm.addInstancesFor', () => {
+  let installed: InstalledWorld;
+  afterEach(() => installed.uninstall());
+
+  it("adds one instance per host carrying a deployment's EC2 tags, or named by its instance IDs, with its target group", async () => {
+    // Prepare
+    installed = installWorld();
+    const { world } = installed;
+    const targetGroupArn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0a1b2c3d4e5f6071';
+    const modelled = [modelledReleaseHost(), modelledReleaseHost()];
+
+    // Act
+    world.vm.addInstancesFor({ executor: 'ssm', ec2Tags: { app: 'api', env: 'prod' }, targetGroupArn, targetPort: 8081 }, modelled);
+    world.vm.addInstancesFor({ executor: 'ssm', instanceIds: ['mi-0a1b2c3d4e5f60001'] }, [modelledReleaseHost()]);
+    const tagged = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['api'] }, { Name: 'tag:env', Values: ['prod'] }] }));
+
+    // Assess
+    expect(tagged.Reservations?.flatMap((r) => r.Instances ?? [])).toHaveLength(2);
+    expect(world.vm.instance('mi-0a1b2c3d4e5f60001')?.runner).toBeDefined();
+    expect(world.elbv2.view(targetGroupArn)).toBeDefined();
+    expect(() => world.vm.addInstancesFor({ executor: 'ssh', hosts: [] }, [])).toThrow(/SSH/);
+    expect(() => world.vm.addInstancesFor({ executor: 'ssm', instanceIds: ['i-0a1b2c3d4e5f60001'] }, [])).toThrow(/1 instance IDs for 0 hosts/);
   });
 });
