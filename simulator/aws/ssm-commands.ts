@@ -240,7 +240,9 @@ export class CommandScheduler {
     const abort = new AbortController();
     invocation.abort = abort;
     invocation.running = true;
-    const work = this.runReal(command, invocation, startedAt, abort.signal)
+    // Through a promise even when the runner throws at once: the clock must always be let go.
+    const work = Promise.resolve()
+      .then(() => this.runReal(command, invocation, startedAt, abort.signal))
       .then((run) => {
         invocation.running = false;
         if (command.cancelledAt !== undefined && invocation.end !== undefined) return;

@@ -390,7 +390,8 @@ export class SimSsm implements SimulatedApi {
       const timedOut = errors.every((e) => e?.final.details === 'ExecutionTimedOut');
       return timedOut ? { status: 'TimedOut', details: 'ExecutionTimedOut' } : { status: 'Failed', details: 'Failed' };
     }
-    if (ends.every((e) => e?.final.status === 'Success')) return { status: 'Success', details: 'Success' };
+    // Undeliverable invocations count neither as errors nor against Success.
+    if (ends.every((e) => e?.final.status === 'Success' || e?.final.details === 'Undeliverable')) return { status: 'Success', details: 'Success' };
     if (ends.every((e) => e?.final.details === 'DeliveryTimedOut')) return { status: 'TimedOut', details: 'DeliveryTimedOut' };
     return { status: 'Failed', details: 'Incomplete' };
   }

@@ -90,6 +90,6 @@ export function runShellScript(
     });
     child.on('close', (code) => finish(code));
     // A daemon the script started may hold the pipes open: the command is over when bash exits.
-    child.on('exit', (code) => setTimeout(() => finish(code), PIPE_GRACE_MS).unref());
+    child.on('exit', (code) => setTimeout(() => finish(code), PIPE_GRACE_MS));
   });
 }

@@ -198,6 +198,28 @@ describe('simulated SSM Run Command', () => {
     expect(after.map((i) => i.Status)).toEqual(['Success', 'Success']);
   });
 
+  it('ends Undeliverable an invocation whose instance was terminated before it was sent', async () => {
+    // Prepare
+    const { world, clock } = installed;
+    world.vm.slowHost(WEB_1, 60);
+    const { Command } = await ssm.send(shell([WEB_1, WEB_2], ['echo ran'], { MaxConcurrency: '1' }));
+
+    // Act
+    world.vm.setState(WEB_2, 'terminated');
+    await world.vm.settled();
+    clock.advance(120);
+    const ended = await invocationsOf(Command!.CommandId!);
+    const [listed] = (await ssm.send(new ListCommandsCommand({ CommandId: Command!.CommandId! }))).Commands ?? [];
+
+    // Assess
+    expect(ended.map((i) => [i.InstanceId, i.Status, i.StatusDetails])).toEqual([
+      [WEB_1, 'Success', 'Success'],
+      [WEB_2, 'Failed', 'Undeliverable'],
+    ]);
+    // Undeliverable invocations count neither as errors nor against the command's Success.
+    expect(listed).toMatchObject({ Status: 'Success', ErrorCount: 0, CompletedCount: 2 });
+  });
+
   it('cancels a running command: its script is killed and its invocations end Cancelled', async () => {
     // Prepare
     const { world, clock } = installed;
