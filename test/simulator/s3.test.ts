@@ -1,4 +1,8 @@
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendAutomationSignalCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -111,5 +115,23 @@ describe('simulated S3', () => {
     expect(unsigned).toEqual({ refusal: { code: 'AccessDenied', message: 'Access Denied' } });
     expect(world.s3.download('https://example.com/app.tar.gz', clock.now())).toBeUndefined();
     expect(fileURLToPath(`file://${world.s3.missingFile('x')}`)).toContain('refused');
+  });
+
+  it('fails loudly on what it does not simulate, in S3, EC2, SSM and Secrets Manager alike', async () => {
+    // Prepare
+    installed = installWorld();
+    const region = 'us-east-1';
+
+    // Act
+    const refused = await Promise.all([
+      rejectionOf(s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'x' }))),
+      rejectionOf(new EC2Client({ region }).send(new TerminateInstancesCommand({ InstanceIds: ['i-0a1b2c3d4e5f60001'] }))),
+      rejectionOf(new SSMClient({ region }).send(new SendAutomationSignalCommand({ AutomationExecutionId: 'x', SignalType: 'Approve' }))),
+      rejectionOf(new SecretsManagerClient({ region }).send(new DeleteSecretCommand({ SecretId: 'x' }))),
+    ]);
+
+    // Assess
+    expect(refused.map((e) => e.name)).toEqual(['SimulationNotImplemented', 'SimulationNotImplemented', 'SimulationNotImplemented', 'SimulationNotImplemented']);
+    expect(installed.world.calls.map((c) => c.action)).toEqual(['s3:DeleteObject', 'ec2:TerminateInstances', 'ssm:SendAutomationSignal', 'secretsmanager:DeleteSecret']);
   });
 });
