@@ -199,7 +199,7 @@ export class SimSsm implements SimulatedApi {
   /** The document and every instance the command targets, as IAM checks SendCommand. */
   private authorizeSend(input: SendCommandCommandInput): Authorization[] {
     const document = `arn:aws:ssm:${this.env.region}::document/${input.DocumentName ?? ''}`;
-    const ids = input.InstanceIds ?? this.resolveTargets(input.Targets ?? []).map((i) => i.instanceId);
+    const ids = input.InstanceIds !== undefined && input.InstanceIds.length > 0 ? input.InstanceIds : this.resolveTargets(input.Targets ?? []).map((i) => i.instanceId);
     return [{ action: 'ssm:SendCommand', resources: [document, ...ids.map((id) => this.instanceArn(id))] }];
   }
 

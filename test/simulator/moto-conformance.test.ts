@@ -28,6 +28,7 @@ import {
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_LIMIT, PLUGIN_OUTPUT_LIMIT } from '../../simulator/aws/ssm.ts';
 import { LocalHost } from '../../simulator/vm/local-host.ts';
 import { installWorld, rejectionOf, type InstalledWorld } from './world-fixture.ts';
 
@@ -215,5 +216,10 @@ describe.skipIf(!hasMoto)('the simulated VM APIs against moto and the botocore m
     // Secrets Manager answers 400 (moto says 404): compare the code and message only.
     expect(errors['secrets.missing']).toMatchObject({ name: code('secrets.missing').code, message: code('secrets.missing').message });
     expect(errors['ec2.unknown']).toMatchObject({ name: code('ec2.unknown').code, message: code('ec2.unknown').message });
+  });
+
+  it("cuts SSM output at the service model's limits: 2,500 characters per plugin Output, 24,000 per stream", () => {
+    // Assess
+    expect(moto.limits).toEqual({ CommandPluginOutput: PLUGIN_OUTPUT_LIMIT, StandardOutputContent: CONTENT_LIMIT, StandardErrorContent: CONTENT_LIMIT });
   });
 });

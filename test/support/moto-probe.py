@@ -73,4 +73,6 @@ for svc, ops in {'s3': ['HeadObject','GetObject','PutObject','ListObjectsV2'], '
     for op in ops:
         models[f'{svc}.{op}'] = tree(m.operation_model(op).output_shape)
 out['models'] = models
+ssm_model = sess.get_service_model('ssm')
+out['limits'] = {name: ssm_model.shape_for(name).metadata.get('max') for name in ['CommandPluginOutput', 'StandardOutputContent', 'StandardErrorContent']}
 print(json.dumps(out, indent=1))
