@@ -16,8 +16,9 @@
  *
  * Output: ListCommandInvocations' `CommandPlugins[].Output` holds the first
  * 2,500 characters of stdout (then stderr after a `----------ERROR-------`
- * line), GetCommandInvocation's `StandardOutputContent` and
- * `StandardErrorContent` the first 24,000 characters of each; the whole
+ * line), GetCommandInvocation's `StandardOutputContent` the first 24,000
+ * characters of stdout and `StandardErrorContent` the first 8,000 of
+ * stderr (the service model's limits); the whole
  * output is what CloudWatch Logs gets ({@link SimSsm.cloudWatchOutput}).
  */
 import {
@@ -69,8 +70,10 @@ const DOCUMENT = 'AWS-RunShellScript';
 const PLUGIN = 'aws:runShellScript';
 /** CommandPlugin.Output's limit (the API's length constraint). */
 export const PLUGIN_OUTPUT_LIMIT = 2_500;
-/** StandardOutputContent's and StandardErrorContent's limit. */
+/** StandardOutputContent's limit (the first characters of stdout). */
 export const CONTENT_LIMIT = 24_000;
+/** StandardErrorContent's limit (the first characters of stderr). */
+export const ERROR_CONTENT_LIMIT = 8_000;
 const ERROR_SEPARATOR = '\n----------ERROR-------\n';
 const RATE = /^([1-9][0-9]*|[1-9][0-9]?%|100%)$/;
 const ERRORS = /^([0-9]+|[0-9][0-9]?%|100%)$/;
@@ -508,7 +511,7 @@ export class SimSsm implements SimulatedApi {
       StatusDetails: details,
       StandardOutputContent: end?.stdout.slice(0, CONTENT_LIMIT) ?? '',
       StandardOutputUrl: '',
-      StandardErrorContent: end?.stderr.slice(0, CONTENT_LIMIT) ?? '',
+      StandardErrorContent: end?.stderr.slice(0, ERROR_CONTENT_LIMIT) ?? '',
       StandardErrorUrl: '',
       CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false, ...command.cloudWatchOutputConfig },
     };

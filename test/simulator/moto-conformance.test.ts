@@ -28,7 +28,7 @@ import {
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_LIMIT, PLUGIN_OUTPUT_LIMIT } from '../../simulator/aws/ssm.ts';
+import { CONTENT_LIMIT, ERROR_CONTENT_LIMIT, PLUGIN_OUTPUT_LIMIT } from '../../simulator/aws/ssm.ts';
 import { LocalHost } from '../../simulator/vm/local-host.ts';
 import { installWorld, rejectionOf, type InstalledWorld } from './world-fixture.ts';
 
@@ -218,8 +218,8 @@ describe.skipIf(!hasMoto)('the simulated VM APIs against moto and the botocore m
     expect(errors['ec2.unknown']).toMatchObject({ name: code('ec2.unknown').code, message: code('ec2.unknown').message });
   });
 
-  it("cuts SSM output at the service model's limits: 2,500 characters per plugin Output, 24,000 per stream", () => {
+  it("cuts SSM output at the service model's limits: 2,500 characters per plugin Output, 24,000 of stdout, 8,000 of stderr", () => {
     // Assess
-    expect(moto.limits).toEqual({ CommandPluginOutput: PLUGIN_OUTPUT_LIMIT, StandardOutputContent: CONTENT_LIMIT, StandardErrorContent: CONTENT_LIMIT });
+    expect(moto.limits).toEqual({ CommandPluginOutput: PLUGIN_OUTPUT_LIMIT, StandardOutputContent: CONTENT_LIMIT, StandardErrorContent: ERROR_CONTENT_LIMIT });
   });
 });

@@ -276,12 +276,14 @@ describe('simulated SSM Run Command', () => {
     expect(world.ssm.sentCommands()).toHaveLength(0);
   });
 
-  it('truncates output as SSM does: 2,500 characters in ListCommandInvocations, 24,000 in GetCommandInvocation', async () => {
+  it('truncates output as SSM does: 2,500 characters in ListCommandInvocations, 24,000 of stdout and 8,000 of stderr in GetCommandInvocation', async () => {
     // Prepare
     const { world, clock } = installed;
 
     // Act
-    const { Command } = await ssm.send(shell([WEB_1], ['head -c 30000 /dev/zero | tr "\\0" x'], { CloudWatchOutputConfig: { CloudWatchOutputEnabled: true } }));
+    const { Command } = await ssm.send(
+      shell([WEB_1], ['head -c 30000 /dev/zero | tr "\\0" x', 'head -c 9000 /dev/zero | tr "\\0" e >&2'], { CloudWatchOutputConfig: { CloudWatchOutputEnabled: true } }),
+    );
     await world.vm.settled();
     clock.advance(30);
     const [listed] = await invocationsOf(Command!.CommandId!);
@@ -290,6 +292,7 @@ describe('simulated SSM Run Command', () => {
     // Assess
     expect(listed?.Output).toHaveLength(2_500);
     expect(detail.StandardOutputContent).toHaveLength(24_000);
+    expect(detail.StandardErrorContent).toHaveLength(8_000);
     expect(world.ssm.cloudWatchOutput(Command!.CommandId!, WEB_1)?.stdout).toHaveLength(30_000);
   });
 
