@@ -6,8 +6,10 @@
  * fleet ({@link SimFleet}); commands really run on their local hosts (see
  * `ssm-commands.ts` for the timeline on the virtual clock).
  *
- * Errors as SSM gives them: `InvalidInstanceId` (an instance SSM does not
- * manage, or terminated), `DuplicateInstanceId`, `InvalidDocument`,
+ * Errors as SSM gives them: `InvalidInstanceId` (InstanceIds naming an
+ * instance SSM does not manage, not running, or whose agent does not answer:
+ * tag Targets select such instances, whose invocations then wait for
+ * delivery until TimeoutSeconds), `DuplicateInstanceId`, `InvalidDocument`,
  * `InvalidParameters`, `ValidationException` (the API's constraints: 50
  * instance IDs, TimeoutSeconds 30-2592000...), `InvocationDoesNotExist`
  * (GetCommandInvocation of an unknown invocation, or of one that is not
@@ -304,10 +306,12 @@ export class SimSsm implements SimulatedApi {
       const ids = input.InstanceIds;
       const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
       if (duplicate !== undefined) throw modeledError(DuplicateInstanceId, '', {});
-      // SSM refuses instance IDs it does not manage (unknown, agent never registered, terminated) with an empty message.
+      // SSM refuses instance IDs it cannot reach now: unknown, agent never registered, terminated or
+      // stopped, agent not answering (ConnectionLost). An instance that goes offline after SendCommand,
+      // or one that tag Targets select, gets an invocation that waits for delivery instead.
       instances = ids.map((id) => {
         const instance = INSTANCE_ID.test(id) ? this.fleet.get(id) : undefined;
-        if (instance === undefined || !instance.managed || instance.state === 'terminated') {
+        if (instance === undefined || !instance.managed || instance.state !== 'running' || !instance.online) {
           throw modeledError(InvalidInstanceId, 'Instances [[' + id + ']] not in a valid state for account ' + this.env.account, {});
         }
         return instance;

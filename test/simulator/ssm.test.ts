@@ -112,12 +112,15 @@ describe('simulated SSM Run Command', () => {
     expect(detail).toMatchObject({ StandardOutputContent: 'before\n', StandardErrorContent: 'broken\n', ResponseCode: 3 });
   });
 
-  it('keeps an offline instance Pending, then ends it DeliveryTimedOut at TimeoutSeconds; one back online in time runs', async () => {
+  it('refuses an offline instance by ID; one tag Targets select stays Pending, then ends DeliveryTimedOut at TimeoutSeconds; one back online in time runs', async () => {
     // Prepare
     const { world, clock } = installed;
     world.vm.setOffline(WEB_1);
     world.vm.setOffline(WEB_2);
-    const { Command } = await ssm.send(shell([WEB_1, WEB_2], ['echo ran'], { TimeoutSeconds: 60 }));
+    const refused = await rejectionOf(ssm.send(shell([WEB_1], ['echo ran'])));
+    const { Command } = await ssm.send(
+      new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', Targets: [{ Key: 'tag:env', Values: ['prod'] }], Parameters: { commands: ['echo ran'] }, TimeoutSeconds: 60 }),
+    );
 
     // Act
     clock.advance(30);
@@ -129,6 +132,7 @@ describe('simulated SSM Run Command', () => {
     const [listed] = (await ssm.send(new ListCommandsCommand({ CommandId: Command!.CommandId! }))).Commands ?? [];
 
     // Assess
+    expect(refused.name).toBe('InvalidInstanceId');
     expect(waiting.map((i) => i.Status)).toEqual(['Pending', 'Pending']);
     expect(ended).toEqual([
       expect.objectContaining({ InstanceId: WEB_1, Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut', ResponseCode: -1 }),
