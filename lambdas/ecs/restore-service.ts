@@ -46,9 +46,19 @@ export const handler = createHandler(EventSchema, async function restore({ deplo
     return { ...result, action: 'scaled to zero' };
   }
   const target = state.taskDefinitionArn ?? running;
-  const steady = (service.deployments ?? []).length === 1 && primaryDeployment(service)?.rolloutState !== 'IN_PROGRESS';
-  if (running === target && service.desiredCount === state.desiredCount && steady) {
-    return unchanged(target, state.desiredCount, 'unchanged');
+  const deployments = service.deployments ?? [];
+  const primary = primaryDeployment(service);
+  if (running === target && service.desiredCount === state.desiredCount && deployments.length === 1 && primary?.rolloutState !== 'IN_PROGRESS') {
+    if ((primary?.runningCount ?? 0) === state.desiredCount && (primary?.pendingCount ?? 0) === 0) {
+      return unchanged(target, state.desiredCount, 'unchanged');
+    }
+    // Scaled back already, by the run that was stopped (this is a restore run), and its tasks are still
+    // starting: wait for them and their targets as for a rollout, rather than report it done.
+    return {
+      ...unchanged(target, state.desiredCount, 'being restored'),
+      state: 'IN_PROGRESS',
+      deadline: at + deployment.deploymentTimeoutSeconds * 1000,
+    };
   }
   const result = await updateService(deployment, state.service, {
     taskDefinitionArn: target,

@@ -78,6 +78,20 @@ describe('blue-green deployment, rehearsed', () => {
     expect(report.final).toEqual(report.initial);
   });
 
+  it('drains the new colour again in the watcher\'s restore when stopped while its rollback waited for the drain', async () => {
+    // Act
+    const { report } = await rehearseDeployment(deploy({ bad: true, stopAt: 'CheckIdleDrainedOnRollback' }));
+
+    // Assess
+    expect(report.status).toBe('ABORTED');
+    expect(report.restore?.status).toBe('SUCCEEDED');
+    // The stopped rollback had already moved the weights back: the restore finds them unchanged, and drains anyway.
+    const states = report.restore?.states ?? [];
+    expect(states).toContain('CheckIdleDrainedOnRollback');
+    expect(states.indexOf('CheckIdleDrainedOnRollback')).toBeLessThan(states.indexOf('RollbackIdle'));
+    expect(report.final).toEqual(report.initial);
+  });
+
   it('flips the weights back when something fails while the old colour is kept warm', async () => {
     // Act
     const { report, record } = await rehearseDeployment(deploy(), (rehearsal) => {

@@ -214,6 +214,20 @@ describe('canary deployment, rehearsed', () => {
     expect(report.notifications.at(-1)).toMatch(/^Deployment Aborted: checkout .* restored checkout/);
   });
 
+  it('drains the canary again in the watcher\'s restore when stopped while its rollback waited for the drain', async () => {
+    // Act
+    const { report } = await rehearseDeployment(deploy({ bad: true, stopAt: 'CheckCanaryDrainedOnRollback' }));
+
+    // Assess
+    expect(report.status).toBe('ABORTED');
+    expect(report.restore?.status).toBe('SUCCEEDED');
+    // The stopped rollback had already moved the weights back: the restore finds them unchanged, and drains anyway.
+    const states = report.restore?.states ?? [];
+    expect(states).toContain('CheckCanaryDrainedOnRollback');
+    expect(states.indexOf('CheckCanaryDrainedOnRollback')).toBeLessThan(states.indexOf('RollbackCanary'));
+    expect(report.final).toEqual(report.initial);
+  });
+
   it('refuses a listener whose traffic is not all on the primary, before changing anything', async () => {
     // Act
     const { report } = await rehearseDeployment(deploy(), async (rehearsal) => {

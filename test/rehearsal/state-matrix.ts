@@ -86,6 +86,20 @@ export function stateMatrix({ strategy, service, repository, lateFailure }: Matr
     });
   });
 
+  describe(`${strategy}: a stop at every rollback state, after a late failure`, () => {
+    it.each([...rollback])('%s', async (state) => {
+      // Act: the rollback is stopped half-way (from the console, or by a timeout); the watcher's restore finishes it.
+      const { report, holder } = await run({ ...deploy, failAt: lateFailure, stopAt: state });
+
+      // Assess
+      expect(report.states).toContain(state);
+      expect(report.status, report.error?.cause).toBe('ABORTED');
+      expect(report.restore?.status, report.restore?.error?.cause).toBe('SUCCEEDED');
+      expect(report.final).toEqual(report.initial);
+      expect(holder, 'the lock is released').toBeUndefined();
+    });
+  });
+
   describe(`${strategy}: a stop at every state of a deployment`, () => {
     it.each(onSuccessPath.filter((s) => s !== 'Deployed'))('%s', async (state) => {
       // Act

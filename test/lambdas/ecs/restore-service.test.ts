@@ -215,6 +215,19 @@ describe('RestoreService', () => {
     expect(result.action).toBe('restored');
   });
 
+  it('waits for a service already scaled back whose tasks still start, without calling UpdateService again', async () => {
+    // Prepare: a restore run finds the live colour scaled back up by the run that was stopped.
+    serviceIs({ serviceName: 'web', desiredCount: 4, deployments: [ecsDeployment(CURRENT_TASK_DEFINITION, { runningCount: 1, pendingCount: 3 })] });
+
+    // Act
+    const result = await handler({ deployment: rollingDeployment(), state: serviceState() }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ state: 'IN_PROGRESS', action: 'being restored', desiredCount: 4 });
+    expect(result.deadline).toBeGreaterThan(NOW);
+    expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
   it('reports a service already as recorded as COMPLETED without calling UpdateService', async () => {
     // Prepare
     serviceIs({ serviceName: 'web', desiredCount: 4, deployments: [ecsDeployment(CURRENT_TASK_DEFINITION)] });
