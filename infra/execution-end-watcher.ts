@@ -13,7 +13,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_RETRY } from './dead-letter-queue.ts';
-import { UNCLEAN_END_STATUSES } from '../lambdas/shared/execution-status.ts';
+import { WATCHED_END_STATUSES } from '../lambdas/shared/execution-status.ts';
 
 export interface ExecutionEndWatcherProps {
   /** The state machines whose executions are watched. */
@@ -35,7 +35,7 @@ export class ExecutionEndWatcher extends Construct {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
-          status: [...UNCLEAN_END_STATUSES],
+          status: [...WATCHED_END_STATUSES],
           stateMachineArn: props.stateMachines.map((m) => m.stateMachineArn),
         },
       },

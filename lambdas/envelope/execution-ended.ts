@@ -98,10 +98,12 @@ async function restoreRunEnded(detail: StatusEvent, restore: RestoreRequest): Pr
 
 export const handler = createHandler(ExecutionStatusEventSchema, async function executionEnded({ detail }): Promise<WatcherResult> {
   const nothing: WatcherResult = { action: 'none', released: false, recorded: false };
-  if (!isUncleanEnd(detail.status)) return nothing;
+  const succeeded = detail.status === 'SUCCEEDED';
+  if (!succeeded && !isUncleanEnd(detail.status)) return nothing;
+  const status = detail.status as ExecutionEnd['status'];
   const input = parseInput(detail);
   const restoreInput = RestoreInputSchema.safeParse(input);
-  if (restoreInput.success) return restoreRunEnded(detail, restoreInput.data.restore);
+  if (restoreInput.success) return succeeded ? nothing : restoreRunEnded(detail, restoreInput.data.restore);
   if (detail.status === 'FAILED' && detail.error === 'InvalidInput') {
     // Rejected before any lock was taken or anything recorded.
     return nothing;
@@ -117,7 +119,7 @@ export const handler = createHandler(ExecutionStatusEventSchema, async function 
     service,
     executionArn: detail.executionArn,
     name: detail.name,
-    status: detail.status,
+    status,
     startDate: detail.startDate,
     stopDate: detail.stopDate,
     error: detail.error,
@@ -128,8 +130,12 @@ export const handler = createHandler(ExecutionStatusEventSchema, async function 
   const changedSomething = typeof item?.snapshotJson === 'string';
   // A redelivered event (StartExecution failed, or the Lambda was retried) carries on with a restore already under way.
   const restoring = item?.restore === 'RUNNING';
-  if (changedSomething && (recordedStatus === undefined || recordedStatus === 'IN_PROGRESS' || restoring)) {
-    const restoreExecutionArn = await startRestore(end, detail.stateMachineArn);
+  if (succeeded && recordedStatus !== 'IN_PROGRESS') {
+    // The usual success: the execution recorded it and released its lock.
+    return nothing;
+  }
+  if (end.status !== 'SUCCEEDED' && changedSomething && (recordedStatus === undefined || recordedStatus === 'IN_PROGRESS' || restoring)) {
+    const restoreExecutionArn = await startRestore({ ...end, status: end.status }, detail.stateMachineArn);
     if (restoreExecutionArn !== undefined) return { action: 'restore-started', released: false, recorded: true, restoreExecutionArn };
   }
   const released = await releaseLock(service, detail.executionArn);

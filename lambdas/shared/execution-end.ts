@@ -1,6 +1,7 @@
 /**
  * The history record of an execution that ended without running its own
- * clean-up (stopped, timed out, failed outside a Catch). Written by the
+ * clean-up (stopped, timed out, failed outside a Catch), or succeeded
+ * without recording its success. Written by the
  * ExecutionEnded safety net, and by AcquireLock when it takes over the lock
  * such an execution left behind.
  */
@@ -13,7 +14,7 @@ export interface ExecutionEnd {
   service: string;
   executionArn: string;
   name: string;
-  status: UncleanEndStatus;
+  status: UncleanEndStatus | 'SUCCEEDED';
   /** Epoch milliseconds. */
   startDate: number;
   stopDate?: number | null;
@@ -26,6 +27,7 @@ export function endReason(end: ExecutionEnd): string {
   // StopExecution's cause says who stopped it and why (`deployer rollback` gives one).
   if (end.status === 'ABORTED') return end.cause != null && end.cause !== '' ? `execution was stopped: ${end.cause}` : 'execution was stopped';
   if (end.status === 'TIMED_OUT') return 'execution timed out';
+  if (end.status === 'SUCCEEDED') return 'deployment succeeded; the execution could not record it, the watcher did';
   return `execution failed: ${end.error ?? ''} ${end.cause ?? ''}`.trim();
 }
 

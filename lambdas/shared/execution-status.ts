@@ -8,6 +8,13 @@ export const UNCLEAN_END_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
 
 export type UncleanEndStatus = (typeof UNCLEAN_END_STATUSES)[number];
 
+/**
+ * The ends the watcher hears of: the unclean ones, and SUCCEEDED, because a
+ * deployment whose RecordSuccess failed (after success nothing rolls back)
+ * succeeds with its history item still open; the watcher closes it.
+ */
+export const WATCHED_END_STATUSES = [...UNCLEAN_END_STATUSES, 'SUCCEEDED'] as const;
+
 /** True when an execution with this status ended without running its own clean-up. */
 export function isUncleanEnd(status: string | undefined): status is UncleanEndStatus {
   return (UNCLEAN_END_STATUSES as readonly string[]).includes(status ?? '');

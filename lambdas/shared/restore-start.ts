@@ -10,6 +10,7 @@ import { awsCall, errorName } from './aws-call.ts';
 import { lazyClient } from './clients.ts';
 import { nowIso } from './clock.ts';
 import { endReason, recordExecutionEnd, type ExecutionEnd } from './execution-end.ts';
+import type { UncleanEndStatus } from './execution-status.ts';
 import { readHistory } from './history.ts';
 import { handOverLock, lockHolder } from './lock.ts';
 import { logger } from './logger.ts';
@@ -36,7 +37,7 @@ export async function needsRestore(end: Pick<ExecutionEnd, 'service' | 'startDat
  * redelivered event, or the watcher and AcquireLock both). Undefined when
  * the execution no longer holds the lock (nothing of it to restore safely).
  */
-export async function startRestore(end: ExecutionEnd, stateMachineArn = stateMachineOf(end.executionArn)): Promise<string | undefined> {
+export async function startRestore(end: ExecutionEnd & { status: UncleanEndStatus }, stateMachineArn = stateMachineOf(end.executionArn)): Promise<string | undefined> {
   const name = restoreExecutionName(end.name);
   const restoreArn = siblingExecutionArn(end.executionArn, name);
   const handed = await handOverLock(end.service, end.executionArn, restoreArn, nowIso());

@@ -57,14 +57,14 @@ describe('ECR push trigger', () => {
 });
 
 describe('execution end watcher', () => {
-  it('sends aborted, timed-out and failed executions of every state machine to ExecutionEnded', () => {
+  it('sends aborted, timed-out, failed and succeeded executions of every state machine to ExecutionEnded', () => {
     const [rule, ...others] = rulesMatching({ source: ['aws.states'] });
     expect(others).toHaveLength(0);
     expect(rule?.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
       detail: {
-        status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+        status: ['ABORTED', 'TIMED_OUT', 'FAILED', 'SUCCEEDED'],
         stateMachineArn: Object.values(stateMachineLogicalIds(synth.template)).map((id) => ({ Ref: id })),
       },
     });

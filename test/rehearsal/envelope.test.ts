@@ -8,7 +8,7 @@ import { Rehearsal, rehearseDeployment } from '../../simulator/rehearsal.ts';
 import { deploymentOutcome } from '../../lambdas/shared/outcome.ts';
 import { exampleConfig, webImage } from '../support/example-config.ts';
 import { image, rehearsalConfig } from '../support/rehearsal-config.ts';
-import { tableState } from '../support/state-matrix.ts';
+import { run, tableState } from '../support/state-matrix.ts';
 import { untilEntered } from '../support/until-entered.ts';
 
 const config = exampleConfig();
@@ -280,6 +280,17 @@ describe('deployment envelope, rehearsed', () => {
     expect(next.status).toBe('SUCCEEDED');
     expect(session.snapshot().services['prod/web']!.image).toContain(session.world.ecr.digestOf('web', 'v1.2.0'));
     expect((await tableState('web')).holder).toBeUndefined();
+  });
+
+  it('has the watcher record and announce a success the execution could not record, so the history knows what runs', async () => {
+    // Act
+    const { report, history, holder } = await run({ config, service: 'web', image: webImage('v1.1.0'), failAt: 'RecordSuccess' });
+
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    expect(history[0]).toMatchObject({ status: 'SUCCEEDED', reason: expect.stringContaining('the watcher did') });
+    expect(report.notifications.at(-1)).toMatch(/^Deployment Succeeded: web /);
+    expect(holder).toBeUndefined();
   });
 
   it('keeps a verified deployment when the execution is stopped after its success was recorded', async () => {

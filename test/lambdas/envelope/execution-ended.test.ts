@@ -283,6 +283,36 @@ describe('ExecutionEnded', () => {
     });
   });
 
+  describe('a deployment that succeeded', () => {
+    it('does nothing more when the deployment recorded its success itself', async () => {
+      // Prepare
+      historyIs({ ...STARTED_ITEM, status: 'SUCCEEDED' });
+
+      // Act
+      const result = await handler(statusChange('SUCCEEDED'), lambdaContext());
+
+      // Assess
+      expect(result).toEqual({ action: 'none', released: false, recorded: false });
+      expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(eventsMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it('records and announces a success the deployment could not record (RecordSuccess failed), and restores nothing', async () => {
+      // Prepare
+      historyIs(STARTED_ITEM);
+
+      // Act
+      const result = await handler(statusChange('SUCCEEDED'), lambdaContext());
+
+      // Assess
+      expect(result).toMatchObject({ action: 'recorded', recorded: true });
+      expect(Object.values(writesTo(HISTORY_KEY)[0]?.ExpressionAttributeValues ?? {})).toContain('SUCCEEDED');
+      expect(eventsPut().map((e) => e.DetailType)).toEqual(['Deployment Succeeded']);
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+  });
+
   describe('a deployment that had changed something (its history holds a snapshot)', () => {
     it.each(['ABORTED', 'TIMED_OUT'] as const)('hands the lock of a %s deployment to a restore run of the same state machine and starts it', async (status) => {
       // Prepare
@@ -493,7 +523,6 @@ describe('ExecutionEnded', () => {
     ['a FAILED execution whose input was rejected', statusChange('FAILED', { error: 'InvalidInput', cause: 'service: required' })],
     ['an execution whose input names no service', statusChange('ABORTED', { input: JSON.stringify({ image: 'x' }) })],
     ['an execution whose input is not JSON', statusChange('ABORTED', { input: 'not json' })],
-    ['a SUCCEEDED execution', statusChange('SUCCEEDED')],
     ['a RUNNING execution', statusChange('RUNNING')],
   ])('does nothing for %s', async (_what, event) => {
     // Prepare
