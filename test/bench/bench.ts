@@ -31,7 +31,7 @@ import { functionBundlePath, synthDeployer } from '../support/synth.ts';
 import { MAX_HISTORY_EVENTS_BUDGET, worstCase } from '../../lambdas/shared/budget.ts';
 import { MAX_HISTORY_EVENTS } from '../../simulator/local-state-machine.ts';
 import { configWith, longestAccepted, LONGEST } from '../support/longest-config.ts';
-import { image, rehearsalConfig, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
+import { image, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
 import { vmHostBench } from './vm-host.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
@@ -229,10 +229,11 @@ async function deployments(): Promise<string> {
 async function limits(): Promise<string> {
   const rows: string[][] = [];
   for (const [service, repository] of [['web', 'web'], ['checkout', 'checkout'], ['payments', 'payments']] as const) {
-    const defaults = rehearsalConfig();
+    // The schema's default steps (not the short steps the tests use).
+    const defaults = parseConfigYaml(rehearsalConfigYaml(), 'bench config');
     const { minutes, svc } = longestAccepted(service, LONGEST[service]);
     for (const [label, config, budgetSvc] of [
-      ['default', defaults, defaults.ecs.find((x) => x.name === service)!],
+      ['default steps', defaults, defaults.ecs.find((x) => x.name === service)!],
       [`longest accepted (bakes of ${minutes}m, every 10s)`, configWith(service, LONGEST[service](minutes)), svc],
     ] as const) {
       const { report } = await rehearseDeployment({ config, service, image: image(repository, 'v1.1.0') });

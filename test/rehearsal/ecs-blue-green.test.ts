@@ -67,6 +67,21 @@ describe('blue-green deployment, rehearsed', () => {
     }
   });
 
+  it('moves all traffic at once by the default steps (100%, 5m bake) and keeps the old colour warm after', async () => {
+    // Prepare: no steps and no verification configured: the schema's defaults.
+    const config = parseConfigYaml(rehearsalConfigYaml(), 'rehearsal config');
+
+    // Act
+    const { report } = await rehearseDeployment(deploy({ config }));
+
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.steps.map((s) => s.weight)).toEqual([100]);
+    expect(report.final.listeners[RULE]).toEqual({ [BLUE_TG]: 0, [GREEN_TG]: 100 });
+    expect(report.final.services['prod/payments-green']).toMatchObject({ taskDefinition: 'payments:8', desiredCount: 4 });
+    expect(report.final.services['prod/payments-blue']!.desiredCount).toBe(0);
+  });
+
   it('catches a bad new colour at the first step and puts all traffic back on the live colour', async () => {
     // Act
     const { report } = await rehearseDeployment(deploy({ bad: true }));

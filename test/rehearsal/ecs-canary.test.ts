@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/shared/table.ts';
 import { rehearseDeployment, type DeploymentRehearsalOptions } from '../../simulator/rehearsal.ts';
 import type { ExecutionRecord } from '../../simulator/local-state-machine.ts';
-import { CANARY_TG, CHECKOUT_TG, LISTENER, image, rehearsalConfig } from '../support/rehearsal-config.ts';
+import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
+import { CANARY_TG, CHECKOUT_TG, LISTENER, image, rehearsalConfig, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
 import { tableState } from '../support/state-matrix.ts';
 
 const deploy = (options: Partial<DeploymentRehearsalOptions> = {}): DeploymentRehearsalOptions => ({
@@ -26,8 +27,8 @@ function outputs<T>(record: ExecutionRecord, state: string, pick: (output: Recor
 
 describe('canary deployment, rehearsed', () => {
   it('moves traffic by the default steps, sizing the canary with the weight, then updates the primary and removes the canary', async () => {
-    // Prepare: no steps configured, so 10% -> 50% -> 100%.
-    const config = rehearsalConfig({ checkout: ['steps: [{weight: 10, bake: 5m}, {weight: 50, bake: 5m}, {weight: 100, bake: 5m}]'] });
+    // Prepare: no steps and no verification configured: the schema's defaults, 10% -> 50% -> 100%, 5m each.
+    const config = parseConfigYaml(rehearsalConfigYaml(), 'rehearsal config');
     let history: Record<string, unknown>[] = [];
 
     // Act
