@@ -31,16 +31,9 @@ export interface ExecutionEndFacts {
 
 /** The outcome of a deployment that has ended; undefined while it runs. */
 export function deploymentOutcome(facts: ExecutionEndFacts): Outcome | undefined {
-  switch (facts.status) {
-    case 'SUCCEEDED':
-      return 'SUCCEEDED';
-    case 'ABORTED':
-    case 'TIMED_OUT':
-      // Stopped after success was recorded: the verified deployment stays.
-      return facts.recorded === 'SUCCEEDED' ? 'SUCCEEDED' : facts.status;
-    case 'FAILED':
-      return OUTCOME_ERRORS[facts.error ?? ''] ?? 'FAILED';
-    default:
-      return undefined;
-  }
+  const { status } = facts;
+  if (status === 'FAILED') return OUTCOME_ERRORS[facts.error ?? ''] ?? 'FAILED';
+  // Stopped after success was recorded: the verified deployment stays.
+  if (status === 'ABORTED' || status === 'TIMED_OUT') return facts.recorded === 'SUCCEEDED' ? 'SUCCEEDED' : status;
+  return status === 'SUCCEEDED' ? 'SUCCEEDED' : undefined;
 }

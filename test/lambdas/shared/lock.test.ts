@@ -2,10 +2,12 @@ import { ConditionalCheckFailedException, DynamoDBServiceException } from '@aws-
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { acquireLock, forgetWaiter, lockHolder, takeOverLock, type LockRequest } from '../../../lambdas/shared/lock.ts';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { acquireLock, forgetWaiter, lockHolder, lockState, releaseLock, takeOverLock, type LockRequest } from '../../../lambdas/shared/lock.ts';
 import { EXECUTION_ARN, TABLE, stubDeployerEnv } from '../../support/lambda-fixtures.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
 
 const LOCK_KEY = { pk: 'SERVICE#web', sk: 'LOCK' };
 const OTHER = EXECUTION_ARN.replace(/:[^:]+$/, ':web-other');
@@ -31,6 +33,7 @@ function throttling(): DynamoDBServiceException {
 describe('the service lock', () => {
   beforeEach(() => {
     ddbMock.reset();
+    sfnMock.reset();
     stubDeployerEnv();
   });
 
@@ -95,6 +98,71 @@ describe('the service lock', () => {
 
       // Assess
       expect(taken).toBe(false);
+    });
+  });
+
+  describe('releaseLock', () => {
+    it('wakes nobody when no deployment waits for the lock', async () => {
+      // Prepare
+      ddbMock.on(UpdateCommand).resolves({ Attributes: { ...LOCK_KEY, holder: EXECUTION_ARN } });
+
+      // Act
+      const released = await releaseLock('web', EXECUTION_ARN);
+
+      // Assess
+      expect(released).toBe(true);
+      expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    });
+
+    it('wakes the deployment that waits for the lock with its task token', async () => {
+      // Prepare
+      const waiter = { executionArn: OTHER, token: 'token-1', since: '2026-01-31T12:00:01.000Z' };
+      ddbMock.on(UpdateCommand).resolves({ Attributes: { ...LOCK_KEY, holder: EXECUTION_ARN, waiter } });
+      sfnMock.on(SendTaskSuccessCommand).resolves({});
+
+      // Act
+      const released = await releaseLock('web', EXECUTION_ARN);
+
+      // Assess
+      expect(released).toBe(true);
+      expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+      expect(sfnMock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-1' });
+    });
+
+    it('releases nothing, and wakes nobody, when the lock is no longer this execution’s', async () => {
+      // Prepare
+      ddbMock.on(UpdateCommand).rejects(conditionFailed());
+
+      // Act
+      const released = await releaseLock('web', EXECUTION_ARN);
+
+      // Assess
+      expect(released).toBe(false);
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  describe('lockState', () => {
+    it('names neither holder nor start time when the lock is free', async () => {
+      // Prepare
+      ddbMock.on(GetCommand).resolves({ Item: { ...LOCK_KEY } });
+
+      // Act
+      const state = await lockState('web');
+
+      // Assess
+      expect(state).toStrictEqual({});
+    });
+
+    it('names the holder and since when it holds the lock', async () => {
+      // Prepare
+      ddbMock.on(GetCommand).resolves({ Item: { ...LOCK_KEY, holder: OTHER, heldSince: '2026-01-31T12:00:00.000Z' } });
+
+      // Act
+      const state = await lockState('web');
+
+      // Assess
+      expect(state).toStrictEqual({ holder: OTHER, heldSince: '2026-01-31T12:00:00.000Z' });
     });
   });
 
