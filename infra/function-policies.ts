@@ -57,6 +57,25 @@ const METRICS_REASON =
   'cloudwatch:GetMetricData has no resource-level permissions (IAM only accepts "*"); it is read-only and the handler ' +
   'only queries the AWS/ApplicationELB metrics of the configured target groups.';
 
+/** Why RegisterTaskDefinition may pass any role of the account when a service does not list its task roles. */
+const PASS_ANY_ACCOUNT_ROLE = {
+  id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
+  reason:
+    "The new revision keeps the task role and execution role of the service's current task definition, which " +
+    'are chosen by each service team and are not all listed in the deployer config (taskRoles). ' +
+    'iam:PassedToService=ecs-tasks.amazonaws.com limits passing them to ECS tasks, and only roles of this account can be passed.',
+};
+
+/**
+ * The roles RegisterTaskDefinition may pass to ECS: those every ECS service
+ * lists in `taskRoles`, or, when one of them does not, any role of the account.
+ */
+function taskRoleArns(stack: Stack, config: DeployerConfig): string[] {
+  const role = (name: string): string => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name });
+  if (config.ecs.length === 0 || config.ecs.some((svc) => svc.taskRoles === undefined)) return [role('*')];
+  return [...new Set(config.ecs.flatMap((svc) => svc.taskRoles ?? []))].sort().map(role);
+}
+
 /** `<bucket>/<prefix>*` of each VM service's artifacts, as cdk-nag names the resource. */
 function distinctArtifactPrefixes(config: DeployerConfig): string[] {
   return [...new Set(config.vm.map((svc) => `${svc.artifacts.bucket}/${svc.artifacts.prefix}*`))];
@@ -71,7 +90,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
   const services = ecsServiceArns(stack, config);
   const createdCanaries = ecsServiceArns(stack, config, 'created-canaries');
   const taskDefinitions = stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' });
-  const accountRoles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
+  const passableRoles = taskRoleArns(stack, config);
   const alarms = alarmArns(stack, config);
   const { listeners, rules } = listenerArns(config);
   const hasTraffic = listeners.length + rules.length > 0;
@@ -148,7 +167,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
         // Only the tags given with RegisterTaskDefinition itself; never re-tagging existing resources.
         ...allow(['ecs:TagResource'], [taskDefinitions], { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } }),
         // The new revision keeps the task and execution roles of the running one.
-        ...allow(['iam:PassRole'], [accountRoles], { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }),
+        ...allow(['iam:PassRole'], passableRoles, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }),
       ],
       acknowledgments: [
         {
@@ -163,13 +182,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
             'The ARN of the revision being registered (family:revision) is not known in advance; the condition ' +
             'ecs:CreateAction=RegisterTaskDefinition limits ecs:TagResource to tagging it while it is created.',
         },
-        {
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
-          reason:
-            "The new revision keeps the task role and execution role of the service's current task definition, which " +
-            'are chosen by each service team and are not in the deployer config. iam:PassedToService=ecs-tasks.amazonaws.com ' +
-            'limits passing them to ECS tasks, and only roles of this account can be passed.',
-        },
+        ...(passableRoles.some((arn) => arn.endsWith(':role/*')) ? [PASS_ANY_ACCOUNT_ROLE] : []),
       ],
     },
     UpdateService: {

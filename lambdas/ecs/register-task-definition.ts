@@ -31,12 +31,26 @@ export function registrationInput(
   tags: Tag[] | undefined,
   container: string,
   image: string,
+  taskRoles?: readonly string[],
 ): RegisterTaskDefinitionCommandInput {
   if (td.family === undefined || td.containerDefinitions === undefined) {
     throw new ServiceNotReady('the running task definition has no family or containers');
   }
   if (!td.containerDefinitions.some((c) => c.name === container)) {
     throw new ServiceNotReady(`container '${container}' is not in task definition ${td.family}:${td.revision ?? '?'}`);
+  }
+  if (taskRoles !== undefined) {
+    // The deployer may pass only the listed roles (iam:PassRole): say so here, not as an AccessDenied.
+    for (const arn of [td.taskRoleArn, td.executionRoleArn]) {
+      if (arn === undefined) continue;
+      const at = arn.indexOf(':role/');
+      const role = at < 0 ? arn : arn.slice(at + ':role/'.length);
+      if (!taskRoles.includes(role)) {
+        throw new ServiceNotReady(
+          `task definition ${td.family}:${td.revision ?? '?'} uses the role ${role}, which taskRoles does not list: add it to the service's taskRoles and redeploy the deployer`,
+        );
+      }
+    }
   }
   const input: RegisterTaskDefinitionCommandInput = {
     family: td.family,
@@ -72,7 +86,7 @@ export const handler = createHandler(EventSchema, async function register({ depl
   if (described.taskDefinition === undefined) {
     throw new ServiceNotReady(`task definition ${shortTaskDefinition(basis)} was not found`);
   }
-  const input = registrationInput(described.taskDefinition, described.tags, deployment.ecs.container, deployment.image);
+  const input = registrationInput(described.taskDefinition, described.tags, deployment.ecs.container, deployment.image, deployment.taskRoles);
   const registered = await awsCall('ecs:RegisterTaskDefinition', () =>
     ecs().send(new RegisterTaskDefinitionCommand(input)),
   );

@@ -177,6 +177,21 @@ const ecsCommon = {
     .default([])
     .describe('CloudWatch alarm names; one that goes into ALARM while new code serves fails the deployment.'),
   verifyIntervalSeconds: z.number().int().min(10).max(3600).default(30).describe('Time between two verifications.'),
+  taskRoles: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+          'an IAM role name of the deployer\'s account, with its path if it has one, e.g. web-task-role or service-role/web-task-role (not an ARN)',
+        ),
+    )
+    .min(1)
+    .max(10)
+    .optional()
+    .describe(
+      "Names of the IAM roles the service's task definitions use (task role and execution role). When every ECS service lists them, the deployer may pass only these roles to ECS (iam:PassRole); otherwise any role of its account, to ECS tasks only.",
+    ),
   deploymentTimeoutSeconds: z
     .number()
     .int()

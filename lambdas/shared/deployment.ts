@@ -105,6 +105,8 @@ export const DeploymentSchema = z.object({
   /** Blue-green: how long the old colour stays warm after the switch. */
   keepWarmSeconds: z.number().int().min(0),
   approvalTimeoutSeconds: z.number().int().min(1),
+  /** The roles (`path/name`) the service's task definitions may use, when its config lists them. */
+  taskRoles: z.array(z.string()).optional(),
 });
 export type Deployment = z.output<typeof DeploymentSchema>;
 
@@ -123,6 +125,7 @@ export type ServiceSettings = Pick<
   | 'deploymentTimeoutSeconds'
   | 'keepWarmSeconds'
   | 'approvalTimeoutSeconds'
+  | 'taskRoles'
 >;
 
 function clusterName(cluster: string): string {
@@ -148,6 +151,7 @@ export function serviceSettings(svc: EcsServiceConfig): ServiceSettings {
     repository: svc.repository,
     verification,
     deploymentTimeoutSeconds: svc.deploymentTimeoutSeconds,
+    ...(svc.taskRoles === undefined ? {} : { taskRoles: svc.taskRoles }),
   };
   const ecs: EcsTarget = { cluster: clusterName(svc.cluster), container: svc.container };
   switch (svc.strategy) {

@@ -323,4 +323,26 @@ describe('a service whose images come from another registry', () => {
     expect(isAllowed(ValidateInput, 'ecr:DescribeImages', 'arn:aws:ecr:us-east-1:111122223333:repository/web')).toBe(false);
     expect(isAllowed(ValidateInput, 'ecr:DescribeImages', 'arn:aws:ecr:eu-west-1:111122223333:repository/api')).toBe(false);
   });
+  it('passes only the roles the services list in taskRoles, when every service lists them', () => {
+    // Act
+    const { RegisterTaskDefinition } = statementsFor([
+      svc('web', { taskRoles: ['web-task', 'web-execution'] }),
+      svc('api', { taskRoles: ['service-role/api-task', 'web-execution'] }),
+    ]);
+
+    // Assess
+    for (const role of ['web-task', 'web-execution', 'service-role/api-task']) {
+      expect(isAllowed(RegisterTaskDefinition, 'iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/${role}`), role).toBe(true);
+    }
+    expect(isAllowed(RegisterTaskDefinition, 'iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/admin`)).toBe(false);
+  });
+
+  it('passes any role of the account to ECS tasks when a service does not list its task roles', () => {
+    // Act
+    const { RegisterTaskDefinition } = statementsFor([svc('web', { taskRoles: ['web-task'] }), svc('api')]);
+
+    // Assess
+    expect(isAllowed(RegisterTaskDefinition, 'iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/api-task`)).toBe(true);
+    expect(isAllowed(RegisterTaskDefinition, 'iam:PassRole', 'arn:aws:iam::999999999999:role/api-task')).toBe(false);
+  });
 });

@@ -197,6 +197,35 @@ describe('RegisterTaskDefinition', () => {
     expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
+  it('registers a revision whose roles the service lists in taskRoles', async () => {
+    // Prepare
+    const deployment = { ...rollingDeployment(), taskRoles: ['web-task', 'web-execution'] };
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: describedTaskDefinition('app', RUNNING_IMAGE) });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_TASK_DEFINITION } });
+
+    // Act
+    await handler({ deployment, taskDefinitionArn: CURRENT_TASK_DEFINITION }, lambdaContext());
+
+    // Assess
+    expect(registered()).toMatchObject({ taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/web-task` });
+  });
+
+  it('refuses, before registering, a revision using a role the service does not list in taskRoles', async () => {
+    // Prepare: the deployer may pass only the listed roles; the execution role is missing.
+    const deployment = { ...rollingDeployment(), taskRoles: ['web-task'] };
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: describedTaskDefinition('app', RUNNING_IMAGE) });
+
+    // Act
+    const result = handler({ deployment, taskDefinitionArn: CURRENT_TASK_DEFINITION }, lambdaContext());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'ServiceNotReady',
+      message: expect.stringContaining("uses the role web-execution, which taskRoles does not list: add it to the service's taskRoles"),
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
   it('reports a refused registration as AwsCallFailed naming the call', async () => {
     // Prepare
     const deployment = rollingDeployment();

@@ -282,6 +282,17 @@ describe('config file', () => {
     expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.healthCheck\.url: .*http/)]);
   });
 
+  it('refuses a task role given as an ARN, saying to write its name (roles of other accounts cannot be passed)', () => {
+    // Prepare
+    const text = configYaml(serviceYaml('web', ['taskRoles: ["arn:aws:iam::123456789012:role/web-task"]']));
+
+    // Act
+    const problems = problemsOf(text);
+
+    // Assess
+    expect(problems).toEqual([expect.stringMatching(/^ecs\[0\]\.taskRoles\[0\]: an IAM role name of the deployer's account.*not an ARN/)]);
+  });
+
   it('rejects a repository given as a full image reference', () => {
     // Prepare
     const text = configYaml(
