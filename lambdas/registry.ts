@@ -166,6 +166,8 @@ export const ENV = {
   eventSource: 'DEPLOYER_EVENT_SOURCE',
   /** CloudWatch namespace of the deployment metrics (read by Powertools Metrics). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** Log group the SSM agent writes VM commands' full output to (CloudWatchOutputConfig). */
+  vmCommandLogGroup: 'DEPLOYER_VM_COMMAND_LOG_GROUP',
 } as const;
 
 /** `source` of the lifecycle events the deployer puts on EventBridge. */
