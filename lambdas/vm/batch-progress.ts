@@ -5,6 +5,7 @@
  * fails the deployment (BatchFailed); a rollback that leaves any host off
  * its previous release fails the rollback (HostRollbackFailed).
  */
+import { now } from '../shared/clock.ts';
 import type { VmDeployment } from '../shared/vm-deployment.ts';
 import { allowedFailures } from './batch-plan.ts';
 import { BatchFailed, HostRollbackFailed } from './errors.ts';
@@ -29,6 +30,8 @@ export interface BatchProgress {
   allowedFailures: number;
   /** At most 10, as `host (phase): message`. */
   failedHosts: string[];
+  /** When this poll saw it (epoch ms): verification after the batch starts here. */
+  at: number;
 }
 
 /** The ledger change once a host's run ended with `verdict`. */
@@ -82,6 +85,7 @@ export function batchProgress(deployment: VmDeployment, mode: 'deploy' | 'rollba
     running,
     allowedFailures: mode === 'deploy' ? allowedFailures(deployment.maxErrors, items.length) : 0,
     failedHosts: failed.slice(0, MAX_NAMED_HOSTS).map((i) => `${i.host}${i.phase === undefined ? '' : ` (${i.phase})`}: ${firstLine(i.message)}`),
+    at: now(),
   };
 }
 

@@ -27,6 +27,13 @@ export interface FleetSummary {
   batchCount: number;
   /** `[0, 1, …, batchCount - 1]`: what the batch Map iterates over. */
   batches: number[];
+  /** Index of the last batch. */
+  lastBatch: number;
+  /** Canary: the first batch (`[0]`), then the rest (`[1, …]`, maybe empty). */
+  firstBatches: number[];
+  restBatches: number[];
+  /** Canary: the share of the hosts in the first batch, in percent (rounded up). */
+  firstBatchPercent: number;
   skippedCount: number;
   /** At most {@link MAX_NAMED_HOSTS}, as `name: reason`. */
   skipped: string[];
@@ -85,6 +92,10 @@ export async function recordFleet(
     hostCount: reachable.length,
     batchCount,
     batches: Array.from({ length: batchCount }, (_, i) => i),
+    lastBatch: batchCount - 1,
+    firstBatches: [0],
+    restBatches: Array.from({ length: batchCount - 1 }, (_, i) => i + 1),
+    firstBatchPercent: Math.ceil((batches.filter((b) => b === 0).length * 100) / reachable.length),
     skippedCount: unreachable.length,
     skipped: described.slice(0, MAX_NAMED_HOSTS),
   };
