@@ -196,6 +196,11 @@ export const EVENT_FUNCTIONS = {
     description: 'Restores the snapshot of a stopped, timed-out or broken deployment, releases its lock and records it',
     needsConfig: false,
   },
+  ArtifactTrigger: {
+    entry: 'lambdas/vm/artifact-trigger.ts',
+    description: 'Starts a deployment for each configured VM service matching an S3 artifact upload',
+    needsConfig: true,
+  },
   AuditLocks: {
     entry: 'lambdas/envelope/audit-locks.ts',
     description: "Measures how long each service lock has been held, against the longest deployment the service's config allows",
@@ -223,6 +228,8 @@ export const ENV = {
   eventSource: 'DEPLOYER_EVENT_SOURCE',
   /** CloudWatch namespace of the deployment metrics (read by Powertools Metrics). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** JSON `{"rolling": arn, "canary": arn, "blue-green": arn}`: the VM state machine of each strategy. */
+  vmStateMachines: 'DEPLOYER_VM_STATE_MACHINES',
   /** Log group the SSM agent writes VM commands' full output to (CloudWatchOutputConfig). */
   vmCommandLogGroup: 'DEPLOYER_VM_COMMAND_LOG_GROUP',
 } as const;

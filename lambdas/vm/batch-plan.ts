@@ -41,6 +41,14 @@ export function allowedFailures(maxErrors: VmDeployment['maxErrors'], batchSize:
   throw new InvalidInput(`deployment.maxErrors: '${maxErrors}' is neither a count nor a percentage such as "10%"`);
 }
 
+/** How long a command may wait to reach an instance (SSM's TimeoutSeconds); PollSsmBatch fails a host still Pending or Delayed after it. */
+export const DELIVERY_TIMEOUT_SECONDS = 600;
+
+/** SSM's delivery timeout for a deployment: never longer than the batch may run. */
+export function deliveryTimeoutSeconds(batchTimeoutSeconds: number): number {
+  return Math.max(30, Math.min(DELIVERY_TIMEOUT_SECONDS, batchTimeoutSeconds));
+}
+
 /** SSM's MaxErrors for one command: the batch's tolerance, as SendCommand writes it. */
 export function ssmMaxErrors(maxErrors: VmDeployment['maxErrors']): string {
   return typeof maxErrors === 'number' ? String(maxErrors) : maxErrors;

@@ -11,9 +11,8 @@ import { logger } from '../shared/logger.ts';
 import { assertBatchOutcome, batchProgress, lostRunPatch, verdictPatch, type BatchProgress } from './batch-progress.ts';
 import { DetachedRunLost } from './errors.ts';
 import { updateLedger, type LedgerItem, type LedgerPatch } from './host-ledger.ts';
-import { SSH_CONCURRENCY } from './resolve-ssh-hosts.ts';
 import { hostsStarted, RunEventSchema, runTimeoutMs } from './run-selection.ts';
-import { PrivateKeys, sshOptions, sshTargetOf } from './ssh-access.ts';
+import { PrivateKeys, SSH_CONCURRENCY, sshOptions, sshTargetOf } from './ssh-access.ts';
 import { pollDetachedOverSsh } from './ssh-run.ts';
 
 /**

@@ -23,11 +23,11 @@ import { now } from '../shared/clock.ts';
 import { DeployerError } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
+import { deliveryTimeoutSeconds } from './batch-plan.ts';
 import { assertBatchOutcome, batchProgress, lostRunPatch, verdictPatch, type BatchProgress } from './batch-progress.ts';
 import { updateLedger, type LedgerItem, type LedgerPatch } from './host-ledger.ts';
 import { parseReleaseOutput, releaseVerdict } from './release-result.ts';
 import { hostsStarted, RunEventSchema, runTimeoutMs } from './run-selection.ts';
-import { deliveryTimeoutSeconds } from './start-ssm-batch.ts';
 
 export const ssm = lazyClient(() => new SSMClient({}));
 

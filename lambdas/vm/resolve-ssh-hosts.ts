@@ -12,12 +12,9 @@ import { logger } from '../shared/logger.ts';
 import { VmDeploymentSchema } from '../shared/vm-deployment.ts';
 import { recordFleet, type FleetSummary, type FoundHost } from './fleet.ts';
 import { targetsOf } from './host-release.ts';
-import { PrivateKeys, sshOptions } from './ssh-access.ts';
+import { PrivateKeys, SSH_CONCURRENCY, sshOptions } from './ssh-access.ts';
 import { connectSsh } from './ssh-run.ts';
 import { HostKeyMismatch } from './errors.ts';
-
-/** Hosts connected to at once. */
-export const SSH_CONCURRENCY = 10;
 
 const EventSchema = z.object({
   deployment: VmDeploymentSchema,

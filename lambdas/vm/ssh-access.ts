@@ -13,6 +13,9 @@ import type { LedgerItem } from './host-ledger.ts';
 import { sshHostOf, targetsOf } from './host-release.ts';
 import type { SshRunOptions, SshTarget } from './ssh-run.ts';
 
+/** Hosts one function talks to at once. */
+export const SSH_CONCURRENCY = 10;
+
 export const secretsManager = lazyClient(() => new SecretsManagerClient({}));
 
 /** Private keys by secret, for one invocation. */

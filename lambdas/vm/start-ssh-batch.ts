@@ -14,9 +14,8 @@ import { presignedArtifactUrl } from './artifact-url.ts';
 import { updateLedger } from './host-ledger.ts';
 import { hostReleaseEnvironment } from './host-release.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
-import { PrivateKeys, sshOptions, sshTargetOf } from './ssh-access.ts';
+import { PrivateKeys, SSH_CONCURRENCY, sshOptions, sshTargetOf } from './ssh-access.ts';
 import { startDetachedReleaseOverSsh } from './ssh-run.ts';
-import { SSH_CONCURRENCY } from './resolve-ssh-hosts.ts';
 
 export const handler = createHandler(RunEventSchema, async function startSshBatch(event): Promise<RunStarted> {
   const { deployment } = event;

@@ -20,7 +20,7 @@ import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import { ENV } from '../registry.ts';
 import { presignedArtifactUrl } from './artifact-url.ts';
-import { ssmMaxErrors } from './batch-plan.ts';
+import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
 import { updateLedger, type LedgerItem } from './host-ledger.ts';
 import { hostReleaseEnvironment, type RunMode } from './host-release.ts';
 import { readReleaseScript } from './release-script.ts';
@@ -31,13 +31,6 @@ export const ssm = lazyClient(() => new SSMClient({}));
 
 /** SendCommand names at most 50 instances. */
 export const SSM_INSTANCE_CHUNK = 50;
-/** How long a command may wait to reach an instance (SSM's TimeoutSeconds); PollSsmBatch fails a host still Pending or Delayed after it. */
-export const DELIVERY_TIMEOUT_SECONDS = 600;
-
-/** SSM's delivery timeout for a deployment: never longer than the batch may run. */
-export function deliveryTimeoutSeconds(batchTimeoutSeconds: number): number {
-  return Math.max(30, Math.min(DELIVERY_TIMEOUT_SECONDS, batchTimeoutSeconds));
-}
 
 export const handler = createHandler(RunEventSchema, async function startSsmBatch(event): Promise<RunStarted> {
   const { deployment } = event;

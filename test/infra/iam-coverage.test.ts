@@ -9,7 +9,7 @@
  * policies would be evaluated against in AWS.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALL_FUNCTIONS, STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
+import { ALL_FUNCTIONS, STATE_MACHINE_FUNCTIONS, VM_STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
 import { taskStateNames } from '../../simulator/asl.ts';
 import type { RecordedCall } from '../../simulator/aws/calls.ts';
 import { THROTTLING } from '../../simulator/aws/faults.ts';
@@ -28,6 +28,15 @@ import {
   TABLE_LOGICAL_ID,
   type ResolvedStatement,
 } from '../support/template-policies.ts';
+
+/**
+ * Not rehearsed yet: the VM functions and state machines run in the rehearsal once the simulator
+ * answers SSM, EC2, S3 and Secrets Manager (issue 7); their policies are checked by
+ * test/infra/vm-policies.test.ts meanwhile. The tests below fail once one of them is rehearsed:
+ * then remove it from here.
+ */
+const NOT_YET_REHEARSED = new Set<string>([...Object.keys(VM_STATE_MACHINE_FUNCTIONS), 'ArtifactTrigger']);
+const isVmMachine = (name: string): boolean => name.includes('-vm-');
 
 let synth: DeployerSynth;
 let statements: Record<FunctionKey, ResolvedStatement[]>;
@@ -143,7 +152,9 @@ describe('IAM coverage of the local runs', () => {
   it('exercised every Lambda of the stack', () => {
     const callers = new Set(calls.map(({ call }) => call.caller.functionKey));
     for (const key of Object.keys(ALL_FUNCTIONS)) {
-      expect(callers.has(key), `${key} never made an AWS call`).toBe(true);
+      expect(callers.has(key), NOT_YET_REHEARSED.has(key) ? `${key} is rehearsed now: remove it from NOT_YET_REHEARSED` : `${key} never made an AWS call`).toBe(
+        !NOT_YET_REHEARSED.has(key),
+      );
     }
   });
 
@@ -163,6 +174,10 @@ describe('IAM coverage of the local runs', () => {
     for (const [name, id] of Object.entries(stateMachineLogicalIds(synth.template))) {
       const invokable = functionsInvokableByStateMachine(synth.template, id).sort();
       for (const key of invokable) expect(Object.keys(STATE_MACHINE_FUNCTIONS)).toContain(key);
+      if (isVmMachine(name)) {
+        expect(invokedByMachine.has(name), `${name} is rehearsed now: check what it invoked`).toBe(false);
+        continue;
+      }
       expect([...(invokedByMachine.get(name) ?? [])].sort(), name).toEqual(invokable);
     }
   });

@@ -57,6 +57,9 @@ describe('cdk-nag AwsSolutions', () => {
       'SetWeights',
       'SnapshotServices',
       'Verify',
+      'VmBlueGreenStateMachine',
+      'VmCanaryStateMachine',
+      'VmRollingStateMachine',
     ]);
   });
 
