@@ -10,7 +10,8 @@
  *   deployer --version
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { EcsServiceConfig, Step } from '../lambdas/shared/config.ts';
+import type { EcsServiceConfig, Step, VmServiceConfig } from '../lambdas/shared/config.ts';
+import { targetBlocksOf, type VmTargetsConfig } from '../lambdas/shared/vm-config.ts';
 import { formatDuration } from '../lambdas/shared/duration.ts';
 import { resolveConfig } from './cli/config-path.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
@@ -29,6 +30,32 @@ function describeService(s: EcsServiceConfig): string {
       return `${s.name}: canary ECS ${s.cluster}/${s.service} container ${s.container}, ${deploys}, steps ${stepsText(s.steps)}`;
     case 'blue-green':
       return `${s.name}: blue-green ECS ${s.cluster}/${s.blue.service} | ${s.green.service} container ${s.container}, ${deploys}, steps ${stepsText(s.steps)}, keep warm ${formatDuration(s.keepWarm)}`;
+  }
+}
+
+/** How a VM service's hosts are found, in a few words. */
+function hostsText(targets: VmTargetsConfig): string {
+  if (targets.ec2Tags !== undefined) {
+    return `SSM instances tagged ${Object.entries(targets.ec2Tags).map(([key, value]) => `${key}=${value}`).join(',')}`;
+  }
+  if (targets.instanceIds !== undefined) return `${targets.instanceIds.length} SSM instance(s)`;
+  return `${targets.hosts?.length ?? 0} SSH host(s)`;
+}
+
+/** One line per VM service for `validate`. */
+function describeVmService(s: VmServiceConfig): string {
+  const hosts = targetBlocksOf(s)
+    .map((block) => (s.strategy === 'blue-green' ? `${block.path}: ${hostsText(block.targets)}` : hostsText(block.targets)))
+    .join(' | ');
+  const deploys = `deploys s3://${s.artifacts.bucket}/${s.artifacts.prefix}${s.artifacts.pattern} to ${s.install.dir}, ${s.alarms.length} alarm(s)`;
+  const batches = `batches ${s.batches.join(' -> ')}`;
+  switch (s.strategy) {
+    case 'rolling':
+      return `${s.name}: rolling VM ${hosts}, ${deploys}, ${batches}, bake ${formatDuration(s.bake)}`;
+    case 'canary':
+      return `${s.name}: canary VM ${hosts}, ${deploys}, ${batches} (canary bake ${formatDuration(s.canary.bake)}${s.canary.approval ? ', approval' : ''}), bake ${formatDuration(s.bake)}`;
+    case 'blue-green':
+      return `${s.name}: blue-green VM ${hosts}, ${deploys}, ${batches}, steps ${stepsText(s.steps)}, keep warm ${formatDuration(s.keepWarm)}`;
   }
 }
 
@@ -77,6 +104,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       const { path, config, isExample } = resolveConfig(options.config);
       process.stdout.write(`${path}: valid\n`);
       for (const s of config.ecs) process.stdout.write(`  ${describeService(s)}\n`);
+      for (const s of config.vm) process.stdout.write(`  ${describeVmService(s)}\n`);
       // A note, not a failure: the file is valid; only the editor's help is missing.
       const note = isExample ? undefined : schemaReferenceNote(path);
       if (note !== undefined) process.stderr.write(`note: ${note}\n`);

@@ -8,7 +8,7 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { LISTENER_RULE_ARN, type DeployerConfig, type EcsServiceConfig } from '../lambdas/shared/config.ts';
 import { serviceSettings } from '../lambdas/shared/deployment.ts';
-import { targetBlocks, vmServicesOf } from '../lambdas/vm/vm-services.ts';
+import { targetBlocks, vmLoadBalancerOf, vmServicesOf } from '../lambdas/vm/vm-services.ts';
 
 /** Name of a cluster given either as a name or as a cluster ARN (the ARN is rebuilt in the stack's account and region). */
 export function clusterName(cluster: string): string {
@@ -26,7 +26,7 @@ export function configuredRepositories(config: DeployerConfig): string[] {
 
 /** Distinct CloudWatch alarm names of the configured services (ECS and VM). */
 export function configuredAlarmNames(config: DeployerConfig): string[] {
-  return distinct([...config.ecs.flatMap((svc) => svc.alarms), ...vmServicesOf(config).flatMap((svc) => svc.alarms ?? [])]);
+  return distinct([...config.ecs.flatMap((svc) => svc.alarms), ...vmServicesOf(config).flatMap((svc) => svc.alarms)]);
 }
 
 /** Which ECS services of a config entry a grant covers. */
@@ -80,11 +80,20 @@ export function listenerArns(config: DeployerConfig): { listeners: string[]; rul
       return lb === undefined ? [] : [lb.listenerArn, ...(lb.testListenerArn !== undefined ? [lb.testListenerArn] : [])];
     }),
     ...vmServicesOf(config).flatMap((svc) => {
-      const lb = svc.loadBalancer;
+      const lb = vmLoadBalancerOf(svc);
       return lb === undefined ? [] : [lb.listener, ...(lb.testListener !== undefined ? [lb.testListener] : [])];
     }),
   ]);
   return { listeners: arns.filter((a) => !LISTENER_RULE_ARN.test(a)), rules: arns.filter((a) => LISTENER_RULE_ARN.test(a)) };
+}
+
+/**
+ * `arn:aws:s3:::<bucket>/<prefix>*` of each VM service's artifacts: the
+ * artifacts and the `KEY.sha256` objects beside them.
+ */
+export function artifactObjectArns(stack: Stack, config: DeployerConfig): string[] {
+  const objects = distinct(config.vm.map((svc) => `${svc.artifacts.bucket}/${svc.artifacts.prefix}*`));
+  return objects.map((object) => `arn:${stack.partition}:s3:::${object}`);
 }
 
 /** The default event bus of the stack's account and region (lifecycle events go there). */
@@ -100,7 +109,7 @@ export interface VmResources {
   readonly ssm: boolean;
   /** Some hosts are reached over SSH. */
   readonly ssh: boolean;
-  /** `arn:aws:s3:::<bucket>/<prefix>*` of each service's artifacts (presigned GETs are signed by the functions' roles). */
+  /** `<bucket>/<prefix>*` of each service's artifacts (presigned GETs are signed by the functions' roles; ARNs: artifactObjectArns). */
   readonly artifactObjects: string[];
   /** Distinct artifact buckets (the upload rule listens to them). */
   readonly buckets: string[];
@@ -123,7 +132,7 @@ export function vmResources(config: DeployerConfig): VmResources {
     any: services.length > 0,
     ssm: blocks.some((t) => t.ec2Tags !== undefined || t.instanceIds !== undefined),
     ssh: sshServices.length > 0,
-    artifactObjects: distinct(services.map((svc) => `arn:aws:s3:::${svc.artifacts.bucket}/${svc.artifacts.prefix}*`)),
+    artifactObjects: distinct(services.map((svc) => `${svc.artifacts.bucket}/${svc.artifacts.prefix}*`)),
     buckets: distinct(services.map((svc) => svc.artifacts.bucket)),
     targetGroups: distinct(blocks.flatMap((t) => (t.targetGroup === undefined ? [] : [t.targetGroup]))),
     sshSecrets: distinct([

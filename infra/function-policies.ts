@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { DeployerConfig } from '../lambdas/shared/config.ts';
 import type { FunctionKey } from '../lambdas/registry.ts';
-import { alarmArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns, secretArn, vmResources } from './config-resources.ts';
+import { alarmArns, artifactObjectArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns, secretArn, vmResources } from './config-resources.ts';
 
 /** The resources the statements refer to. */
 export interface FunctionPolicyContext {
@@ -70,6 +70,11 @@ const METRICS_REASON =
   'cloudwatch:GetMetricData has no resource-level permissions (IAM only accepts "*"); it is read-only and the handler ' +
   'only queries the AWS/ApplicationELB metrics of the configured target groups.';
 
+/** `<bucket>/<prefix>*` of each VM service's artifacts, as cdk-nag names the resource. */
+function distinctArtifactPrefixes(config: DeployerConfig): string[] {
+  return [...new Set(config.vm.map((svc) => `${svc.artifacts.bucket}/${svc.artifacts.prefix}*`))];
+}
+
 /** The IAM policy of every function. */
 export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Record<FunctionKey, FunctionPolicy> {
   const { config, table, stateMachines, stateMachineNames } = ctx;
@@ -100,9 +105,17 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
 
   return {
     ValidateInput: {
-      // Resolves the pushed or requested tag to a digest, in configured repositories only (in the registry a service names, if any).
-      statements: allow(['ecr:DescribeImages'], ecrRepositoryArns(stack, config)),
-      acknowledgments: [],
+      statements: [
+        // Resolves the pushed or requested tag to a digest, in configured repositories only (in the registry a service names, if any).
+        ...allow(['ecr:DescribeImages'], ecrRepositoryArns(stack, config)),
+        // A VM artifact exists (HeadObject needs s3:GetObject) and its KEY.sha256 is read, under the configured prefixes only.
+        ...allow(['s3:GetObject'], artifactObjectArns(stack, config)),
+      ],
+      acknowledgments: distinctArtifactPrefixes(config).map((object) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${object}]`,
+        reason:
+          "The artifacts of a VM service are whatever is uploaded under its configured bucket and prefix; ValidateInput only reads (HeadObject, and the KEY.sha256 beside the artifact it was given).",
+      })),
     },
     AcquireLock: {
       statements: [
@@ -242,7 +255,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       statements: vm.any ? allow(['states:StartExecution'], ctx.vmStateMachines.map((m) => m.stateMachineArn)) : [],
       acknowledgments: [],
     },
-    ...vmFunctionPolicies(stack, vm, table),
+    ...vmFunctionPolicies(stack, vm, table, artifactObjectArns(stack, config)),
     ExecutionEnded: {
       statements: [
         ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
@@ -271,6 +284,7 @@ function vmFunctionPolicies(
   stack: Stack,
   vm: ReturnType<typeof vmResources>,
   table: dynamodb.ITable,
+  artifactArns: string[],
 ): Record<'ResolveHosts' | 'ResolveSshHosts' | 'StartSsmBatch' | 'PollSsmBatch' | 'StartSshBatch' | 'PollSshBatch' | 'SetBatchTargets', FunctionPolicy> {
   const none: FunctionPolicy = { statements: [], acknowledgments: [] };
   if (!vm.any) {
@@ -278,7 +292,11 @@ function vmFunctionPolicies(
   }
   const ledgerWrite = allow(['dynamodb:BatchWriteItem'], [table.tableArn]);
   const ledger = allow(['dynamodb:Query', 'dynamodb:UpdateItem'], [table.tableArn]);
-  const artifacts = allow(['s3:GetObject'], vm.artifactObjects);
+  const artifacts = allow(['s3:GetObject'], artifactArns);
+  const artifactAcks = vm.artifactObjects.map((object) => ({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${object}]`,
+    reason: "The artifacts are the objects under the service's configured prefix; the function presigns GETs of them for the hosts.",
+  }));
   const secrets = allow(['secretsmanager:GetSecretValue'], vm.sshSecrets.map((s) => secretArn(stack, s)));
   const secretAcks = vm.sshSecrets
     .filter((s) => !s.startsWith('arn:'))
@@ -306,10 +324,7 @@ function vmFunctionPolicies(
           ],
           acknowledgments: [
             ...SSM_INSTANCE_ARN_IDS.map((id) => ({ id, reason: SSM_SEND_REASON })),
-            ...vm.artifactObjects.map((arn) => ({
-              id: `AwsSolutions-IAM5[Resource::${arn}]`,
-              reason: "The artifacts are the objects under the service's configured prefix; the function presigns GETs of them for the hosts.",
-            })),
+            ...artifactAcks,
           ],
         }
       : none,
@@ -319,10 +334,7 @@ function vmFunctionPolicies(
           statements: [...sshRead.statements, ...artifacts],
           acknowledgments: [
             ...secretAcks,
-            ...vm.artifactObjects.map((arn) => ({
-              id: `AwsSolutions-IAM5[Resource::${arn}]`,
-              reason: "The artifacts are the objects under the service's configured prefix; the function presigns GETs of them for the hosts.",
-            })),
+            ...artifactAcks,
           ],
         }
       : none,

@@ -47,6 +47,9 @@ function pickService(config: DeployerConfig, name: string | undefined): EcsServi
   if (names.length === 0) throw new UsageError('the config describes no ECS service (ecs: [])');
   if (name === undefined) return config.ecs[0]!;
   const svc = config.ecs.find((s) => s.name === name);
+  if (svc === undefined && config.vm.some((s) => s.name === name)) {
+    throw new UsageError(`SERVICE: '${name}' is a VM service, and the rehearsal runs ECS services only for now; ECS services: ${names.join(', ')}`);
+  }
   if (svc === undefined) throw new UsageError(`SERVICE: '${name}' is not in the config; services: ${names.join(', ')}`);
   return svc;
 }

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { worstCaseSeconds } from '../shared/budget.ts';
 import { loadCatalog } from '../shared/catalog.ts';
+import { allServices } from '../shared/config.ts';
 import { now } from '../shared/clock.ts';
 import { emitLockAges, type LockAge } from '../shared/deployment-metrics.ts';
 import { createHandler } from '../shared/handler.ts';
@@ -28,7 +29,7 @@ export const handler = createHandler(ScheduledEventSchema, async function auditL
   const config = loadCatalog();
   const at = now();
   const locks = await Promise.all(
-    config.ecs.map(async (svc) => {
+    allServices(config).map(async (svc) => {
       const { holder, heldSince } = await lockState(svc.name);
       const limitSeconds = worstCaseSeconds(svc) + OVERDUE_GRACE_SECONDS;
       const since = heldSince === undefined ? Number.NaN : Date.parse(heldSince);

@@ -9,11 +9,16 @@
  * explicit) and marked `outsideTagPattern`. The result is the self-contained
  * `Deployment` the rest of the state machine works from, with the image
  * pinned by digest so every task runs exactly the image that was verified.
+ *
+ * A VM service's input (`artifact`, an S3 URI, instead of `image`) is checked
+ * the same way against its artifacts bucket, prefix and pattern and against
+ * S3 (the object exists, its SHA-256 is known), and becomes a `VmDeployment`.
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import * as z from 'zod';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
+import { findVmService } from '../shared/config.ts';
 import {
   serviceSettings,
   DeploymentRequestSchema,
@@ -28,8 +33,11 @@ import { lazyClient } from '../shared/clients.ts';
 import { pinnedImage, type ImageRef } from '../shared/image.ts';
 import { homeRegistry } from '../shared/image-registry.ts';
 import { logger } from '../shared/logger.ts';
-import { checkRequest } from '../shared/request-check.ts';
+import { checkRequest, checkVmRequest } from '../shared/request-check.ts';
+import { wrongStateMachineProblem } from '../shared/state-machine-check.ts';
 import { matchesTagPattern } from '../shared/tag-pattern.ts';
+import { VmDeploymentRequestSchema, type VmDeployment, type VmDeploymentRequest } from '../shared/vm-deployment.ts';
+import { vmServiceSettings } from '../shared/vm-service-settings.ts';
 
 /** One ECR client per region: an image is looked up in its own registry's region, never the function's by default. */
 const ecrClients = new Map<string, () => ECRClient>();
@@ -81,6 +89,8 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
   const checked = checkRequest(request, loadCatalog(), homeRegistry(execution.id));
   if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
   const { service: svc, image: ref } = checked;
+  const wrongMachine = wrongStateMachineProblem(execution.id, svc.name, svc.strategy, `ecs-${svc.strategy}`);
+  if (wrongMachine !== undefined) throw new InvalidInput(`service: ${wrongMachine}`);
   const digest = await resolveDigest(ref);
   const settings = serviceSettings(svc);
   const deployment: Deployment = {
@@ -106,7 +116,50 @@ export async function validateRequest(request: DeploymentRequest, execution: Exe
   return deployment;
 }
 
-export const handler = createHandler(EventSchema, async function validateInput({ request, execution }) {
+/** Every approval step carries its own timeout, so the state machine reads it from the step. */
+function withApprovalTimeouts<T extends { kind: string; timeoutSeconds?: number }>(steps: T[], approvalTimeoutSeconds: number): T[] {
+  return steps.map((step) => (step.kind === 'approval' ? { ...step, timeoutSeconds: step.timeoutSeconds ?? approvalTimeoutSeconds } : step));
+}
+
+/** Check a VM request against the config and S3, and build the deployment. */
+export async function validateVmRequest(request: VmDeploymentRequest, execution: ExecutionContext): Promise<VmDeployment> {
+  const checked = checkVmRequest(request, loadCatalog());
+  if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
+  const { service: svc, bucket, key, version } = checked;
+  const wrongMachine = wrongStateMachineProblem(execution.id, svc.name, svc.strategy, `vm-${svc.strategy}`);
+  if (wrongMachine !== undefined) throw new InvalidInput(`service: ${wrongMachine}`);
+  // Loaded on the first VM deployment only: an ECS deployment never loads the S3 client.
+  const { artifactChecksum, requireArtifact } = await import('./vm-artifact.ts');
+  await requireArtifact(bucket, key);
+  const sha256 = request.sha256?.toLowerCase() ?? (await artifactChecksum(bucket, key));
+  const settings = vmServiceSettings(svc);
+  const deployment: VmDeployment = {
+    ...settings,
+    steps: withApprovalTimeouts(settings.steps, settings.approvalTimeoutSeconds),
+    image: `s3://${bucket}/${key}`,
+    imageTag: version,
+    artifact: { bucket, key, version, sha256 },
+    startedBy: request.startedBy ?? 'console',
+    requestedAt: new Date(request.requestedAt ?? execution.startTime).toISOString(),
+    executionId: execution.id,
+    executionName: execution.name,
+    executionStartTime: new Date(execution.startTime).toISOString(),
+  };
+  if (request.reason !== undefined) deployment.reason = request.reason;
+  return deployment;
+}
+
+/** The service an input names, when it names one as text (the schema of its kind then checks the rest). */
+const NamedServiceSchema = z.object({ service: z.string() }).loose();
+
+export const handler = createHandler(EventSchema, async function validateInput({ request, execution }): Promise<Deployment | VmDeployment> {
+  const named = NamedServiceSchema.safeParse(request);
+  if (named.success && findVmService(loadCatalog(), named.data.service) !== undefined) {
+    const parsed = parseEvent(VmDeploymentRequestSchema, request, 'deployment input');
+    const deployment = await validateVmRequest(parsed, execution);
+    logger.info('deployment accepted', { serviceName: deployment.service, image: deployment.image, sha256: deployment.artifact.sha256 });
+    return deployment;
+  }
   const parsed = parseEvent(DeploymentRequestSchema, request, 'deployment input');
   const deployment = await validateRequest(parsed, execution);
   logger.info('deployment accepted', { serviceName: deployment.service, image: deployment.image });

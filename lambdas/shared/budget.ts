@@ -5,6 +5,9 @@
  * traffic, every approval at its timeout, keep-warm, draining, a rollback,
  * and before all that the longest wait for the lock.
  *
+ * VM services are counted the same way, batch by batch (see
+ * {@link vmDeploymentParts}).
+ *
  * Validation refuses a service whose worst case exceeds
  * {@link MAX_WORST_CASE_SECONDS} (so the execution timeout, which also
  * covers waiting behind another deployment, never cuts a rollback short) or
@@ -18,6 +21,10 @@
  * Choice) 14.
  */
 import type { EcsServiceConfig } from './config.ts';
+import type { VmServiceConfig } from './vm-config.ts';
+
+/** A service of either kind, as the config describes it. */
+type AnyServiceConfig = EcsServiceConfig | VmServiceConfig;
 
 /** The longest deployment (with its rollback) a config may describe: 36 hours. */
 export const MAX_WORST_CASE_SECONDS = 36 * 3600;
@@ -101,9 +108,58 @@ function deploymentParts(svc: EcsServiceConfig): BudgetPart[] {
   return parts;
 }
 
+/**
+ * The parts of one deployment of a VM service, its rollback included: every
+ * batch polled for its whole batchTimeout (at verifyIntervalSeconds), the
+ * bakes, the canary's bake and approval, the traffic steps and keep-warm of
+ * a blue-green, and the rollback of every batch (also at batchTimeout).
+ */
+function vmDeploymentParts(svc: VmServiceConfig): BudgetPart[] {
+  const interval = svc.verifyIntervalSeconds;
+  const timeout = svc.batchTimeout;
+  const parts: BudgetPart[] = [
+    fixed('validation, lock, snapshot and records', ENVELOPE + 2 * TASK),
+    fixed('resolving the hosts (and the SSH preflight)', 2 * TASK + 2 * STATE),
+  ];
+  const batch = (index: number): BudgetPart =>
+    // Per batch: the Map iteration, StartBatch, the poll loop, RegisterBatch, Verify and the Choice after it.
+    polled(`batch ${index + 1} (at batchTimeout)`, timeout, interval, POLL, 3 * TASK + 4 * STATE);
+  svc.batches.forEach((_size, index) => {
+    parts.push(batch(index));
+    if (svc.strategy === 'canary' && index === 0) {
+      parts.push(polled('the canary bake', svc.canary.bake + interval, interval));
+      if (svc.canary.approval) parts.push({ what: 'the canary approval', seconds: svc.approvalTimeout, events: 4 * STATE + TOKEN_TASK });
+    }
+  });
+  if (svc.strategy === 'blue-green') {
+    const extra = svc.verification.maxExtraBake;
+    svc.steps.forEach((step, index) => {
+      if (step.kind === 'approval') {
+        parts.push({ what: `approval step ${index + 1}`, seconds: step.timeoutSeconds ?? svc.approvalTimeout, events: 4 * STATE + TOKEN_TASK });
+        return;
+      }
+      parts.push(fixed(`step ${index + 1}`, 6 * STATE + 2 * TASK));
+      parts.push(polled(`the bake of step ${index + 1} (with maxExtraBake)`, step.bakeSeconds + extra + METRICS_LAG_SECONDS, interval));
+    });
+    parts.push(polled('the check through the test listener', (svc.verification.healthCheck?.failureThreshold ?? 1) * interval, interval, POLL, TASK + 2 * STATE));
+    parts.push(polled('keep-warm', svc.keepWarm + extra + METRICS_LAG_SECONDS, interval, POLL, TASK + 2 * STATE));
+    parts.push(fixed('the rollback: traffic back', 2 * TASK + 2 * STATE));
+  } else {
+    parts.push(polled('the bake', svc.bake + interval, interval));
+  }
+  svc.batches.forEach((_size, index) => {
+    parts.push(polled(`the rollback of batch ${index + 1} (at batchTimeout)`, timeout, interval, POLL, 2 * TASK + 2 * STATE));
+  });
+  return parts;
+}
+
+function isVm(svc: AnyServiceConfig): svc is VmServiceConfig {
+  return 'artifacts' in svc;
+}
+
 /** The worst case, in seconds and history events, of one deployment of `svc`: the wait for the lock, itself and its rollback. */
-export function worstCase(svc: EcsServiceConfig): WorstCase {
-  const own = deploymentParts(svc);
+export function worstCase(svc: AnyServiceConfig): WorstCase {
+  const own = isVm(svc) ? vmDeploymentParts(svc) : deploymentParts(svc);
   const { seconds } = sum(own);
   // The longest wait: behind a deployment of the same service, which takes at most as long (re-checks every 15 minutes).
   const lock: BudgetPart = {
@@ -116,12 +172,12 @@ export function worstCase(svc: EcsServiceConfig): WorstCase {
 }
 
 /** The worst case, in seconds, of one deployment of `svc` and its rollback (not counting the wait for the lock). */
-export function worstCaseSeconds(svc: EcsServiceConfig): number {
+export function worstCaseSeconds(svc: AnyServiceConfig): number {
   return worstCase(svc).seconds;
 }
 
 /** The smallest verifyIntervalSeconds that keeps `svc` within the history budget, or undefined if none would. */
-export function intervalWithinBudget(svc: EcsServiceConfig): number | undefined {
+export function intervalWithinBudget(svc: AnyServiceConfig): number | undefined {
   for (let interval = svc.verifyIntervalSeconds; interval <= 3600; interval += 5) {
     if (worstCase({ ...svc, verifyIntervalSeconds: interval }).events <= MAX_HISTORY_EVENTS_BUDGET) return interval;
   }

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { ConfigError, DeployerConfigSchema, EcsServiceListSchema, parseConfig, type DeployerConfig, type LocateField, type SourcePosition } from './config.ts';
+import { VmServiceListSchema } from './vm-config.ts';
 
 /** The value node of a pair, or its key when the value is absent (`ecs:` with nothing after it). */
 function valueOrKey(pair: Pair): unknown {
@@ -90,8 +91,8 @@ export function configJsonSchema(): Record<string, unknown> {
     io: 'input',
     unrepresentable: 'any',
     override: ({ zodSchema, jsonSchema }) => {
-      // Editors should flag an empty `ecs:` (no services) rather than accept null there.
-      if (zodSchema !== EcsServiceListSchema) return;
+      // Editors should flag an empty `ecs:` or `vm:` (no services) rather than accept null there.
+      if (zodSchema !== EcsServiceListSchema && zodSchema !== VmServiceListSchema) return;
       const [list] = jsonSchema.anyOf ?? [];
       if (list === undefined || typeof list !== 'object') return;
       delete jsonSchema.anyOf;

@@ -4,19 +4,51 @@
  * CLI, the Lambdas). Reading the YAML file and exporting the JSON Schema live
  * in `config-file.ts`, which the Lambdas do not bundle.
  *
+ * Services are listed under `ecs:` and `vm:` (`vm-config.ts`); names are
+ * unique across both.
+ *
  * Every ECS service names its `strategy`; the fields a strategy needs are
  * checked for that strategy only (a discriminated union), so a misplaced
  * field is named as unknown instead of silently ignored.
  */
 import * as z from 'zod';
 import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase } from './budget.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration } from './duration.ts';
 import { issueMessage, problemsOf } from './format-issues.ts';
+import { VmServiceListSchema, vmPlacesOf, type VmServiceConfig } from './vm-config.ts';
+import {
+  ACCOUNT,
+  arnString,
+  awsName,
+  DEFAULT_BLUE_GREEN_STEPS,
+  DEFAULT_CANARY_STEPS,
+  duration,
+  HealthCheckSchema,
+  healthCheckFields,
+  listenerOnly,
+  listenerOrRule,
+  PARTITION,
+  REGION,
+  REGION_NAME,
+  RollingVerificationSchema,
+  serviceName,
+  stepsSchema,
+  targetGroup,
+  TrafficVerificationSchema,
+} from './config-fields.ts';
 
-/** Names end up in execution names, DynamoDB keys and CloudWatch dimensions. */
-const serviceName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1-40 lowercase letters, digits or dashes, starting with a letter or digit');
+export {
+  BodyAssertionSchema,
+  DEFAULT_BLUE_GREEN_STEPS,
+  DEFAULT_CANARY_STEPS,
+  HealthCheckSchema,
+  LISTENER_ARN,
+  LISTENER_RULE_ARN,
+  REGION_NAME,
+  TARGET_GROUP_ARN,
+  TrafficVerificationSchema,
+  type Step,
+} from './config-fields.ts';
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const ECR_HOST = /^(?<account>\d{12})\.dkr\.ecr\.(?<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
@@ -66,39 +98,6 @@ const ecsName = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,255}$/, 'an ECS name: up to 255 letters, digits, "-" or "_" (a name, not an ARN)');
 
-const PARTITION = 'arn:aws(?:-cn|-us-gov)?';
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
-const ACCOUNT = '\\d{12}';
-/** An AWS region name such as `eu-west-1` or `us-gov-west-1`. */
-export const REGION_NAME = new RegExp(`^${REGION}$`);
-
-/**
- * What is wrong with the partition, service, region or account of an ARN,
- * or undefined when those are right (or it is no ARN at all): a malformed
- * account or region is named as such, not as "not an ARN".
- */
-function arnPartsProblem(value: string, service: string): string | undefined {
-  const parts = value.split(':');
-  if (parts[0] !== 'arn' || parts.length < 6) return undefined;
-  const [, partition = '', named = '', region = '', account = ''] = parts;
-  if (!/^aws(?:-cn|-us-gov)?$/.test(partition)) return `the partition '${partition}' of this ARN is not aws, aws-cn or aws-us-gov`;
-  if (named !== service) return `this is an ARN of ${named === '' ? 'no service' : named}, not of ${service}`;
-  if (!REGION_NAME.test(region)) return `the region '${region}' of this ARN is not an AWS region such as us-east-1`;
-  if (!/^\d{12}$/.test(account)) return `the account '${account}' of this ARN is not a 12-digit account ID`;
-  return undefined;
-}
-
-/** A string that matches one of `patterns`; otherwise the message says which part of an ARN is wrong, then what is expected. */
-function arnString(service: string, patterns: readonly RegExp[], expected: string, hint?: (value: string) => string | undefined) {
-  return z.string().superRefine((value, ctx) => {
-    if (patterns.some((pattern) => pattern.test(value))) return;
-    const problem = arnPartsProblem(value, service) ?? hint?.(value);
-    ctx.addIssue({ code: 'custom', message: problem === undefined ? expected : `${problem}; expected ${expected}` });
-  })
-    // Checked by the refinement (with a message naming the wrong part); editors get the pattern here.
-    .meta({ pattern: patterns.map((pattern) => pattern.source).join('|') });
-}
-
 const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const CLUSTER_ARN = new RegExp(`^${PARTITION}:ecs:${REGION}:${ACCOUNT}:cluster/[A-Za-z0-9_-]{1,255}$`);
 
@@ -113,31 +112,6 @@ const clusterRef = arnString(
       ? undefined
       : `this is the ARN of an ECS service: write cluster: ${service.cluster ?? '?'} and service: ${service.service ?? '?'}`;
   },
-);
-
-const ELB = `${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}`;
-const HEX16 = '[0-9a-f]{16}';
-const ALB_NAME = '[A-Za-z0-9-]{1,32}';
-
-/** An ALB listener or listener rule ARN: where the deployer sets the forward weights. */
-export const LISTENER_ARN = new RegExp(`^${ELB}:listener/app/${ALB_NAME}/${HEX16}/${HEX16}$`);
-export const LISTENER_RULE_ARN = new RegExp(`^${ELB}:listener-rule/app/${ALB_NAME}/${HEX16}/${HEX16}/${HEX16}$`);
-export const TARGET_GROUP_ARN = new RegExp(`^${ELB}:targetgroup/${ALB_NAME}/${HEX16}$`);
-
-const listenerOrRule = arnString(
-  'elasticloadbalancing',
-  [LISTENER_ARN, LISTENER_RULE_ARN],
-  'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID) or listener rule (…:listener-rule/app/NAME/ID/ID/ID)',
-);
-const listenerOnly = arnString(
-  'elasticloadbalancing',
-  [LISTENER_ARN],
-  'the ARN of an Application Load Balancer listener (…:listener/app/NAME/ID/ID)',
-);
-const targetGroup = arnString(
-  'elasticloadbalancing',
-  [TARGET_GROUP_ARN],
-  'the ARN of a target group (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)',
 );
 
 /**
@@ -179,54 +153,6 @@ export const RegistrySchema = z
   );
 export type RegistryConfig = z.output<typeof RegistrySchema>;
 
-/** A duration: `30s`, `5m`, `2h`, `1h30m`, or a number of seconds; the output is seconds. */
-function duration(max: number) {
-  return z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
-      const seconds = typeof value === 'number' ? value : parseDuration(value);
-      if (seconds === undefined || !Number.isInteger(seconds) || seconds < 0) {
-        ctx.addIssue({ code: 'custom', message: 'a duration such as "30s", "5m", "2h" or "1h30m" (or whole seconds)' });
-        return z.NEVER;
-      }
-      if (seconds > max) {
-        ctx.addIssue({ code: 'custom', message: `at most ${formatDuration(max)}` });
-        return z.NEVER;
-      }
-      return seconds;
-    });
-}
-
-const awsName = z.string().min(1).max(255);
-
-export const BodyAssertionSchema = z
-  .strictObject({
-    path: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'a dotted path into the JSON body, e.g. "status" or "checks.db.status"')
-      .describe('Dotted path into the JSON response body.'),
-    equals: z.union([z.string(), z.number(), z.boolean()]).describe('Value the field must equal, e.g. "UP".'),
-  })
-  .describe('Assertion on the JSON body of the health check response: `<path> == <equals>`.');
-
-const healthCheckFields = {
-  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).describe('URL to GET at every verification.'),
-  expectedStatus: z.number().int().min(100).max(599).default(200).describe('HTTP status the check expects.'),
-  body: BodyAssertionSchema.optional(),
-  timeoutSeconds: z.number().int().min(1).max(30).default(5).describe('Per-request timeout.'),
-  failureThreshold: z
-    .number()
-    .int()
-    .min(1)
-    .max(10)
-    .default(2)
-    .describe('Consecutive failed checks that fail the deployment (alarms fail it at once).'),
-};
-
-export const HealthCheckSchema = z
-  .strictObject(healthCheckFields)
-  .describe('HTTP check made at every verification while new code serves.');
-
 const BlueGreenHealthCheckSchema = z
   .strictObject({
     ...healthCheckFields,
@@ -236,133 +162,6 @@ const BlueGreenHealthCheckSchema = z
       .describe('URL that reaches the idle colour through the test listener: checked before any traffic moves.'),
   })
   .describe('HTTP check: `url` while traffic shifts; `testUrl` (through the test listener) on the idle colour first.');
-
-/** What to do about an alarm that is already in ALARM when the deployment starts. */
-const preexistingAlarms = z
-  .enum(['report', 'block'])
-  .default('report')
-  .describe(
-    'An alarm already in ALARM when the deployment starts: "report" (default) notes it and lets the deployment proceed, so it can ship the fix; "block" fails the deployment.',
-  );
-
-const RollingVerificationSchema = z
-  .strictObject({ preexistingAlarms })
-  .describe('How verification treats alarms (rolling deployments have no new-vs-old comparison).');
-
-export const TrafficVerificationSchema = z
-  .strictObject({
-    preexistingAlarms,
-    maxErrorRateIncrease: z
-      .number()
-      .min(0)
-      .max(100)
-      .default(1)
-      .describe('Percentage points by which the new side\'s 5xx rate may exceed the old side\'s (default 1).'),
-    maxLatencyRatio: z
-      .number()
-      .min(1)
-      .max(100)
-      .default(1.5)
-      .describe('Factor by which the new side\'s p99 response time may exceed the old side\'s (default 1.5).'),
-    minRequests: z
-      .number()
-      .int()
-      .min(0)
-      .max(1_000_000)
-      .default(100)
-      .describe('Requests the new side must have served in a step before its metrics can pass it (default 100).'),
-    maxExtraBake: duration(6 * 3600)
-      .default(600)
-      .describe('How much longer than its bake a step may wait for minRequests before it fails (default 10m).'),
-  })
-  .describe('New-vs-old comparison of ALB target group metrics at every step, and the alarm policy.');
-
-/** One step of a canary or blue-green deployment, as written. */
-const StepSchema = z
-  .strictObject({
-    weight: z.number().int().min(1).max(100).optional().describe('Percent of traffic on the new side at this step.'),
-    bake: duration(24 * 3600).optional().describe('How long this step is verified before the next (default 0: one verification with enough requests).'),
-    approval: z.literal(true).optional().describe('Wait here until someone approves (deployer approve SERVICE).'),
-    timeout: duration(24 * 3600).optional().describe('For an approval: how long to wait before it counts as rejected (default approvalTimeout).'),
-  })
-  .superRefine((step, ctx) => {
-    const isWeight = step.weight !== undefined;
-    const isApproval = step.approval === true;
-    if (isWeight === isApproval) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'a step is either {weight: 10, bake: 5m} or {approval: true}',
-      });
-      return;
-    }
-    if (isWeight && step.timeout !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'only an approval step has a timeout; use bake for a weight step' });
-    }
-    if (isApproval && step.bake !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['bake'], message: 'an approval step does not bake; put bake on a weight step' });
-    }
-  });
-
-/** A step after validation. */
-export type Step =
-  | { kind: 'weight'; weight: number; bakeSeconds: number }
-  | { kind: 'approval'; timeoutSeconds?: number };
-
-function normalizeSteps(steps: z.output<typeof StepSchema>[]): Step[] {
-  return steps.map((s): Step => {
-    if (s.weight !== undefined) return { kind: 'weight', weight: s.weight, bakeSeconds: s.bake ?? 0 };
-    return s.timeout === undefined ? { kind: 'approval' } : { kind: 'approval', timeoutSeconds: s.timeout };
-  });
-}
-
-/** Weights rise strictly and the last one is 100; named by step index. */
-function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.RefinementCtx): void {
-  let previous = 0;
-  let last: number | undefined;
-  steps.forEach((step, index) => {
-    if (step.weight === undefined) return;
-    if (step.weight <= previous) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [index, 'weight'],
-        message: `${step.weight} does not rise above the previous step's ${previous}; weights must rise and end at 100`,
-      });
-    }
-    previous = Math.max(previous, step.weight);
-    last = index;
-  });
-  if (last === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'no weight step: add at least {weight: 100}' });
-  } else if (steps[last]?.weight !== 100) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [last, 'weight'],
-      message: `the last weight step is ${steps[last]?.weight ?? '?'}; weights must end at 100`,
-    });
-  }
-}
-
-function stepsSchema(defaults: z.input<typeof StepSchema>[], what: string) {
-  return z
-    .array(StepSchema)
-    .min(1)
-    .max(20)
-    .superRefine(checkSteps)
-    .transform(normalizeSteps)
-    .prefault(defaults)
-    .describe(
-      `${what}, e.g. [{weight: 10, bake: 5m}, {approval: true}, {weight: 100, bake: 5m}]; weights rise and end at 100. Default: ${defaults
-        .map((s) => `{weight: ${s.weight ?? '?'}, bake: ${String(s.bake ?? 0)}}`)
-        .join(', ')}.`,
-    );
-}
-
-export const DEFAULT_CANARY_STEPS = [
-  { weight: 10, bake: '5m' },
-  { weight: 50, bake: '5m' },
-  { weight: 100, bake: '5m' },
-];
-export const DEFAULT_BLUE_GREEN_STEPS = [{ weight: 100, bake: '5m' }];
 
 /** Fields every ECS strategy has. */
 const ecsCommon = {
@@ -506,6 +305,31 @@ export function ecsServicesOf(svc: z.output<typeof EcsServiceSchema>): string[] 
  */
 export const EcsServiceListSchema = z.array(EcsServiceSchema).nullable();
 
+/** Why a service's worst case is too long or writes too many history events, or undefined when it fits. */
+function budgetProblem(svc: EcsServiceConfig | VmServiceConfig): { field?: string; message: string } | undefined {
+  const worst = worstCase(svc);
+  const vm = 'artifacts' in svc;
+  if (worst.seconds > MAX_WORST_CASE_SECONDS) {
+    const what = vm
+      ? 'every batch and its rollback at batchTimeout, every bake, approval timeout and keepWarm'
+      : 'rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm';
+    return {
+      message: `a deployment of ${svc.name} could take up to ${formatDuration(worst.seconds)} with its rollback (${what}); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them${vm ? ' or use fewer batches' : ''}`,
+    };
+  }
+  // Not `<=`: a field already refused (a step's weight, say) makes the count NaN, and that field's own problem says why.
+  if (!(worst.events > MAX_HISTORY_EVENTS_BUDGET)) return undefined;
+  const largest = [...worst.parts].sort((a, b) => b.events - a.events).slice(0, 2);
+  const interval = intervalWithinBudget(svc);
+  return {
+    field: 'verifyIntervalSeconds',
+    message:
+      `a deployment of ${svc.name} could write up to ${worst.events} Step Functions history events, mostly polling every ${svc.verifyIntervalSeconds}s for ` +
+      `${largest.map((p) => `${p.what} (${p.events})`).join(' and ')}; an execution ends at 25,000 and the deployer keeps ${MAX_HISTORY_EVENTS_BUDGET} for itself: ` +
+      (interval === undefined ? 'shorten the bakes and timeouts' : `raise verifyIntervalSeconds to at least ${interval}, or shorten them`),
+  };
+}
+
 export const DeployerConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -517,41 +341,35 @@ export const DeployerConfigSchema = z
     ecs: EcsServiceListSchema.transform((services) => services ?? [])
       .default([])
       .describe('ECS services.'),
+    vm: VmServiceListSchema.transform((services) => services ?? [])
+      .default([])
+      .describe('VM services: EC2 or on-premises hosts, reached through SSM Run Command or over SSH.'),
   })
   .superRefine((config, ctx) => {
-    if (config.ecs.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['ecs'], message: 'no services: describe at least one service under ecs:' });
+    if (config.ecs.length === 0 && config.vm.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ecs'], message: 'no services: describe at least one service under ecs: or vm:' });
     }
-    const names = new Map<string, number>();
-    const ecsServices = new Map<string, number>();
-    config.ecs.forEach((svc, index) => {
-      const first = names.get(svc.name);
+    const names = new Map<string, string>();
+    const checkName = (list: 'ecs' | 'vm', index: number, name: string): void => {
+      const first = names.get(name);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['ecs', index, 'name'],
-          message: `duplicate service name '${svc.name}' (already used by ecs[${first}]); names must be unique`,
+          path: [list, index, 'name'],
+          message: `duplicate service name '${name}' (already used by ${first}); names must be unique across ecs: and vm:`,
         });
-      } else names.set(svc.name, index);
-      const worst = worstCase(svc);
-      if (worst.seconds > MAX_WORST_CASE_SECONDS) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ecs', index],
-          message: `a deployment of ${svc.name} could take up to ${formatDuration(worst.seconds)} with its rollback (rollouts at deploymentTimeoutSeconds, every bake, approval timeout and keepWarm); at most ${formatDuration(MAX_WORST_CASE_SECONDS)}: shorten them`,
-        });
-      } else if (worst.events > MAX_HISTORY_EVENTS_BUDGET) {
-        const largest = [...worst.parts].sort((a, b) => b.events - a.events).slice(0, 2);
-        const interval = intervalWithinBudget(svc);
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ecs', index, 'verifyIntervalSeconds'],
-          message:
-            `a deployment of ${svc.name} could write up to ${worst.events} Step Functions history events, mostly polling every ${svc.verifyIntervalSeconds}s for ` +
-            `${largest.map((p) => `${p.what} (${p.events})`).join(' and ')}; an execution ends at 25,000 and the deployer keeps ${MAX_HISTORY_EVENTS_BUDGET} for itself: ` +
-            (interval === undefined ? 'shorten the bakes and timeouts' : `raise verifyIntervalSeconds to at least ${interval}, or shorten them`),
-        });
+      } else names.set(name, `${list}[${index}]`);
+    };
+    const checkBudget = (list: 'ecs' | 'vm', index: number, svc: EcsServiceConfig | VmServiceConfig): void => {
+      const problem = budgetProblem(svc);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', path: problem.field === undefined ? [list, index] : [list, index, problem.field], message: problem.message });
       }
+    };
+    const ecsServices = new Map<string, number>();
+    config.ecs.forEach((svc, index) => {
+      checkName('ecs', index, svc.name);
+      checkBudget('ecs', index, svc);
       for (const target of ecsServicesOf(svc)) {
         const owner = ecsServices.get(target);
         if (owner !== undefined && owner !== index) {
@@ -563,10 +381,29 @@ export const DeployerConfigSchema = z
         } else ecsServices.set(target, index);
       }
     });
+    const places = new Map<string, number>();
+    config.vm.forEach((svc, index) => {
+      checkName('vm', index, svc.name);
+      checkBudget('vm', index, svc);
+      // The same place twice within one entry is the entry's own problem (vm-config.ts); here, across entries.
+      for (const { place, what, path } of vmPlacesOf(svc)) {
+        const owner = places.get(place);
+        if (owner !== undefined && owner !== index) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['vm', index, ...path],
+            message: `${what} is already deployed by vm[${owner}] (${config.vm[owner]?.name ?? '?'}); two services would overwrite each other's releases there`,
+          });
+        } else places.set(place, index);
+      }
+    });
   });
 
 export type DeployerConfig = z.output<typeof DeployerConfigSchema>;
 export type EcsServiceConfig = z.output<typeof EcsServiceSchema>;
+export type { VmServiceConfig } from './vm-config.ts';
+/** A service of either kind. */
+export type ServiceConfig = EcsServiceConfig | VmServiceConfig;
 export type RollingServiceConfig = z.output<typeof RollingServiceSchema>;
 export type CanaryServiceConfig = z.output<typeof CanaryServiceSchema>;
 export type BlueGreenServiceConfig = z.output<typeof BlueGreenServiceSchema>;
@@ -668,7 +505,27 @@ export function configDocument(config: DeployerConfig): string {
   return document;
 }
 
-/** Find a service by its deployer name. */
+/** Find an ECS service by its deployer name. */
 export function findService(config: DeployerConfig, name: string): EcsServiceConfig | undefined {
   return config.ecs.find((s) => s.name === name);
+}
+
+/** Find a VM service by its deployer name. */
+export function findVmService(config: DeployerConfig, name: string): VmServiceConfig | undefined {
+  return config.vm.find((s) => s.name === name);
+}
+
+/** True for a VM service (an entry of `vm:`), false for an ECS one. */
+export function isVmService(svc: ServiceConfig): svc is VmServiceConfig {
+  return 'artifacts' in svc;
+}
+
+/** Every service, ECS ones first, in file order. */
+export function allServices(config: DeployerConfig): ServiceConfig[] {
+  return [...config.ecs, ...config.vm];
+}
+
+/** The names of every service, for messages that list them. */
+export function serviceNames(config: DeployerConfig): string[] {
+  return allServices(config).map((s) => s.name);
 }

@@ -179,6 +179,11 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[]): Problem[] {
     if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
       return { path: issue.path, text: `${where}: required (${expectedKind(issue.expected)})` };
     }
+    if (issue.code === 'invalid_key') {
+      // A mapping key its schema refuses (`vars: { log-level: … }`): the key schema's own message says what to write.
+      const inner = issue.issues[0]?.message;
+      return { path: issue.path, text: `${where}: ${inner ?? issue.message}` };
+    }
     const options = issue.code === 'invalid_union' && 'options' in issue ? issue.options : undefined;
     if (Array.isArray(options) && !/^must be one of/.test(issue.message)) {
       // A missing or unknown discriminator (`strategy`): say what it may be.

@@ -53,7 +53,8 @@ export function vmStateMachineOf(strategy: VmServiceView['strategy']): string {
 /** True when `key` is an artifact of `svc`: under its prefix, the rest matching its pattern. */
 export function isArtifactOf(svc: VmServiceView, bucket: string, key: string): boolean {
   if (bucket !== svc.artifacts.bucket || !key.startsWith(svc.artifacts.prefix)) return false;
-  return picomatch.isMatch(key.slice(svc.artifacts.prefix.length), svc.artifacts.pattern, { dot: true });
+  // As ValidateInput matches it (lambdas/shared/request-check.ts).
+  return picomatch.isMatch(key.slice(svc.artifacts.prefix.length), svc.artifacts.pattern);
 }
 
 /** `<service>-<32 hex>`: the same object write always gives the same name (1-80 of [A-Za-z0-9-_]). */

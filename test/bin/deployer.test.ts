@@ -89,6 +89,7 @@ describe('deployer simulate', () => {
     expect(r.final).toEqual(r.initial);
   });
 
+  // The example's ECS services only: its VM services (api-vm, worker-vm, portal-vm) are not rehearsed yet.
   it.each([
     { argv: ['checkout'], status: 'SUCCEEDED', code: 0 },
     { argv: ['checkout', '--reject'], status: 'ROLLED_BACK', code: 1 },
@@ -334,6 +335,11 @@ describe('deployer validate and schema', () => {
     expect(stdout).toContain('web: rolling ECS prod/web container app, deploys web:v*');
     expect(stdout).toContain('checkout: canary ECS prod/checkout container app, deploys checkout:v*, 1 alarm(s), steps 10%/5m -> 25%/5m -> approval -> 50%/10m -> 100%/5m');
     expect(stdout).toContain('payments: blue-green ECS prod/payments-blue | payments-green');
+    expect(stdout).toContain(
+      'api-vm: rolling VM SSM instances tagged app=api,env=prod, deploys s3://acme-artifacts/api/*.tar.gz to /opt/api, 1 alarm(s), batches 25% -> 50% -> 100%, bake 5m',
+    );
+    expect(stdout).toContain('worker-vm: canary VM 3 SSM instance(s), deploys s3://acme-artifacts/worker/*.tar.gz to /opt/worker, 1 alarm(s), batches 1 -> 100% (canary bake 10m, approval)');
+    expect(stdout).toContain('portal-vm: blue-green VM blue: SSM instances tagged app=portal,color=blue | green: SSM instances tagged app=portal,color=green');
   });
 
   it('prints a JSON Schema that describes the ecs services', async () => {
@@ -345,6 +351,18 @@ describe('deployer validate and schema', () => {
     for (const strategy of strategies) {
       expect(strategy.required).toEqual(expect.arrayContaining(['name', 'cluster', 'container', 'repository', 'tagPattern', 'strategy']));
     }
+  });
+
+  it('prints a JSON Schema that describes the VM services', async () => {
+    const { code, stdout } = await run('schema');
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout) as { properties: { vm: { items: { oneOf: { required: string[]; properties: { strategy: { const: string } } }[] } } } };
+    const strategies = schema.properties.vm.items.oneOf;
+    expect(strategies.map((s) => [s.properties.strategy.const, s.required])).toEqual([
+      ['rolling', expect.arrayContaining(['name', 'strategy', 'artifacts', 'install', 'targets'])],
+      ['canary', expect.arrayContaining(['name', 'strategy', 'artifacts', 'install', 'targets'])],
+      ['blue-green', expect.arrayContaining(['name', 'strategy', 'artifacts', 'install', 'blue', 'green', 'loadBalancer'])],
+    ]);
   });
 });
 

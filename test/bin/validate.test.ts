@@ -54,6 +54,17 @@ const CHECKOUT = [
   `      canaryTargetGroup: ${LB.canaryTargetGroup}`,
 ].join('\n');
 
+/** A valid rolling VM service; line 7 is `install`. */
+const API_VM = [
+  'vm:',
+  '  - name: api-vm',
+  '    strategy: rolling',
+  '    artifacts: { bucket: acme-artifacts, prefix: api/ }',
+  '    targets:',
+  '      ec2Tags: { app: api }',
+  '    install: { dir: /opt/api }',
+].join('\n');
+
 const replace = (text: string, from: string, to: string): string => {
   if (!text.includes(from)) throw new Error(`test setup: '${from}' is not in the config`);
   return text.replace(from, to);
@@ -164,10 +175,40 @@ const REFUSED: { what: string; text: string; at: string; problem: string }[] = [
     at: '9:18',
     problem: 'ecs[0].bakeSeconds: at least 0',
   },
-  { what: 'an empty file', text: '', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs:' },
-  { what: 'a file with only comments', text: '# nothing yet\n', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs:' },
-  { what: 'ecs: with nothing under it', text: 'notifications:\n  emails: []\necs:\n', at: '3:1', problem: 'ecs: no services: describe at least one service under ecs:' },
-  { what: 'an empty ecs list', text: 'ecs: []\n', at: '1:6', problem: 'ecs: no services: describe at least one service under ecs:' },
+  {
+    what: 'a VM targets block with both tags and instance IDs',
+    text: replace(API_VM, 'ec2Tags: { app: api }', 'ec2Tags: { app: api }\n      instanceIds: [i-0a1b2c3d4e5f60718]'),
+    at: '7:20',
+    problem: 'vm[0].targets.instanceIds: ec2Tags and instanceIds are both given: keep one (a targets block is found by tags, listed by instance ID, or reached over SSH)',
+  },
+  {
+    what: 'a VM install directory that would reach the shell',
+    text: replace(API_VM, '{ dir: /opt/api }', '{ dir: "/opt/api; reboot" }'),
+    at: '7:21',
+    problem: 'vm[0].install.dir: an absolute path of letters, digits, ".", "_" and "-", e.g. /opt/api (no . or .. components, no trailing /)',
+  },
+  {
+    what: 'VM batches that do not rise',
+    text: `${API_VM}\n    batches: ["50%", "40%", "100%"]`,
+    at: '8:22',
+    problem: "vm[0].batches[1]: 40% does not rise above the previous batch's 50%: batches are cumulative (share of the fleet done so far)",
+  },
+  {
+    what: 'SSH hosts without the ssh block',
+    text: replace(API_VM, 'ec2Tags: { app: api }', 'hosts: [{ name: web-1, address: 10.0.1.5, hostKey: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" }]'),
+    at: '2:5',
+    problem: 'vm[0].ssh: required with targets.hosts: { subnetIds, securityGroupIds } the SSH Lambda runs in (and user, privateKeySecret for every host)',
+  },
+  {
+    what: 'a VM service with the name of an ECS service',
+    text: `${WEB}\n${replace(API_VM, 'name: api-vm', 'name: web')}`,
+    at: '10:11',
+    problem: "vm[0].name: duplicate service name 'web' (already used by ecs[0]); names must be unique across ecs: and vm:",
+  },
+  { what: 'an empty file', text: '', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
+  { what: 'a file with only comments', text: '# nothing yet\n', at: '1:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
+  { what: 'ecs: with nothing under it', text: 'notifications:\n  emails: []\necs:\n', at: '3:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
+  { what: 'an empty ecs list', text: 'ecs: []\n', at: '1:6', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
 ];
 
 /** Run the CLI in-process; returns its exit code and what it printed. */

@@ -56,6 +56,8 @@ describe('cdk-nag AwsSolutions', () => {
       'ReleaseLock',
       'SetWeights',
       'SnapshotServices',
+      // Reads the VM artifacts under each configured prefix (bucket/prefix*).
+      'ValidateInput',
       'Verify',
       'VmBlueGreenStateMachine',
       'VmCanaryStateMachine',

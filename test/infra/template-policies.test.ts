@@ -133,7 +133,11 @@ describe('template-policies helper', () => {
 
 /** What each function's handler calls; everything else must be refused. */
 const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
-  ValidateInput: on('ecr:DescribeImages', ['web', 'team/orders-api', 'checkout', 'payments'].map(repository)),
+  ValidateInput: [
+    ...on('ecr:DescribeImages', ['web', 'team/orders-api', 'checkout', 'payments'].map(repository)),
+    // The example's VM artifacts and their KEY.sha256 beside them.
+    ...on('s3:GetObject', ['api/api-vm-1.4.0.tar.gz', 'api/api-vm-1.4.0.tar.gz.sha256', 'worker/w-2.tgz.sha256', 'portal/p.tar.gz'].map((key) => `arn:aws:s3:::acme-artifacts/${key}`)),
+  ],
   AcquireLock: [
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
@@ -232,6 +236,9 @@ const REFUSED: [action: string, resource: string][] = [
   ['ecs:DescribeServices', service('other', 'web')],
   ['ecr:DescribeImages', repository('other')],
   ['ecr:PutImage', repository('web')],
+  ['s3:GetObject', 'arn:aws:s3:::acme-artifacts/other/api-vm-1.4.0.tar.gz'],
+  ['s3:GetObject', 'arn:aws:s3:::other-bucket/api/api-vm-1.4.0.tar.gz'],
+  ['s3:PutObject', 'arn:aws:s3:::acme-artifacts/api/api-vm-1.4.0.tar.gz'],
   ['cloudwatch:DescribeAlarms', alarm('unrelated')],
   ['cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`],
   ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/other`],

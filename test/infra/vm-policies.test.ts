@@ -9,29 +9,15 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { vmResources } from '../../infra/config-resources.ts';
 import { functionPolicies } from '../../infra/function-policies.ts';
-import type { DeployerConfig } from '../../lambdas/shared/config.ts';
+import { parseConfig, type DeployerConfig } from '../../lambdas/shared/config.ts';
+import { testConfig } from '../support/lambda-fixtures.ts';
+import { API_TG, vmRolling, vmSsh } from '../support/vm-config-fixtures.ts';
 
-const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef';
-
-/** A config with an SSM service and an SSH service, as the config schema validates `vm:` entries. */
-const CONFIG = {
-  ecs: [],
-  vm: [
-    {
-      name: 'api',
-      strategy: 'rolling',
-      artifacts: { bucket: 'acme-artifacts', prefix: 'api/', pattern: '*.tar.gz' },
-      targets: { ec2Tags: { app: 'api' }, targetGroup: TG },
-    },
-    {
-      name: 'legacy',
-      strategy: 'canary',
-      artifacts: { bucket: 'legacy-builds', prefix: '', pattern: '*.tgz' },
-      targets: { hosts: [{ name: 'web-1', privateKeySecret: 'deployer/legacy-key' }] },
-      ssh: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] },
-    },
-  ],
-} as unknown as DeployerConfig;
+/** A config with an SSM service and an SSH service. */
+const CONFIG = parseConfig({
+  vm: [vmRolling({ name: 'api', artifacts: { bucket: 'acme-artifacts', prefix: 'api/' } }), vmSsh({ name: 'legacy', artifacts: { bucket: 'legacy-builds', prefix: '' } })],
+});
+const TG = API_TG;
 
 function policiesOf(config: DeployerConfig) {
   const stack = new Stack(new App(), 'EcsDeployer', { env: { account: '123456789012', region: 'us-east-1' } });
@@ -61,10 +47,10 @@ describe('VM function policies', () => {
       any: true,
       ssm: true,
       ssh: true,
-      artifactObjects: ['arn:aws:s3:::acme-artifacts/api/*', 'arn:aws:s3:::legacy-builds/*'],
+      artifactObjects: ['acme-artifacts/api/*', 'legacy-builds/*'],
       buckets: ['acme-artifacts', 'legacy-builds'],
       targetGroups: [TG],
-      sshSecrets: ['deployer/legacy-key'],
+      sshSecrets: ['deployer/web-key'],
       sshNetwork: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] },
     });
   });
@@ -76,9 +62,9 @@ describe('VM function policies', () => {
     // Assess
     expect(grants('ResolveHosts').map((g) => g.split(' ')[0])).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation', 'dynamodb:BatchWriteItem']);
     expect(grants('StartSsmBatch').filter((g) => g.startsWith('ssm:SendCommand')).join('\n')).toMatch(/document\/AWS-RunShellScript/);
-    expect(grants('StartSsmBatch')).toContain('s3:GetObject arn:aws:s3:::acme-artifacts/api/*');
+    expect(grants('StartSsmBatch').join('\n')).toMatch(/s3:GetObject .*:s3:::acme-artifacts\/api\/\*/);
     expect(grants('PollSsmBatch').map((g) => g.split(' ')[0])).toEqual(['ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-    expect(grants('ResolveSshHosts').join('\n')).toMatch(/secretsmanager:GetSecretValue .*secret:deployer\/legacy-key-\?\?\?\?\?\?/);
+    expect(grants('ResolveSshHosts').join('\n')).toMatch(/secretsmanager:GetSecretValue .*secret:deployer\/web-key-\?\?\?\?\?\?/);
     expect(grants('PollSshBatch').some((g) => g.startsWith('s3:'))).toBe(false);
     expect(grants('SetBatchTargets')).toEqual(
       expect.arrayContaining([`elasticloadbalancing:RegisterTargets ${TG}`, `elasticloadbalancing:DeregisterTargets ${TG}`]),
@@ -90,7 +76,7 @@ describe('VM function policies', () => {
 
   it('grants the VM functions nothing when the config has no VM service', () => {
     // Act
-    const { grants } = policiesOf({ ecs: [] } as unknown as DeployerConfig);
+    const { grants } = policiesOf(testConfig());
 
     // Assess
     for (const key of ['ResolveHosts', 'ResolveSshHosts', 'StartSsmBatch', 'PollSsmBatch', 'StartSshBatch', 'PollSshBatch', 'SetBatchTargets', 'ArtifactTrigger'] as const) {

@@ -51,6 +51,8 @@ export const DECISION_CODE: readonly string[] = [
   'lambdas/shared/outcome.ts',
   'lambdas/shared/table.ts',
   'lambdas/shared/config.ts',
+  // Split out of config.ts (durations, ARNs, steps): the same checks, held to the same score.
+  'lambdas/shared/config-fields.ts',
   'lambdas/elb/set-weights.ts',
   'lambdas/elb/forward-weights.ts',
   'lambdas/elb/read-weights.ts',

@@ -38,6 +38,26 @@ describe('deployment envelope, rehearsed', () => {
     expect(session.world.calls.filter((c) => c.action.startsWith('ecs:'))).toEqual([]);
   });
 
+  it('rejects a canary service started on the rolling state machine before changing anything', async () => {
+    // Prepare
+    session = await Rehearsal.create({ config });
+    const before = session.snapshot();
+
+    // Act
+    const record = await session.startExecution(
+      { service: 'checkout', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/checkout:v2.0.0' },
+      undefined,
+      { strategy: 'rolling' },
+    ).done;
+    await session.settle();
+
+    // Assess
+    expect(deploymentOutcome({ status: record.status, error: record.error?.error })).toBe('REJECTED');
+    expect(record.error?.cause).toContain('checkout deploys with canary, but this execution runs on EcsDeployer-ecs-rolling');
+    expect(session.snapshot()).toEqual(before);
+    expect((await tableState('checkout')).holder).toBeUndefined();
+  });
+
   it('ends FAILED with the AWS error, not as a rejected input, when AWS fails while the input is checked', async () => {
     // Act
     const { report } = await rehearseDeployment({ config, service: 'web', image: webImage('v1.1.0'), failAt: 'ValidateInput' });

@@ -5,7 +5,7 @@
  */
 import { DescribeListenersCommand, DescribeRulesCommand, type Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { asPercentages, forwardWeights } from '../../../lambdas/elb/forward-weights.ts';
-import { LISTENER_RULE_ARN, type EcsServiceConfig } from '../../../lambdas/shared/config.ts';
+import { isVmService, LISTENER_RULE_ARN, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import { AwsFailure, awsRequest } from '../aws/aws-failure.ts';
 import type { OperatorContext } from './operator-context.ts';
 
@@ -21,12 +21,16 @@ export interface TrafficShare {
 export type ListenerTraffic = { listenerArn: string; shares: TrafficShare[] } | { listenerArn: string; error: string };
 
 /** The listener or rule whose weights the deployments of `svc` set; none for rolling. */
-export function listenerOf(svc: EcsServiceConfig): string | undefined {
+export function listenerOf(svc: ServiceConfig): string | undefined {
+  if (isVmService(svc)) return svc.strategy === 'blue-green' ? svc.loadBalancer.listener : undefined;
   return svc.strategy === 'rolling' ? undefined : svc.loadBalancer.listener;
 }
 
 /** `{targetGroupArn: label}` for the target groups the config names. */
-export function targetGroupLabels(svc: EcsServiceConfig): Record<string, string> {
+export function targetGroupLabels(svc: ServiceConfig): Record<string, string> {
+  if (isVmService(svc)) {
+    return svc.strategy === 'blue-green' ? { [svc.blue.targetGroup]: 'blue hosts', [svc.green.targetGroup]: 'green hosts' } : {};
+  }
   switch (svc.strategy) {
     case 'rolling':
       return {};

@@ -3,7 +3,7 @@
  * deployment) or running (execution, state, progress, verdict, traffic
  * split, pending approval). Plain data: printed as text or as JSON.
  */
-import type { EcsServiceConfig, Strategy } from '../../../lambdas/shared/config.ts';
+import { isVmService, type ServiceConfig, type Strategy } from '../../../lambdas/shared/config.ts';
 import type { Progress } from '../../../lambdas/shared/operator-requests.ts';
 import { readExecutionProgress } from './execution-progress.ts';
 import { commandLine } from './follow-up.ts';
@@ -72,9 +72,15 @@ export function executionConsoleUrl(executionArn: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
+/** How many traffic steps the config gives the service's deployments (none for rolling, nor for VM canaries, which go by batches). */
+function configuredSteps(svc: ServiceConfig): number | undefined {
+  if (isVmService(svc)) return svc.strategy === 'blue-green' ? svc.steps.length : undefined;
+  return svc.strategy === 'rolling' ? undefined : svc.steps.length;
+}
+
 async function idleStatus(
   ctx: OperatorContext,
-  svc: EcsServiceConfig,
+  svc: ServiceConfig,
   situation: SituationOf<'idle'> | SituationOf<'stale'>,
 ): Promise<IdleServiceStatus> {
   const status: IdleServiceStatus = { service: svc.name, strategy: svc.strategy, state: 'idle', lastDeployment: null };
@@ -83,7 +89,7 @@ async function idleStatus(
   return status;
 }
 
-async function runningStatus(ctx: OperatorContext, svc: EcsServiceConfig, situation: SituationOf<'running'>): Promise<RunningServiceStatus> {
+async function runningStatus(ctx: OperatorContext, svc: ServiceConfig, situation: SituationOf<'running'>): Promise<RunningServiceStatus> {
   const { execution, approval, lock } = situation;
   const seen = await readExecutionProgress(ctx, execution.executionArn);
   const status: RunningServiceStatus = {
@@ -105,7 +111,7 @@ async function runningStatus(ctx: OperatorContext, svc: EcsServiceConfig, situat
   if (lock.holderImage !== undefined) status.image = lock.holderImage;
   if (seen.state !== undefined) status.currentState = seen.state;
   if (seen.progress !== undefined) status.progress = seen.progress;
-  const steps = seen.deployment?.steps?.length ?? (svc.strategy === 'rolling' ? undefined : svc.steps.length);
+  const steps = seen.deployment?.steps?.length ?? configuredSteps(svc);
   if (steps !== undefined && steps > 0) status.steps = steps;
   if (seen.verdict !== undefined) status.verdict = seen.verdict;
   const listener = seen.deployment?.loadBalancer?.listenerArn ?? listenerOf(svc);
@@ -126,7 +132,7 @@ async function runningStatus(ctx: OperatorContext, svc: EcsServiceConfig, situat
 }
 
 /** Read the status of `svc`. */
-export async function serviceStatus(ctx: OperatorContext, svc: EcsServiceConfig): Promise<ServiceStatus> {
+export async function serviceStatus(ctx: OperatorContext, svc: ServiceConfig): Promise<ServiceStatus> {
   const situation = await findRunningDeployment(ctx, svc.name);
   return situation.kind === 'running' ? runningStatus(ctx, svc, situation) : idleStatus(ctx, svc, situation);
 }

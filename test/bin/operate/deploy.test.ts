@@ -142,8 +142,21 @@ describe('deployer deploy', () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments\n");
+    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n");
     expect(cloudFormation).not.toHaveReceivedCommand(DescribeStacksCommand);
+  });
+
+  it('refuses a VM service with exit 2, saying how to deploy it, before any AWS call', async () => {
+    // Act
+    const { code, stderr } = await run('deploy', 'api-vm', '--image', `${REGISTRY}/web:v1`);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      "deployer: SERVICE: 'api-vm' is a VM service; this command handles ECS services only for now: deploy it by uploading its artifact under s3://acme-artifacts/api/ or start it from the Step Functions console, and follow it with `deployer status api-vm`\n",
+    );
+    expect(cloudFormation).not.toHaveReceivedAnyCommand();
+    expect(stepFunctions).not.toHaveReceivedAnyCommand();
   });
 
   it('exits 1 with one line when Step Functions refuses the start', async () => {

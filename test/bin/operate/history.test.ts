@@ -122,6 +122,32 @@ describe('deployer history', () => {
     ]);
   });
 
+  it('lists a VM service\'s deployments by release, from its own history', async () => {
+    // Prepare
+    table.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk: 'SERVICE#api-vm',
+          sk: 'DEPLOY#2026-02-02T09:00:00.000Z#api-vm-1a2b',
+          status: 'SUCCEEDED',
+          image: 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz',
+          imageTag: '1.4.0',
+          startedBy: 's3-upload',
+          startedAt: '2026-02-02T09:00:00.000Z',
+          endedAt: '2026-02-02T09:20:00.000Z',
+        },
+      ],
+    });
+
+    // Act
+    const { code, stdout } = await run('history', 'api-vm');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(table).toHaveReceivedCommandWith(QueryCommand, { ExpressionAttributeValues: { ':pk': 'SERVICE#api-vm', ':deploy': 'DEPLOY#' } });
+    expect(stdout).toBe(['api-vm: the last 1 deployment, newest first', '', '2026-02-02 09:00:00Z  SUCCEEDED    20m        1.4.0           by s3-upload', ''].join('\n'));
+  });
+
   it('says so when the service was never deployed', async () => {
     // Act
     const { code, stdout } = await run('history', 'checkout');
@@ -134,7 +160,7 @@ describe('deployer history', () => {
   it.each([
     { argv: ['history', 'web', '--limit', '0'], message: "deployer: --limit: '0' is not a whole number from 1 to 1000; e.g. --limit 10\n" },
     { argv: ['history', 'web', '--limit', '2.5'], message: "deployer: --limit: '2.5' is not a whole number from 1 to 1000; e.g. --limit 10\n" },
-    { argv: ['history', 'nope'], message: "deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments\n" },
+    { argv: ['history', 'nope'], message: "deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n" },
   ])('exits 2 before any AWS call for $argv', async ({ argv, message }) => {
     // Act
     const { code, stderr } = await run(...argv);

@@ -108,6 +108,12 @@ ecs:
       - { weight: 10, bake: 2m }
       - { approval: true, timeout: 1h }
       - { weight: 100, bake: 5m }
+vm:
+  - name: api-vm
+    strategy: rolling
+    artifacts: { bucket: acme-artifacts, prefix: api/ }
+    targets: { ec2Tags: { app: api } }
+    install: { dir: /opt/api }
 `;
 
 /** Key of a service's lock item. */

@@ -284,6 +284,7 @@ describe('deployer status', () => {
       ['web', 'idle'],
       ['checkout', 'running'],
       ['payments', 'waiting-for-approval'],
+      ['api-vm', 'idle'],
     ]);
     expect(report.services[0]).toEqual({
       service: 'web',
@@ -338,6 +339,35 @@ describe('deployer status', () => {
     expect(stdout).toContain('  traffic           unknown: elasticloadbalancing:DescribeListeners failed (AccessDenied: not authorized');
   });
 
+  it('shows a VM service with its last deployment: the artifact and its version', async () => {
+    // Prepare
+    lastDeploymentIs('api-vm', {
+      pk: 'SERVICE#api-vm',
+      sk: 'DEPLOY#2026-02-02T09:00:00.000Z#api-vm-1a2b',
+      status: 'SUCCEEDED',
+      image: 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz',
+      imageTag: '1.4.0',
+      startedBy: 's3-upload',
+      startedAt: '2026-02-02T09:00:00.000Z',
+      endedAt: '2026-02-02T09:12:00.000Z',
+    });
+
+    // Act
+    const { code, stdout } = await run('status', 'api-vm');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(table).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: lockKey('api-vm'), ConsistentRead: true });
+    expect(stdout).toBe(
+      [
+        'api-vm  rolling  idle',
+        '  last deployment   SUCCEEDED 1.4.0 by s3-upload, 2026-02-02T09:00:00.000Z to 2026-02-02T09:12:00.000Z (27h8m ago)',
+        '                    s3://acme-artifacts/api/api-vm-1.4.0.tar.gz',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('exits 2 for a service that is not in the config, before any AWS call', async () => {
     // Act
     const { code, stdout, stderr } = await run('status', 'nope');
@@ -345,7 +375,7 @@ describe('deployer status', () => {
     // Assess
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments\n");
+    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n");
     expect(cloudFormation).not.toHaveReceivedAnyCommand();
   });
 });

@@ -190,7 +190,7 @@ describe('deployer watch', () => {
 
   it.each([
     { argv: ['watch', 'web', '--interval', 'soon'], message: "deployer: --interval: 'soon' is not a whole number from 1 to 300; e.g. --interval 5\n" },
-    { argv: ['watch', 'nope'], message: "deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments\n" },
+    { argv: ['watch', 'nope'], message: "deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n" },
     { argv: ['watch'], message: "error: missing required argument 'service'\n(run with --help for usage)\n" },
   ])('exits 2 before any AWS call for $argv', async ({ argv, message }) => {
     // Act

@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, OVERDUE_GRACE_SECONDS } from '../../../lambdas/envelope/audit-locks.ts';
 import { worstCaseSeconds } from '../../../lambdas/shared/budget.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
-import { configuredService, EXECUTION_ARN, stubDeployerEnv, TABLE } from '../../support/lambda-fixtures.ts';
+import { parseConfig } from '../../../lambdas/shared/config.ts';
+import { configuredService, CONFIG_DOCUMENT, EXECUTION_ARN, stubDeployerEnv, TABLE } from '../../support/lambda-fixtures.ts';
+import { vmRolling } from '../../support/vm-config-fixtures.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = Date.parse('2026-02-01T12:00:00.000Z');
@@ -53,5 +55,20 @@ describe('AuditLocks', () => {
     // Assess
     expect(result.locks.every((l) => !l.overdue)).toBe(true);
     expect(result.locks.filter((l) => l.ageSeconds !== undefined).map((l) => l.service)).toEqual(['web']);
+  });
+
+  it("audits a VM service's lock against its own longest deployment (every batch and its rollback)", async () => {
+    // Prepare
+    const config = parseConfig({ ecs: CONFIG_DOCUMENT.ecs, vm: [vmRolling()] });
+    stubDeployerEnv(config);
+    const limit = worstCaseSeconds(config.vm[0]!) + OVERDUE_GRACE_SECONDS;
+    ddbMock.on(GetCommand).resolves({});
+    ddbMock.on(GetCommand, { Key: { pk: 'SERVICE#api-vm', sk: 'LOCK' } }).resolves({ Item: { holder: EXECUTION_ARN, heldSince: ago(limit + 1) } });
+
+    // Act
+    const result = await handler(scheduled, lambdaContext());
+
+    // Assess
+    expect(result.locks.filter((l) => l.overdue)).toEqual([expect.objectContaining({ service: 'api-vm', limitSeconds: limit, ageSeconds: limit + 1 })]);
   });
 });

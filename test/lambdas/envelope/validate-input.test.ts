@@ -24,15 +24,23 @@ import {
   CHECKOUT_TG,
   CONFIG_DOCUMENT,
   configuredService,
+  executionOf,
   stubDeployerEnv,
   testConfig,
 } from '../../support/lambda-fixtures.ts';
 
 const ecrMock = mockClient(ECRClient);
 
-/** The event the ValidateInput state sends: the execution input and `$$.Execution`. */
+/**
+ * The event the ValidateInput state sends: the execution input and
+ * `$$.Execution`, on the state machine of the service's strategy (the
+ * rolling one for a service the config does not have).
+ */
 function eventFor(request: unknown, startTime = EXECUTION_START) {
-  return { request, execution: { id: EXECUTION_ARN, name: EXECUTION_NAME, startTime } };
+  const service = typeof request === 'object' && request !== null ? (request as { service?: unknown }).service : undefined;
+  const strategy = testConfig().ecs.find((s) => s.name === service)?.strategy ?? 'rolling';
+  const execution = strategy === 'rolling' ? { name: EXECUTION_NAME, arn: EXECUTION_ARN } : executionOf(String(service), strategy);
+  return { request, execution: { id: execution.arn, name: execution.name, startTime } };
 }
 
 function ecrHasImage(digest: string, tags: string[] = []): void {
@@ -178,7 +186,7 @@ describe('ValidateInput', () => {
     const deployment = await handler(eventFor({ service: 'web', image: `${REGISTRY}/web:v1.2.0` }), lambdaContext());
 
     // Assess
-    expect(deployment.ecs.cluster).toBe('prod');
+    expect(deployment).toMatchObject({ kind: 'ecs', ecs: { cluster: 'prod' } });
   });
 
   it('normalises requestedAt to UTC with milliseconds so requests order as strings', async () => {
@@ -249,6 +257,26 @@ describe('ValidateInput', () => {
 
       // Assess
       await expect(result).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(message) });
+      expect(ecrMock).not.toHaveReceivedAnyCommand();
+    });
+
+    it.each([
+      ['checkout', 'canary', 'rolling'],
+      ['web', 'rolling', 'blue-green'],
+    ] as const)('refuses to deploy %s (%s) on the %s state machine, naming the right one, without asking ECR', async (service, strategy, machine) => {
+      // Prepare
+      const execution = executionOf(service, machine);
+      const event = { request: { service, image: `${REGISTRY}/${configuredService(service).repository}:v1` }, execution: { id: execution.arn, name: execution.name, startTime: EXECUTION_START } };
+
+      // Act
+      const result = handler(event, lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'InvalidInput',
+        message: expect.stringContaining(`service: ${service} deploys with ${strategy}, but this execution runs on `),
+      });
+      await expect(result).rejects.toThrow(`whose name ends in -ecs-${strategy}`);
       expect(ecrMock).not.toHaveReceivedAnyCommand();
     });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase, worstCaseSeconds } from '../../../lambdas/shared/budget.ts';
 import { ConfigError, type RollingServiceConfig } from '../../../lambdas/shared/config.ts';
 import { parseConfig, type EcsServiceConfig } from '../../../lambdas/shared/config.ts';
+import { vmCanary, vmRolling } from '../../support/vm-config-fixtures.ts';
 import { BLUE_TG, CHECKOUT_CANARY_TG, CHECKOUT_TG, GREEN_TG, LISTENER_ARN, LISTENER_RULE_ARN, configuredService } from '../../support/lambda-fixtures.ts';
 
 const base = { cluster: 'prod', container: 'app', tagPattern: 'v*', deploymentTimeoutSeconds: 600, verifyIntervalSeconds: 30 };
@@ -159,5 +160,50 @@ describe('history events budget', () => {
     expect(interval).toBe(45);
     expect(worstCase({ ...web, bakeSeconds: 86_400, verifyIntervalSeconds: 45 }).events).toBeLessThanOrEqual(MAX_HISTORY_EVENTS_BUDGET);
     expect(worstCase({ ...web, bakeSeconds: 86_400, verifyIntervalSeconds: 40 }).events).toBeGreaterThan(MAX_HISTORY_EVENTS_BUDGET);
+  });
+});
+
+describe('worst case of a VM service', () => {
+  const vm = (raw: Record<string, unknown>) => parseConfig({ vm: [raw] }).vm[0]!;
+
+  it('counts every batch twice at batchTimeout (its run and its rollback), plus the bake', () => {
+    // Prepare
+    const three = vm(vmRolling({ batches: ['25%', '50%', '100%'], batchTimeout: '20m', bake: '5m' }));
+    const six = vm(vmRolling({ batches: ['10%', '25%', '40%', '60%', '80%', '100%'], batchTimeout: '20m', bake: '5m' }));
+
+    // Act
+    const [short, long] = [worstCaseSeconds(three), worstCaseSeconds(six)];
+
+    // Assess
+    expect(short).toBe(2 * 3 * 1200 + 300 + 30);
+    expect(long - short).toBe(2 * 3 * 1200);
+  });
+
+  it("adds the canary's bake and, when it is approved, the approval timeout", () => {
+    // Prepare
+    const plain = vm(vmCanary({ canary: { bake: '10m' } }));
+    const approved = vm(vmCanary({ canary: { bake: '10m', approval: true }, approvalTimeout: '2h' }));
+
+    // Act
+    const [a, b] = [worstCase(plain), worstCase(approved)];
+
+    // Assess
+    expect(a.parts.map((p) => p.what)).toContain('the canary bake');
+    expect(b.seconds - a.seconds).toBe(7200);
+  });
+
+  it('finds the verifyIntervalSeconds that brings many long batches within the history budget', () => {
+    // Prepare
+    const batches = Array.from({ length: 20 }, (_unused, i) => `${(i + 1) * 5}%`);
+    const svc = { ...vm(vmRolling({ batches, batchTimeout: '45m', verifyIntervalSeconds: 300 })), verifyIntervalSeconds: 10 };
+
+    // Act
+    const interval = intervalWithinBudget(svc);
+
+    // Assess
+    expect(worstCase(svc).events).toBeGreaterThan(MAX_HISTORY_EVENTS_BUDGET);
+    expect(interval).toBeDefined();
+    expect(worstCase({ ...svc, verifyIntervalSeconds: interval! }).events).toBeLessThanOrEqual(MAX_HISTORY_EVENTS_BUDGET);
+    expect(worstCase({ ...svc, verifyIntervalSeconds: interval! - 5 }).events).toBeGreaterThan(MAX_HISTORY_EVENTS_BUDGET);
   });
 });

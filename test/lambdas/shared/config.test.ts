@@ -186,7 +186,7 @@ describe('config file', () => {
     const problems = problemsOf(text);
 
     // Assess
-    expect(problems).toEqual(['ecs: no services: describe at least one service under ecs:']);
+    expect(problems).toEqual(['ecs: no services: describe at least one service under ecs: or vm:']);
   });
 
   it('reports a missing cluster as required, naming the field', () => {
