@@ -51,11 +51,16 @@ describe('cdk-nag AwsSolutions', () => {
       'EcsCanaryStateMachine',
       'EcsRollingStateMachine',
       'ExecutionEnded',
+      // The VM functions: SSM/EC2 reads without resource-level permissions, SendCommand on instances found by tag, artifacts by prefix.
+      'PollSsmBatch',
       'ReadWeights',
       'RegisterTaskDefinition',
       'ReleaseLock',
+      'ResolveHosts',
+      'SetBatchTargets',
       'SetWeights',
       'SnapshotServices',
+      'StartSsmBatch',
       // Reads the VM artifacts under each configured prefix (bucket/prefix*).
       'ValidateInput',
       'Verify',
