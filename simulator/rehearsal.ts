@@ -87,6 +87,11 @@ export class Rehearsal {
       config: options.config,
       now: () => this.clock.now(),
       sleep: (seconds) => this.clock.sleep(seconds),
+      // A script running on a local host is work like a busy execution: virtual time waits for it.
+      holdClock: () => {
+        this.clock.begin();
+        return () => this.clock.end();
+      },
     });
     const stateMachineHandlers = Object.fromEntries(
       Object.keys(STATE_MACHINE_FUNCTIONS).map((key) => [key, handlers[key as FunctionKey]]),

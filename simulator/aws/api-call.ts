@@ -55,6 +55,8 @@ export interface ApiOperation<I, O extends object> {
   run(input: I, context: CallContext): O;
   /** Work that follows a successful call once it is recorded (e.g. an execution actually starting). */
   after?(output: O, input: I): void;
+  /** How the service says access is denied, when not `AccessDeniedException` (S3: `AccessDenied`, 403, "Access Denied"). */
+  accessDenied?: { name: string; httpStatusCode: number; message: string };
 }
 
 /** An SDK output: the operation's result plus `$metadata`. */
@@ -65,7 +67,16 @@ export function principalArn(env: ApiEnvironment, caller: Caller): string {
   return `arn:aws:sts::${env.account}:assumed-role/deployer-${caller.functionKey}/${caller.functionKey}`;
 }
 
-function faultError(env: ApiEnvironment, base: ServiceExceptionClass, caller: Caller, fault: FiredFault): Error {
+function faultError(
+  env: ApiEnvironment,
+  base: ServiceExceptionClass,
+  caller: Caller,
+  fault: FiredFault,
+  denied?: ApiOperation<never, object>['accessDenied'],
+): Error {
+  if (fault.error === undefined && denied !== undefined) {
+    return unmodeledError(base, { name: denied.name, message: denied.message, httpStatusCode: denied.httpStatusCode });
+  }
   if (fault.error === undefined) {
     const { action, resources } = fault.authorization;
     return unmodeledError(base, {
@@ -121,7 +132,7 @@ function answer<I, O extends object>(
   try {
     authorizations = operation.authorize(input);
     const fault = env.faults.take(caller, authorizations);
-    if (fault !== undefined) throw faultError(env, base, caller, fault);
+    if (fault !== undefined) throw faultError(env, base, caller, fault, operation.accessDenied);
     const output = operation.run(input, { caller, at });
     env.recorder.record(caller, authorizations, at);
     // What follows the call is not the caller's doing: run it outside the caller's context.

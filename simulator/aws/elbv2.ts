@@ -41,7 +41,16 @@ import {
   type ModifyRuleCommandOutput,
   type Rule,
   type TargetGroup,
+  type TargetHealth,
   type TargetHealthDescription,
+  type TargetDescription,
+  DeregisterTargetsCommand,
+  InvalidTargetException,
+  RegisterTargetsCommand,
+  type DeregisterTargetsCommandInput,
+  type DeregisterTargetsCommandOutput,
+  type RegisterTargetsCommandInput,
+  type RegisterTargetsCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { refuseUnimplemented, serve, type ApiEnvironment, type CallContext, type SimulatedApi } from './api-call.ts';
@@ -49,6 +58,7 @@ import type { TargetGroupFacts } from './ecs-create-service.ts';
 import type { TargetGroupDirectory } from './ecs.ts';
 import type { TargetGroupView } from './ecs-task-lifecycle.ts';
 import { validateActions, validateConditions, validationError } from './elbv2-actions.ts';
+import { ManualTargets, type TargetCondition } from './elbv2-instance-targets.ts';
 import { ElbStore, type SimListener, type SimRule, type SimTargetGroup } from './elbv2-store.ts';
 import { modeledError, SimulationNotImplemented } from './sdk-errors.ts';
 import { targetHealthAt, type TargetPresence } from './target-health.ts';
@@ -74,6 +84,12 @@ export class SimElbv2 implements SimulatedApi, TargetGroupDirectory {
   public readonly store = new ElbStore();
   /** Where the registered targets come from (the world points it at ECS). */
   public targets: TargetSource = () => [];
+  /** Targets registered with RegisterTargets (VM hosts). */
+  public readonly manual = new ManualTargets();
+  /** How the instance (or IP) a target names is doing now; undefined: not an instance the world knows (it passes). */
+  public instanceCondition: (targetId: string) => TargetCondition | undefined = () => undefined;
+  /** Whether a target ID may be registered in a group of this type now; a refusal's message otherwise. */
+  public registrable: (targetType: string, targetId: string) => string | undefined = () => undefined;
 
   public constructor(private readonly env: ApiEnvironment) {}
 
@@ -151,6 +167,24 @@ export class SimElbv2 implements SimulatedApi, TargetGroupDirectory {
         action: 'elasticloadbalancing:DescribeTargetHealth',
         authorize: anywhere('elasticloadbalancing:DescribeTargetHealth'),
         run: (input: DescribeTargetHealthCommandInput) => this.describeTargetHealth(input),
+      }),
+    );
+    stub.on(RegisterTargetsCommand).callsFake(
+      serve(this.env, base, {
+        action: 'elasticloadbalancing:RegisterTargets',
+        authorize: (input: RegisterTargetsCommandInput) => [
+          { action: 'elasticloadbalancing:RegisterTargets', resources: [input.TargetGroupArn ?? '*'] },
+        ],
+        run: (input: RegisterTargetsCommandInput, context: CallContext) => this.registerTargets(input, context),
+      }),
+    );
+    stub.on(DeregisterTargetsCommand).callsFake(
+      serve(this.env, base, {
+        action: 'elasticloadbalancing:DeregisterTargets',
+        authorize: (input: DeregisterTargetsCommandInput) => [
+          { action: 'elasticloadbalancing:DeregisterTargets', resources: [input.TargetGroupArn ?? '*'] },
+        ],
+        run: (input: DeregisterTargetsCommandInput, context: CallContext) => this.deregisterTargets(input, context),
       }),
     );
     stub.on(ModifyListenerCommand).callsFake(
@@ -231,10 +265,14 @@ export class SimElbv2 implements SimulatedApi, TargetGroupDirectory {
   private describeHealth(group: SimTargetGroup, wanted: ReadonlyArray<{ Id?: string | undefined; Port?: number | undefined }> | undefined): TargetHealthDescription[] {
     const now = this.env.now();
     const timing = ElbStore.timingOf(group);
-    const listed = this.targets(group.arn).flatMap((target) => {
+    const listed: Array<{ target: { id: string; port: number; availabilityZone: string }; health: TargetHealth }> = this.targets(group.arn).flatMap((target) => {
       const health = targetHealthAt(target.presence, now, group.usage, timing);
       return health === undefined ? [] : [{ target, health }];
     });
+    for (const target of this.manual.of(group.arn)) {
+      const health = this.manual.health(target, now, group.usage, timing, this.instanceCondition(target.id));
+      if (health !== undefined) listed.push({ target, health });
+    }
     if (wanted === undefined) {
       return listed.map(({ target, health }) => ({
         Target: { Id: target.id, Port: target.port, AvailabilityZone: target.availabilityZone },
@@ -364,6 +402,56 @@ export class SimElbv2 implements SimulatedApi, TargetGroupDirectory {
     const group = this.groupOrThrow(input.TargetGroupArn);
     const wanted = input.Targets === undefined || input.Targets.length === 0 ? undefined : input.Targets;
     return { TargetHealthDescriptions: this.describeHealth(group, wanted) };
+  }
+
+  /** The targets of a Register/DeregisterTargets call, each with its port (the group's when omitted). */
+  private targetsOf(group: SimTargetGroup, targets: readonly TargetDescription[] | undefined): Array<{ id: string; port: number }> {
+    if (targets === undefined || targets.length === 0) throw validationError('Targets must contain at least one target');
+    if (group.targetType !== 'instance' && group.targetType !== 'ip') {
+      throw new SimulationNotImplemented(`the simulated ELBv2 registers instance and ip targets, not ${group.targetType} targets`);
+    }
+    return targets.map((t) => {
+      if (t.Id === undefined || t.Id === '') throw validationError('A target ID must be specified');
+      const port = t.Port ?? group.port;
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw validationError(`Port ${port} is not valid: must be between 1 and 65535`);
+      return { id: t.Id, port };
+    });
+  }
+
+  private registerTargets(input: RegisterTargetsCommandInput, context: CallContext): Output<RegisterTargetsCommandOutput> {
+    const group = this.groupOrThrow(input.TargetGroupArn);
+    const targets = this.targetsOf(group, input.Targets);
+    for (const target of targets) {
+      const refusal = this.registrable(group.targetType, target.id);
+      if (refusal !== undefined) throw modeledError(InvalidTargetException, refusal, {});
+    }
+    // Everything is validated: from here on the call changes the group.
+    for (const [index, target] of targets.entries()) {
+      const passes = this.instanceCondition(target.id)?.passes ?? true;
+      this.manual.register(group.arn, { ...target, availabilityZone: `${this.env.region}${'abc'[index % 3]}` }, context.at, passes);
+    }
+    return {};
+  }
+
+  private deregisterTargets(input: DeregisterTargetsCommandInput, context: CallContext): Output<DeregisterTargetsCommandOutput> {
+    const group = this.groupOrThrow(input.TargetGroupArn);
+    const targets = this.targetsOf(group, input.Targets);
+    const ecsTargets = new Set(this.targets(group.arn).map((t) => `${t.id}:${t.port}`));
+    const missing = targets.filter(
+      (t) => !ecsTargets.has(`${t.id}:${t.port}`) && !this.manual.of(group.arn).some((m) => m.id === t.id && m.port === t.port && m.deregisteredAt === undefined),
+    );
+    if (missing.length > 0) {
+      throw modeledError(
+        InvalidTargetException,
+        `The following targets are not registered in target group '${group.arn}': ${missing.map((t) => `'${t.id}'`).join(', ')}`,
+        {},
+      );
+    }
+    if (targets.some((t) => ecsTargets.has(`${t.id}:${t.port}`))) {
+      throw new SimulationNotImplemented('the simulated ELBv2 leaves the targets ECS registered to ECS');
+    }
+    for (const target of targets) this.manual.deregister(group.arn, target.id, target.port, context.at);
+    return {};
   }
 
   private modifyListener(input: ModifyListenerCommandInput, context: CallContext): Output<ModifyListenerCommandOutput> {

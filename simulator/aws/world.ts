@@ -21,26 +21,34 @@ import { CallRecorder, type Caller, type RecordedCall } from './calls.ts';
 import { SimCloudWatch } from './cloudwatch.ts';
 import { SimDynamoDb, DEFAULT_TABLE_KEYS } from './dynamodb.ts';
 import type { TableKeys } from './dynamodb-table.ts';
+import { SimEc2 } from './ec2.ts';
 import { SimEcr } from './ecr.ts';
 import { SimEcs } from './ecs.ts';
 import type { SimService } from './ecs-model.ts';
 import { SimElbv2 } from './elbv2.ts';
 import { SimEventBridge } from './eventbridge.ts';
 import { FaultInjector, type FaultError, type FaultMatch } from './faults.ts';
+import { SimFleet } from './fleet.ts';
 import { SimHttp, type SimResponse } from './http.ts';
 import { ImageHealth } from './image-health.ts';
 import { notificationRule } from './notification-rule.ts';
+import { SimS3 } from './s3.ts';
+import { SimSecretsManager } from './secrets-manager.ts';
 import { ServiceTargets } from './service-targets.ts';
 import { SimSfn } from './sfn.ts';
 import { SimSns } from './sns.ts';
+import { SimSsm } from './ssm.ts';
 import { Traffic, type TrafficEntry } from './traffic.ts';
 import { seedWorld, type ConfiguredService, type ServiceOverride } from './world-seed.ts';
 import { taskTimingOf, worldTiming, type WorldTimingOptions } from './world-timing.ts';
+import { rewritePresignedUrls, WorldVms } from './world-vm.ts';
 
 export type { Caller, RecordedCall } from './calls.ts';
 export { THROTTLING, type FaultError, type FaultMatch } from './faults.ts';
 export { INITIAL_REVISION, INITIAL_TAG, PREVIOUS_TAG, type ServiceOverride } from './world-seed.ts';
 export { DEFAULT_TIMING, type WorldTiming, type WorldTimingOptions } from './world-timing.ts';
+export type { AddInstanceOptions, CommandRunner, SimInstance } from './fleet.ts';
+export type { VmTargetGroupOptions } from './world-vm.ts';
 
 /** How to build the world. */
 export interface WorldOptions {
@@ -49,6 +57,12 @@ export interface WorldOptions {
   now: () => number;
   /** Sleep on the virtual clock (slow responses, slow calls); without it they answer at once. */
   sleep?: (seconds: number) => Promise<void>;
+  /**
+   * Hold the virtual clock while real work goes on (an SSM command's script
+   * running on a local host); returns the function that lets it go. Without
+   * it, virtual time may pass while a script runs (a clock moved by hand).
+   */
+  holdClock?: () => () => void;
   /** Default '123456789012'. */
   account?: string;
   /** Default 'us-east-1'. */
@@ -121,6 +135,16 @@ export class SimulatedWorld {
   public readonly sns: SimSns;
   /** `fetch`: the services' health check URLs. */
   public readonly http: SimHttp;
+  /** S3: buckets and objects (VM artifacts); presigned GET URLs resolve to local files for the hosts. */
+  public readonly s3: SimS3;
+  /** EC2: DescribeInstances over the VM instances. */
+  public readonly ec2: SimEc2;
+  /** SSM: Run Command on the VM instances (scripts run for real on their local hosts), agents' status. */
+  public readonly ssm: SimSsm;
+  /** Secrets Manager: the SSH keys of VM hosts. */
+  public readonly secretsManager: SimSecretsManager;
+  /** The VM instances, their target groups and faults. */
+  public readonly vm: WorldVms;
   /** The ARN of the notification topic. */
   public readonly notificationTopicArn: string;
   private readonly recorder = new CallRecorder();
@@ -196,6 +220,25 @@ export class SimulatedWorld {
       serving: (targetGroupArn) => this.targets.healthy(targetGroupArn, this.now()),
     });
     this.http = new SimHttp(options.now, this.recorder, (url) => this.respond(url), options.sleep);
+    const fleet = new SimFleet(options.now, this.region);
+    this.s3 = new SimS3(env);
+    this.ec2 = new SimEc2(env, fleet);
+    const hold = options.holdClock ?? (() => () => undefined);
+    this.ssm = new SimSsm(env, fleet, { hold, rewriteUrls: (text, at) => rewritePresignedUrls(this.s3, text, at) });
+    this.secretsManager = new SimSecretsManager(env);
+    this.vm = new WorldVms(fleet, this.ssm, this.elbv2.store, { ...env, now: options.now }, timing.targetGroup, (prefix) => this.http.passThrough(prefix));
+    this.elbv2.instanceCondition = (targetId) => {
+      const instance = fleet.get(targetId) ?? fleet.all().find((i) => i.privateIp === targetId);
+      if (instance === undefined) return undefined;
+      return { state: instance.state, passes: fleet.passesHealthCheck(instance, this.ssm.busy(instance.instanceId)) };
+    };
+    this.elbv2.registrable = (targetType, targetId) => {
+      if (targetType === 'ip') return /^\d{1,3}(\.\d{1,3}){3}$/.test(targetId) ? undefined : `The IP address '${targetId}' is not a valid IPv4 address`;
+      const instance = fleet.get(targetId);
+      if (instance === undefined || !targetId.startsWith('i-')) return `The following targets are not valid: '${targetId}'`;
+      if (instance.state !== 'running') return `The following targets are not in a running state and cannot be registered: '${targetId}'`;
+      return undefined;
+    };
   }
 
   /** Answer the SDK clients and fetch from this world; returns the function that restores everything. */
@@ -204,7 +247,21 @@ export class SimulatedWorld {
       throw new Error('another SimulatedWorld is installed: call the uninstall function it returned first');
     }
     installedWorld = this;
-    const apis: SimulatedApi[] = [this.ecs, this.ecr, this.elbv2, this.cloudwatch, this.dynamodb, this.events, this.sfn, this.sns, this.http];
+    const apis: SimulatedApi[] = [
+      this.ecs,
+      this.ecr,
+      this.elbv2,
+      this.cloudwatch,
+      this.dynamodb,
+      this.events,
+      this.sfn,
+      this.sns,
+      this.http,
+      this.s3,
+      this.ec2,
+      this.ssm,
+      this.secretsManager,
+    ];
     const undo = apis.map((api) => api.install());
     let installed = true;
     return () => {
