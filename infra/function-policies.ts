@@ -290,7 +290,7 @@ function vmFunctionPolicies(
   if (!vm.any) {
     return { ResolveHosts: none, ResolveSshHosts: none, StartSsmBatch: none, PollSsmBatch: none, StartSshBatch: none, PollSshBatch: none, SetBatchTargets: none };
   }
-  const ledgerWrite = allow(['dynamodb:BatchWriteItem'], [table.tableArn]);
+  const ledgerWrite = allow(['dynamodb:UpdateItem'], [table.tableArn]);
   const ledger = allow(['dynamodb:Query', 'dynamodb:UpdateItem'], [table.tableArn]);
   const artifacts = allow(['s3:GetObject'], artifactArns);
   const artifactAcks = vm.artifactObjects.map((object) => ({

@@ -8,6 +8,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { awsCall } from '../shared/aws-call.ts';
 import { lazyClient } from '../shared/clients.ts';
+import { now } from '../shared/clock.ts';
 import type { VmDeployment } from '../shared/vm-deployment.ts';
 
 export const s3 = lazyClient(() => new S3Client({}));
@@ -23,5 +24,8 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 export async function presignedArtifactUrl(deployment: VmDeployment, seconds: number): Promise<string> {
   const { bucket, key } = deployment.artifact;
   const expiresIn = Math.max(60, Math.min(MAX_PRESIGN_SECONDS, Math.ceil(seconds)));
-  return awsCall('s3:GetObject (presign)', () => getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }));
+  // Signed at the deployer's clock (the rehearsal's is virtual), which S3 checks the expiry against.
+  return awsCall('s3:GetObject (presign)', () =>
+    getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn, signingDate: new Date(now()) }),
+  );
 }

@@ -6,10 +6,10 @@
  * detached run that acts on it, and whether it is out of its target group.
  * Rollback reads it to touch only the hosts this execution changed.
  */
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import pMap from 'p-map';
 import * as z from 'zod';
 import { awsCall } from '../shared/aws-call.ts';
-import { TransientAwsError } from '../shared/errors.ts';
 import { HostLedgerEntrySchema, hostLedgerPartitionKey } from '../shared/vm-deployment.ts';
 import { documentClient, tableName } from '../shared/table.ts';
 
@@ -33,33 +33,12 @@ export type LedgerItem = z.output<typeof LedgerItemSchema>;
 /** The fields of an item that change as a run goes on. */
 export type LedgerPatch = Partial<Omit<LedgerItem, 'host' | 'executor' | 'group' | 'batch'>>;
 
-/** BatchWriteItem takes at most 25 items. */
-const WRITE_CHUNK = 25;
-/** Unprocessed items are written again this many times before the call counts as throttled. */
-const WRITE_ATTEMPTS = 5;
+/** Items written at once. */
+const WRITE_CONCURRENCY = 16;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Write the ledger of an execution (ResolveHosts: one item per host). */
+/** Write the ledger of an execution (ResolveHosts: one item per host; a retried write rewrites the same items). */
 export async function putLedger(executionName: string, items: readonly LedgerItem[]): Promise<void> {
-  const pk = hostLedgerPartitionKey(executionName);
-  for (let i = 0; i < items.length; i += WRITE_CHUNK) {
-    let requests = items.slice(i, i + WRITE_CHUNK).map((item) => ({ PutRequest: { Item: { pk, sk: item.host, ...item } } }));
-    for (let attempt = 1; requests.length > 0; attempt += 1) {
-      if (attempt > WRITE_ATTEMPTS) {
-        throw new TransientAwsError(`dynamodb:BatchWriteItem (host ledger): ${requests.length} item(s) still unprocessed after ${WRITE_ATTEMPTS} attempts`);
-      }
-      if (attempt > 1) await sleep(50 * 2 ** attempt);
-      const table = tableName();
-      const batch = requests;
-      const result = await awsCall('dynamodb:BatchWriteItem (host ledger)', () =>
-        documentClient().send(new BatchWriteCommand({ RequestItems: { [table]: batch } })),
-      );
-      requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
-    }
-  }
+  await pMap(items, (item) => writeItem(executionName, item.host, item, false), { concurrency: WRITE_CONCURRENCY });
 }
 
 /** Every host of an execution's ledger, in host order. */
@@ -89,7 +68,12 @@ export async function readBatch(executionName: string, group: LedgerItem['group'
 }
 
 /** Change some fields of one host's item. */
-export async function updateLedger(executionName: string, host: string, patch: LedgerPatch): Promise<void> {
+export function updateLedger(executionName: string, host: string, patch: LedgerPatch): Promise<void> {
+  return writeItem(executionName, host, patch, true);
+}
+
+/** SET the given fields of a host's item; `existing`: only if the item exists. */
+async function writeItem(executionName: string, host: string, patch: Readonly<Record<string, unknown>>, existing: boolean): Promise<void> {
   const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
   const names: Record<string, string> = {};
@@ -105,7 +89,7 @@ export async function updateLedger(executionName: string, host: string, patch: L
         TableName: tableName(),
         Key: { pk: hostLedgerPartitionKey(executionName), sk: host },
         UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
+        ...(existing ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),

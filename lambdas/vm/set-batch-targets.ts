@@ -2,7 +2,8 @@
  * SetBatchTargets: take a batch's hosts out of their target group before
  * their service stops (`deregister`, then `drained` until the load balancer
  * has drained them), and put them back after their health check
- * (`register`). Without a batch (the rollback) it registers every host the
+ * (`register`). Only hosts that are in their target group are taken out
+ * (and put back). Without a batch (the rollback) it registers every host the
  * ledger says is still out: a failure never leaves a host drained. Nothing
  * to do when the group has no target group.
  */
@@ -66,16 +67,29 @@ function byTargetGroup(deployment: VmDeployment, items: readonly LedgerItem[]): 
   return out;
 }
 
+/** Which of `targets` are registered in the target group (a host that is not, such as a new one, is not taken out). */
+async function registeredOnly(TargetGroupArn: string, targets: readonly TargetDescription[]): Promise<boolean[]> {
+  const health = await awsCall('elasticloadbalancing:DescribeTargetHealth', () =>
+    elb().send(new DescribeTargetHealthCommand({ TargetGroupArn, Targets: [...targets] })),
+  );
+  const notRegistered = (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.Reason === 'Target.NotRegistered');
+  // A target given without its port is answered with the group's port: match it by its ID alone.
+  return targets.map((t) => !notRegistered.some((d) => d.Target?.Id === t.Id && (t.Port === undefined || d.Target?.Port === t.Port)));
+}
+
 async function deregister(deployment: VmDeployment, items: readonly LedgerItem[]): Promise<BatchTargets> {
   let count = 0;
   for (const [TargetGroupArn, entry] of byTargetGroup(deployment, items)) {
-    for (let i = 0; i < entry.targets.length; i += TARGET_CHUNK) {
-      const Targets = entry.targets.slice(i, i + TARGET_CHUNK);
+    const registered = await registeredOnly(TargetGroupArn, entry.targets);
+    const targets = entry.targets.filter((_, i) => registered[i]);
+    const hosts = entry.items.filter((_, i) => registered[i]);
+    for (let i = 0; i < targets.length; i += TARGET_CHUNK) {
+      const Targets = targets.slice(i, i + TARGET_CHUNK);
       // Marked first: if the call succeeds and the function dies, the rollback still registers them.
-      for (const item of entry.items.slice(i, i + TARGET_CHUNK)) await updateLedger(deployment.executionName, item.host, { deregistered: true });
+      for (const item of hosts.slice(i, i + TARGET_CHUNK)) await updateLedger(deployment.executionName, item.host, { deregistered: true });
       await awsCall('elasticloadbalancing:DeregisterTargets', () => elb().send(new DeregisterTargetsCommand({ TargetGroupArn, Targets })));
     }
-    count += entry.targets.length;
+    count += targets.length;
   }
   return { targets: count, drained: count === 0 };
 }

@@ -207,7 +207,7 @@ const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
   ResolveHosts: [
     ['ec2:DescribeInstances', '*'],
     ['ssm:DescribeInstanceInformation', '*'],
-    ['dynamodb:BatchWriteItem', TABLE_ARN],
+    ['dynamodb:UpdateItem', TABLE_ARN],
   ],
   ResolveSshHosts: [],
   StartSsmBatch: [

@@ -60,7 +60,7 @@ describe('VM function policies', () => {
     const { grants } = policiesOf(CONFIG);
 
     // Assess
-    expect(grants('ResolveHosts').map((g) => g.split(' ')[0])).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation', 'dynamodb:BatchWriteItem']);
+    expect(grants('ResolveHosts').map((g) => g.split(' ')[0])).toEqual(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation', 'dynamodb:UpdateItem']);
     expect(grants('StartSsmBatch').filter((g) => g.startsWith('ssm:SendCommand')).join('\n')).toMatch(/document\/AWS-RunShellScript/);
     expect(grants('StartSsmBatch').join('\n')).toMatch(/s3:GetObject .*:s3:::acme-artifacts\/api\/\*/);
     expect(grants('PollSsmBatch').map((g) => g.split(' ')[0])).toEqual(['ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'dynamodb:Query', 'dynamodb:UpdateItem']);

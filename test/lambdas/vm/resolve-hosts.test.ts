@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/vm/resolve-hosts.ts';
@@ -83,7 +83,7 @@ describe('ResolveHosts (SSM)', () => {
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'HostsUnreachable' });
     await expect(run).rejects.toThrow(/i-00000000000000003: SSM agent ConnectionLost.*i-00000000000000004: not managed by SSM/);
-    expect(ddbMock).not.toHaveReceivedCommand(BatchWriteCommand);
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it('skips the instances that are not Online when unreachableHosts is skip, and deploys to the others', async () => {

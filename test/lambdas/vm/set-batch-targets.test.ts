@@ -21,6 +21,7 @@ describe('SetBatchTargets', () => {
     ddbMock.reset();
     stubDeployerEnv();
     elbMock.on(DeregisterTargetsCommand).resolves({});
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
     elbMock.on(RegisterTargetsCommand).resolves({});
   });
 
@@ -46,6 +47,25 @@ describe('SetBatchTargets', () => {
     });
     expect(ledger.get(instanceId(1))?.deregistered).toBe(true);
     expect(ledger.get(instanceId(3))?.deregistered).toBeUndefined();
+  });
+
+  it('leaves out a host that is not in the target group (a new one): nothing to take out, nothing to put back', async () => {
+    // Prepare
+    const ledger = fakeLedger(ddbMock, undefined, [ledgerItem(instanceId(1), 0), ledgerItem(instanceId(2), 0)]);
+    elbMock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: instanceId(1), Port: 8080 }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: instanceId(2), Port: 8080 }, TargetHealth: { State: 'unused', Reason: 'Target.NotRegistered' } },
+      ],
+    });
+
+    // Act
+    const result = await handler({ action: 'deregister', deployment: vmDeployment(), group: 'fleet', batch: 0 }, lambdaContext());
+
+    // Assess
+    expect(result.targets).toBe(1);
+    expect(elbMock).toHaveReceivedCommandWith(DeregisterTargetsCommand, { Targets: [{ Id: instanceId(1), Port: 8080 }] });
+    expect(ledger.get(instanceId(2))?.deregistered).toBeUndefined();
   });
 
   it('is drained only once no target of the batch is draining', async () => {

@@ -3,7 +3,7 @@
  * builds it from a `vm:` service), and a ledger kept in memory behind the
  * mocked DynamoDB document client, so a test describes the hosts, not each call.
  */
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { ServiceInputTypes, ServiceOutputTypes, DynamoDBDocumentClientResolvedConfig } from '@aws-sdk/lib-dynamodb';
 import { hostLedgerPartitionKey, VmDeploymentSchema, type VmDeployment } from '../../../lambdas/shared/vm-deployment.ts';
@@ -72,26 +72,21 @@ export function ledgerItem(host: string, batch: number, extra: Partial<LedgerIte
 
 type DocumentMock = AwsStub<ServiceInputTypes, ServiceOutputTypes, DynamoDBDocumentClientResolvedConfig>;
 
-/** The ledger behind `ddbMock`: BatchWrite puts, Query reads a partition, UpdateItem SETs fields. Returns the live map (by host). */
+/** The ledger behind `ddbMock`: Query reads a partition, UpdateItem SETs fields (creating the item unless conditional). Returns the live map (by host). */
 export function fakeLedger(ddbMock: DocumentMock, executionName = EXECUTION_NAME, initial: readonly LedgerItem[] = []): Map<string, LedgerItem> {
   const pk = hostLedgerPartitionKey(executionName);
   const items = new Map<string, LedgerItem>(initial.map((i) => [i.host, structuredClone(i)]));
-  ddbMock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, { PutRequest?: { Item: Record<string, unknown> } }[]> }) => {
-    for (const requests of Object.values(input.RequestItems)) {
-      for (const request of requests) {
-        const { pk: itemPk, sk: _sk, ...item } = request.PutRequest!.Item;
-        if (itemPk === pk) items.set(String(item.host), item as LedgerItem);
-      }
-    }
-    return { UnprocessedItems: {} };
-  });
   ddbMock.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
     Items: input.ExpressionAttributeValues[':pk'] === pk ? [...items.values()].map((i) => ({ pk, sk: i.host, ...structuredClone(i) })) : [],
   }));
   ddbMock.on(UpdateCommand).callsFake(
-    (input: { Key: { sk: string }; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> }) => {
-      const item = items.get(input.Key.sk);
-      if (item === undefined) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    (input: { Key: { sk: string }; ConditionExpression?: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> }) => {
+      const existing = items.get(input.Key.sk);
+      if (existing === undefined && input.ConditionExpression !== undefined) {
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      const item = existing ?? ({} as LedgerItem);
+      items.set(input.Key.sk, item);
       for (const [placeholder, field] of Object.entries(input.ExpressionAttributeNames)) {
         (item as Record<string, unknown>)[field] = input.ExpressionAttributeValues[placeholder.replace('#f', ':v')];
       }
