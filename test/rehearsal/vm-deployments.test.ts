@@ -64,4 +64,48 @@ describe('VM deployments, rehearsed', () => {
     expect(ledger.filter((h) => h.batch === 0).map((h) => h.phase)).toContain('health');
     expect(ledger.filter((h) => h.batch > 0).every((h) => h.status === 'pending')).toBe(true);
   }, 120_000);
+
+  it('canary: the first host, its bake and approval, then the others; every host serves 2.0.0', async () => {
+    // Act
+    const { record, ledger, served } = await rehearse('worker-vm');
+
+    // Assess
+    expect(record.error).toBeUndefined();
+    expect(served).toEqual(['2.0.0', '2.0.0', '2.0.0']);
+    expect(ledger.map((h) => h.batch).sort()).toEqual([0, 1, 1]);
+    expect(record.visits.map((v) => v.name)).toEqual(expect.arrayContaining(['RequestApproval', 'DeployRest']));
+  }, 120_000);
+
+  it('a host whose SSM agent is offline stops the deployment before anything changes, naming it', async () => {
+    // Prepare
+    session = await Rehearsal.create({ config });
+    const svc = config.vm.find((s) => s.name === 'api-vm')!;
+    seeded = await seedVmHosts(session.world, svc);
+    session.world.vm.setOffline(seeded.hosts[1]!.instanceId);
+
+    // Act
+    const record = await session.startExecution({ service: 'api-vm', artifact: seeded.artifact.uri }).done;
+
+    // Assess
+    expect(record.error?.error).toBe('HostsUnreachable');
+    expect(record.error?.cause).toContain(seeded.hosts[1]!.instanceId);
+    expect(await Promise.all(seeded.hosts.map((h) => servedVersion(h.host)))).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
+  it('a host whose command never ends fails its batch at the batch timeout; every host is back on 1.0.0', async () => {
+    // Prepare
+    session = await Rehearsal.create({ config });
+    const svc = config.vm.find((s) => s.name === 'api-vm')!;
+    seeded = await seedVmHosts(session.world, svc);
+    session.world.vm.hangHost(seeded.hosts[0]!.instanceId);
+
+    // Act
+    const record = await session.startExecution({ service: 'api-vm', artifact: seeded.artifact.uri }).done;
+    await session.settle();
+
+    // Assess
+    expect(record.error?.error).toBe('RolledBack');
+    expect(record.error?.cause).toMatch(/BatchFailed/);
+    expect(await Promise.all(seeded.hosts.map((h) => servedVersion(h.host)))).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
 });
