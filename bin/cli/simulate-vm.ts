@@ -8,7 +8,9 @@
  */
 import { readLedger } from '../../lambdas/vm/host-ledger.ts';
 import type { VmServiceConfig } from '../../lambdas/shared/vm-config.ts';
-import { stoppableStateNames } from '../../simulator/asl.ts';
+import { readFileSync } from 'node:fs';
+import { stateMachinePath, stoppableStateNames, type AslDefinition } from '../../simulator/asl.ts';
+import { allStates } from '../../simulator/local-state-machine.ts';
 import { Rehearsal } from '../../simulator/rehearsal.ts';
 import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import type { DeployerConfig } from '../../lambdas/shared/config.ts';
@@ -30,7 +32,12 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     throw new UsageError(`--fail-at: not available for VM services yet; use --unhealthy, --fail-host HOST or --stop-at STATE with ${svc.name}`);
   }
   const file = `vm-${svc.strategy}.asl.json`;
-  const states = stoppableStateNames(file);
+  // The Task and Wait states of the batches' Map stop as the others do.
+  const definition = JSON.parse(readFileSync(stateMachinePath(file), 'utf8')) as AslDefinition;
+  const inner = Object.entries(allStates(definition.States))
+    .filter(([name, state]) => definition.States[name] === undefined && (state.Type === 'Task' || state.Type === 'Wait'))
+    .map(([name]) => name);
+  const states = [...stoppableStateNames(file), ...inner];
   if (options.stopAt !== undefined && !states.includes(options.stopAt)) {
     throw new UsageError(`--stop-at: '${options.stopAt}' is not a state of ${file}; one of: ${states.join(', ')}`);
   }

@@ -28,10 +28,14 @@ export interface RunStarted {
   commandIds: string[];
 }
 
-/** May the rollback touch this host? Only if this execution may have changed it, and it is not back already. */
+/**
+ * May the rollback touch this host? Only if this execution may have changed
+ * it (the script got past its stop, or its run was never seen to end: the
+ * execution was stopped while it ran), and it is not back already.
+ */
 function needsRollback(item: LedgerItem): boolean {
-  if (!item.changed || item.status === 'rolled-back') return false;
-  return !(item.mode === 'rollback' && item.status === 'running');
+  if (item.status === 'running') return item.mode === 'deploy';
+  return item.changed && item.status !== 'rolled-back';
 }
 
 /** The hosts a Start handler sends runs to (a retried Start never sends twice). */

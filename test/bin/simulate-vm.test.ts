@@ -90,6 +90,17 @@ describe('deployer simulate <vm-service>', () => {
     expect((JSON.parse(stdout) as VmReport & { artifact: { sha256: string } }).artifact.sha256).toBe(artifact.sha256);
   }, 120_000);
 
+  it('--stop-at a batch poll: stopped as from the console; the restore run returns every host to 1.0.0', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--stop-at', 'PollSsmBatch', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ABORTED');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
   it('refuses --fail-at for a VM service, saying what to use instead', async () => {
     // Act
     const { code, stderr } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--fail-at', 'StartSsmBatch');
