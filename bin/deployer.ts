@@ -90,6 +90,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--approve', 'approval steps are approved (the default)')
     .option('--reject', 'approval steps are rejected: the deployment rolls back')
     .addOption(new Option('--alarm <name>', 'this alarm goes to ALARM once the new revision serves (repeatable)').argParser(collect))
+    .option('--artifact <path>', 'VM services: the artifact (.tar.gz) to deploy (default: a small demo app, 2.0.0)')
+    .option('--fail-host <host>', "VM services: this host's commands fail (an instance ID of the rehearsal)")
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--verbose', "also print the handlers' JSON logs")
     .action(async (service: string | undefined, options: SimulateOptions) => {

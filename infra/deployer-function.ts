@@ -4,7 +4,7 @@
  * writing to its own log group), its own log group, and a bundle that
  * carries its AWS SDK clients and, when it needs it, the validated config.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -33,7 +33,12 @@ export interface DeployerFunctionProps {
   readonly config: DeployerConfig;
   /** Environment variables beyond the logging ones (see infra/function-environment.ts). */
   readonly environment?: Readonly<Record<string, string>>;
+  /** The subnets and security groups of the config's `ssh` block: the function reaches SSH hosts from there. */
+  readonly network?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
+
+/** Where a function carrying the release script finds it (beside its bundle, in the Lambda task root). */
+export const BUNDLED_RELEASE_SCRIPT = '/var/task/release.sh';
 
 export class DeployerFunction extends Construct {
   public readonly functionKey: FunctionKey;
@@ -89,6 +94,7 @@ export class DeployerFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'deployer',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...(spec.releaseScript === true ? { DEPLOYER_RELEASE_SCRIPT: BUNDLED_RELEASE_SCRIPT } : {}),
         ...props.environment,
       },
       bundling: {
@@ -98,16 +104,60 @@ export class DeployerFunction extends Construct {
         format: OutputFormat.CJS,
         // Bundle the AWS SDK v3 clients too: the functions run the versions
         // the tests ran, not whatever the Lambda runtime ships.
-        externalModules: [],
+        // ssh2's native addons are optional (it falls back to JavaScript when they do not load), and
+        // esbuild cannot bundle a .node file: leave them out of the SSH functions' bundles.
+        externalModules: spec.sshNetwork === true ? ['cpu-features', '*.node'] : [],
         // The config is validated at synth and compiled in, so the function
         // never fetches it and is never larger than an environment variable allows.
         // The value is a JS expression: a string literal holding the JSON.
         ...(spec.needsConfig
           ? { define: { 'process.env.DEPLOYER_CONFIG': JSON.stringify(configDocument(props.config)) } }
           : {}),
+        // The release script the function sends to hosts travels beside the bundle, unchanged.
+        ...(spec.releaseScript === true
+          ? {
+              commandHooks: {
+                beforeBundling: (): string[] => [],
+                beforeInstall: (): string[] => [],
+                afterBundling: (inputDir: string, outputDir: string): string[] => [`cp "${inputDir}/vm/release.sh" "${outputDir}/release.sh"`],
+              },
+            }
+          : {}),
       },
     });
+    if (props.network !== undefined) this.joinNetwork(props.network);
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_KEY_METADATA, props.functionKey);
+  }
+
+  /**
+   * Run in the given subnets and security groups. Set on the CloudFormation
+   * resource, so synth needs no VPC lookup (it stays offline); the role gets
+   * the network-interface calls Lambda makes for it.
+   */
+  private joinNetwork(network: NonNullable<DeployerFunctionProps['network']>): void {
+    (this.function.node.defaultChild as lambda.CfnFunction).vpcConfig = {
+      subnetIds: [...network.subnetIds],
+      securityGroupIds: [...network.securityGroupIds],
+    };
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'A function in a VPC needs the network-interface calls of AWSLambdaVPCAccessExecutionRole (ec2:CreateNetworkInterface, ' +
+        'DescribeNetworkInterfaces...), which take no resource-level permissions Lambda could use; it only reaches the SSH hosts of the config.',
+    });
   }
 
   /** Add a statement to the function's own role. */

@@ -4,10 +4,11 @@
  * executions that end without cleanup, the lock/history table and the
  * notification topic.
  */
-import { Aws, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
 import {
@@ -18,7 +19,9 @@ import {
   type FunctionKey,
   type StateMachineFunctionKey,
 } from '../lambdas/registry.ts';
-import { configuredRepositories } from './config-resources.ts';
+import { ArtifactUploadTrigger } from './artifact-upload-trigger.ts';
+import { configuredRepositories, vmResources } from './config-resources.ts';
+import { vmServicesOf } from '../lambdas/vm/vm-services.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { DeployerAlarms } from './deployer-alarms.ts';
 import { DeployerDashboard } from './deployer-dashboard.ts';
@@ -43,11 +46,25 @@ export const STATE_MACHINE_OUTPUTS: Readonly<Record<Strategy, string>> = {
   'blue-green': 'BlueGreenStateMachineArn',
 };
 
+/** Output name of each VM strategy's state machine ARN. */
+export const VM_STATE_MACHINE_OUTPUTS: Readonly<Record<Strategy, string>> = {
+  rolling: 'VmRollingStateMachineArn',
+  canary: 'VmCanaryStateMachineArn',
+  'blue-green': 'VmBlueGreenStateMachineArn',
+};
+
 /** Construct id of each strategy's state machine. */
 const STATE_MACHINE_IDS: Readonly<Record<Strategy, string>> = {
   rolling: 'EcsRolling',
   canary: 'EcsCanary',
   'blue-green': 'EcsBlueGreen',
+};
+
+/** Construct id of each VM strategy's state machine. */
+const VM_STATE_MACHINE_IDS: Readonly<Record<Strategy, string>> = {
+  rolling: 'VmRolling',
+  canary: 'VmCanary',
+  'blue-green': 'VmBlueGreen',
 };
 
 export class DeployerStack extends Stack {
@@ -56,6 +73,8 @@ export class DeployerStack extends Stack {
   public readonly table: DeploymentTable;
   /** One state machine per strategy. */
   public readonly stateMachines: Readonly<Record<Strategy, DeploymentStateMachine>>;
+  /** One VM state machine per strategy. */
+  public readonly vmStateMachines: Readonly<Record<Strategy, DeploymentStateMachine>>;
   public readonly notifications: Notifications;
   public readonly deadLetters: DeadLetterQueue;
   public readonly alarms: DeployerAlarms;
@@ -68,11 +87,28 @@ export class DeployerStack extends Stack {
 
     this.table = new DeploymentTable(this, 'DeploymentTable');
     this.metricsNamespace = `Deployer/${this.stackName}`;
-    const environment = functionEnvironment({ table: this.table.table, metricsNamespace: this.metricsNamespace });
+    const vm = vmResources(config);
+    // The full output of the VM commands (SSM agents write it with their instance profile's permissions).
+    const vmCommandLogs = new logs.LogGroup(this, 'VmCommandLogs', {
+      logGroupName: `/deployer/${this.stackName}/vm-commands`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const environment = functionEnvironment({
+      table: this.table.table,
+      metricsNamespace: this.metricsNamespace,
+      vmCommandLogGroup: vmCommandLogs.logGroupName,
+    });
 
     const functions = {} as Record<FunctionKey, DeployerFunction>;
     for (const key of Object.keys(ALL_FUNCTIONS) as FunctionKey[]) {
-      functions[key] = new DeployerFunction(this, key, { functionKey: key, config, environment: environment[key] });
+      const network = ALL_FUNCTIONS[key].sshNetwork === true ? vm.sshNetwork : undefined;
+      functions[key] = new DeployerFunction(this, key, {
+        functionKey: key,
+        config,
+        environment: environment[key],
+        ...(network === undefined ? {} : { network }),
+      });
     }
     this.functions = functions;
 
@@ -85,7 +121,22 @@ export class DeployerStack extends Stack {
       machines[strategy] = new DeploymentStateMachine(this, STATE_MACHINE_IDS[strategy], { strategy, functions: stateMachineFunctions });
     }
     this.stateMachines = machines;
-    const stateMachines = STRATEGIES.map((strategy) => machines[strategy].stateMachine);
+    const vmMachines = {} as Record<Strategy, DeploymentStateMachine>;
+    for (const strategy of STRATEGIES) {
+      vmMachines[strategy] = new DeploymentStateMachine(this, VM_STATE_MACHINE_IDS[strategy], {
+        strategy,
+        kind: 'vm',
+        functions: stateMachineFunctions,
+      });
+    }
+    this.vmStateMachines = vmMachines;
+    const ecsStateMachines = STRATEGIES.map((strategy) => machines[strategy].stateMachine);
+    const vmStateMachines = STRATEGIES.map((strategy) => vmMachines[strategy].stateMachine);
+    const stateMachines = [...ecsStateMachines, ...vmStateMachines];
+    functions.ArtifactTrigger.function.addEnvironment(
+      ENV.vmStateMachines,
+      Fn.toJsonString(Object.fromEntries(STRATEGIES.map((strategy) => [strategy, vmMachines[strategy].stateMachine.stateMachineArn]))),
+    );
     functions.Trigger.function.addEnvironment(
       ENV.stateMachines,
       Fn.toJsonString(Object.fromEntries(STRATEGIES.map((strategy) => [strategy, machines[strategy].stateMachine.stateMachineArn]))),
@@ -95,7 +146,12 @@ export class DeployerStack extends Stack {
       config,
       table: this.table.table,
       stateMachines,
-      stateMachineNames: STRATEGIES.map((strategy) => stateMachineName(this, strategy)),
+      ecsStateMachines,
+      vmStateMachines,
+      stateMachineNames: [
+        ...STRATEGIES.map((strategy) => stateMachineName(this, strategy)),
+        ...STRATEGIES.map((strategy) => stateMachineName(this, strategy, 'vm')),
+      ],
     });
     for (const key of Object.keys(policies) as FunctionKey[]) {
       const fn = functions[key];
@@ -113,6 +169,15 @@ export class DeployerStack extends Stack {
     const repositories = configuredRepositories(config);
     if (repositories.length > 0) {
       new EcrPushTrigger(this, 'EcrPushTrigger', { repositories, handler: functions.Trigger.function, deadLetterQueue });
+    }
+    const artifactSources = vmServicesOf(config).map((svc) => ({ bucket: svc.artifacts.bucket, prefix: svc.artifacts.prefix }));
+    if (artifactSources.length > 0) {
+      this.deadLetters.catchFailuresOf('ArtifactTrigger', functions.ArtifactTrigger.function);
+      new ArtifactUploadTrigger(this, 'ArtifactUploadTrigger', {
+        sources: artifactSources,
+        handler: functions.ArtifactTrigger.function,
+        deadLetterQueue,
+      });
     }
     new ExecutionEndWatcher(this, 'ExecutionEndWatcher', { stateMachines, handler: functions.ExecutionEnded.function, deadLetterQueue });
 
@@ -143,7 +208,10 @@ export class DeployerStack extends Stack {
       trigger: functions.Trigger.function,
       watcher: functions.ExecutionEnded.function,
       deadLetterQueue,
-      stateMachines: STRATEGIES.map((strategy) => ({ label: strategy, machine: machines[strategy].stateMachine })),
+      stateMachines: [
+        ...STRATEGIES.map((strategy) => ({ label: strategy, machine: machines[strategy].stateMachine })),
+        ...STRATEGIES.map((strategy) => ({ label: `vm ${strategy}`, machine: vmMachines[strategy].stateMachine })),
+      ],
     });
 
     for (const strategy of STRATEGIES) {
@@ -151,6 +219,12 @@ export class DeployerStack extends Stack {
       new CfnOutput(this, STATE_MACHINE_OUTPUTS[strategy], {
         description: `${strategy} deployment state machine (start executions here or with \`deployer deploy\`)`,
         value: machine.stateMachineArn,
+      });
+    }
+    for (const strategy of STRATEGIES) {
+      new CfnOutput(this, VM_STATE_MACHINE_OUTPUTS[strategy], {
+        description: `VM ${strategy} deployment state machine (start executions here)`,
+        value: vmMachines[strategy].stateMachine.stateMachineArn,
       });
     }
     new CfnOutput(this, 'StateMachinesConsoleUrl', {

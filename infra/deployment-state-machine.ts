@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Strategy } from '../lambdas/shared/config.ts';
 import { placeholderFor, STATE_MACHINE_FUNCTIONS, type StateMachineFunctionKey } from '../lambdas/registry.ts';
-import { composedPath, composedText, STRATEGY_FILES } from './asl/compose.ts';
+import { composedPath, composedText, STRATEGY_FILES, VM_STRATEGY_FILES, type StrategyFileName } from './asl/compose.ts';
 import { fromRepoRoot } from './repo-root.ts';
 
 /** Every `${Name}` placeholder of an ASL text, sorted, without duplicates. */
@@ -23,9 +23,17 @@ export function aslPlaceholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? ''))].sort();
 }
 
+/** What a state machine deploys: ECS services or VM hosts. */
+export type DeploymentKind = 'ecs' | 'vm';
+
+/** The composed file name of a strategy of a kind: `ecs-rolling`, `vm-canary`... */
+export function strategyFileOf(strategy: Strategy, kind: DeploymentKind = 'ecs'): StrategyFileName {
+  return (kind === 'vm' ? VM_STRATEGY_FILES : STRATEGY_FILES)[strategy];
+}
+
 /** The ASL file of a strategy, relative to the repository root. */
-export function aslFileOf(strategy: Strategy): string {
-  return composedPath(STRATEGY_FILES[strategy]);
+export function aslFileOf(strategy: Strategy, kind: DeploymentKind = 'ecs'): string {
+  return composedPath(strategyFileOf(strategy, kind));
 }
 
 /**
@@ -34,12 +42,14 @@ export function aslFileOf(strategy: Strategy): string {
  * describes the lock holder's) without a reference to the state machine,
  * which invokes those functions.
  */
-export function stateMachineName(stack: Stack, strategy: Strategy): string {
-  return `${stack.stackName}-${STRATEGY_FILES[strategy]}`;
+export function stateMachineName(stack: Stack, strategy: Strategy, kind: DeploymentKind = 'ecs'): string {
+  return `${stack.stackName}-${strategyFileOf(strategy, kind)}`;
 }
 
 export interface DeploymentStateMachineProps {
   readonly strategy: Strategy;
+  /** ECS services (default) or VM hosts. */
+  readonly kind?: DeploymentKind;
   /**
    * The published version behind each Task state, by registry key (only those
    * the ASL names are used): running executions keep the code they started with.
@@ -55,11 +65,12 @@ export class DeploymentStateMachine extends Construct {
 
   public constructor(scope: Construct, id: string, props: DeploymentStateMachineProps) {
     super(scope, id);
-    const file = aslFileOf(props.strategy);
+    const kind = props.kind ?? 'ecs';
+    const file = aslFileOf(props.strategy, kind);
     const aslPath = fromRepoRoot(file);
     const text = readFileSync(aslPath, 'utf8');
     // The parts are the source: deploying a stale composition would ship something nobody reviewed.
-    if (text !== composedText(STRATEGY_FILES[props.strategy])) {
+    if (text !== composedText(strategyFileOf(props.strategy, kind))) {
       throw new Error(`${file} is not what statemachines/parts/ compose to: run \`npm run asl\` and commit the result`);
     }
     const used = new Set(aslPlaceholders(text));
@@ -77,7 +88,7 @@ export class DeploymentStateMachine extends Construct {
       throw new Error(`${file} has placeholders no function provides: ${[...used].map((p) => `\${${p}}`).join(', ')}`);
     }
 
-    const name = stateMachineName(Stack.of(this), props.strategy);
+    const name = stateMachineName(Stack.of(this), props.strategy, kind);
     // The vended-logs prefix keeps the CloudWatch Logs resource policy small
     // however many log groups Step Functions writes to. The name is fixed, so
     // the group goes with the stack: a retained one would make a reinstall

@@ -11,6 +11,8 @@ export interface FunctionEnvironmentContext {
   readonly table: dynamodb.ITable;
   /** CloudWatch namespace of the deployment metrics. */
   readonly metricsNamespace: string;
+  /** Log group of the VM commands' output (SSM CloudWatchOutputConfig). */
+  readonly vmCommandLogGroup: string;
 }
 
 /**
@@ -47,5 +49,13 @@ export function functionEnvironment(ctx: FunctionEnvironmentContext): Record<Fun
     Trigger: {},
     ExecutionEnded: { ...table, ...events, ...metrics },
     AuditLocks: { ...table, ...metrics },
+    ResolveHosts: table,
+    ResolveSshHosts: table,
+    StartSsmBatch: { ...table, [ENV.vmCommandLogGroup]: ctx.vmCommandLogGroup },
+    PollSsmBatch: table,
+    StartSshBatch: table,
+    PollSshBatch: table,
+    SetBatchTargets: table,
+    ArtifactTrigger: {},
   };
 }

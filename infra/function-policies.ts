@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { DeployerConfig } from '../lambdas/shared/config.ts';
 import type { FunctionKey } from '../lambdas/registry.ts';
-import { alarmArns, artifactObjectArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns } from './config-resources.ts';
+import { alarmArns, artifactObjectArns, defaultEventBusArn, ecrRepositoryArns, ecsServiceArns, listenerArns, secretArn, vmResources } from './config-resources.ts';
 
 /** The resources the statements refer to. */
 export interface FunctionPolicyContext {
@@ -20,8 +20,12 @@ export interface FunctionPolicyContext {
   readonly config: DeployerConfig;
   /** Lock and history table. */
   readonly table: dynamodb.ITable;
-  /** The state machines (one per strategy), which the Trigger and the watcher start. */
+  /** The state machines (one per strategy and kind), which the watcher starts. */
   readonly stateMachines: readonly sfn.IStateMachine[];
+  /** The ECS ones, which the ECR Trigger starts. */
+  readonly ecsStateMachines: readonly sfn.IStateMachine[];
+  /** The VM ones, which the S3 artifact trigger starts. */
+  readonly vmStateMachines: readonly sfn.IStateMachine[];
   /** Their names, as plain strings (see `stateMachineName`). */
   readonly stateMachineNames: readonly string[];
 }
@@ -53,6 +57,15 @@ const ELB_DESCRIBE_REASON =
 const WAKE_REASON =
   'states:SendTaskSuccess has no resource-level permissions (a task token is not an ARN); it is only used to wake the ' +
   'deployment that waits for a service lock, with the token that deployment left on the lock item.';
+const SSM_READ_REASON =
+  'ec2:DescribeInstances, ssm:DescribeInstanceInformation, ssm:ListCommandInvocations and ssm:GetCommandInvocation have no ' +
+  'resource-level permissions (IAM only accepts "*"); they are read-only.';
+const SSM_SEND_REASON =
+  'ssm:SendCommand names the instances of the deployment, found by their tags at run time: any EC2 instance or managed ' +
+  'instance of this account and region, but only with the AWS-RunShellScript document (the release script), granted separately.';
+const TARGET_HEALTH_REASON =
+  'elasticloadbalancing:DescribeTargetHealth has no resource-level permissions (IAM only accepts "*"); it is read-only. ' +
+  'RegisterTargets and DeregisterTargets are limited to the target groups of the config.';
 const METRICS_REASON =
   'cloudwatch:GetMetricData has no resource-level permissions (IAM only accepts "*"); it is read-only and the handler ' +
   'only queries the AWS/ApplicationELB metrics of the configured target groups.';
@@ -84,6 +97,7 @@ function distinctArtifactPrefixes(config: DeployerConfig): string[] {
 /** The IAM policy of every function. */
 export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Record<FunctionKey, FunctionPolicy> {
   const { config, table, stateMachines, stateMachineNames } = ctx;
+  const vm = vmResources(config);
   const executions = stateMachineNames.map((name) =>
     stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
   );
@@ -247,9 +261,14 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       acknowledgments: metricsAck,
     },
     Trigger: {
-      statements: allow(['states:StartExecution'], machines),
+      statements: allow(['states:StartExecution'], ctx.ecsStateMachines.map((m) => m.stateMachineArn)),
       acknowledgments: [],
     },
+    ArtifactTrigger: {
+      statements: vm.any ? allow(['states:StartExecution'], ctx.vmStateMachines.map((m) => m.stateMachineArn)) : [],
+      acknowledgments: [],
+    },
+    ...vmFunctionPolicies(stack, vm, table, artifactObjectArns(stack, config)),
     ExecutionEnded: {
       statements: [
         ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
@@ -264,6 +283,82 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       // Reads each configured service's lock item; its metrics are log lines.
       statements: allow(['dynamodb:GetItem'], [table.tableArn]),
       acknowledgments: [],
+    },
+  };
+}
+
+const SSM_INSTANCE_ARN_IDS = [
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',
+];
+
+/** The VM functions: nothing at all unless the config has VM services, and only what their hosts involve. */
+function vmFunctionPolicies(
+  stack: Stack,
+  vm: ReturnType<typeof vmResources>,
+  table: dynamodb.ITable,
+  artifactArns: string[],
+): Record<'ResolveHosts' | 'ResolveSshHosts' | 'StartSsmBatch' | 'PollSsmBatch' | 'StartSshBatch' | 'PollSshBatch' | 'SetBatchTargets', FunctionPolicy> {
+  const none: FunctionPolicy = { statements: [], acknowledgments: [] };
+  if (!vm.any) {
+    return { ResolveHosts: none, ResolveSshHosts: none, StartSsmBatch: none, PollSsmBatch: none, StartSshBatch: none, PollSshBatch: none, SetBatchTargets: none };
+  }
+  const ledgerWrite = allow(['dynamodb:UpdateItem'], [table.tableArn]);
+  const ledger = allow(['dynamodb:Query', 'dynamodb:UpdateItem'], [table.tableArn]);
+  const artifacts = allow(['s3:GetObject'], artifactArns);
+  const artifactAcks = vm.artifactObjects.map((object) => ({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${object}]`,
+    reason: "The artifacts are the objects under the service's configured prefix; the function presigns GETs of them for the hosts.",
+  }));
+  const secrets = allow(['secretsmanager:GetSecretValue'], vm.sshSecrets.map((s) => secretArn(stack, s)));
+  const secretAcks = vm.sshSecrets
+    .filter((s) => !s.startsWith('arn:'))
+    .map((s) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${s}-??????]`,
+      reason: 'Secrets Manager appends 6 random characters to a secret\'s name in its ARN; the grant is the one secret the config names.',
+    }));
+  const sshRead = vm.ssh ? { statements: [...ledger, ...secrets], acknowledgments: secretAcks } : none;
+  const ssmRead = [{ id: STAR, reason: SSM_READ_REASON }];
+  return {
+    ResolveHosts: vm.ssm
+      ? { statements: [...allow(['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], ['*']), ...ledgerWrite], acknowledgments: ssmRead }
+      : none,
+    ResolveSshHosts: vm.ssh ? { statements: [...secrets, ...ledgerWrite], acknowledgments: secretAcks } : none,
+    StartSsmBatch: vm.ssm
+      ? {
+          statements: [
+            ...allow(['ssm:SendCommand'], [
+              stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' }),
+              stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
+              stack.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+            ]),
+            ...artifacts,
+            ...ledger,
+          ],
+          acknowledgments: [
+            ...SSM_INSTANCE_ARN_IDS.map((id) => ({ id, reason: SSM_SEND_REASON })),
+            ...artifactAcks,
+          ],
+        }
+      : none,
+    PollSsmBatch: vm.ssm ? { statements: [...allow(['ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'], ['*']), ...ledger], acknowledgments: ssmRead } : none,
+    StartSshBatch: vm.ssh
+      ? {
+          statements: [...sshRead.statements, ...artifacts],
+          acknowledgments: [
+            ...secretAcks,
+            ...artifactAcks,
+          ],
+        }
+      : none,
+    PollSshBatch: sshRead,
+    SetBatchTargets: {
+      statements: [
+        ...ledger,
+        ...(vm.targetGroups.length > 0 ? allow(['elasticloadbalancing:DescribeTargetHealth'], ['*']) : []),
+        ...allow(['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'], vm.targetGroups),
+      ],
+      acknowledgments: vm.targetGroups.length > 0 ? [{ id: STAR, reason: TARGET_HEALTH_REASON }] : [],
     },
   };
 }

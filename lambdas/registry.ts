@@ -5,7 +5,8 @@
  *
  * The functions are grouped by what they touch: `envelope` (input, lock,
  * history, events, approvals, the watcher), `ecs`, `elb` (listener weights,
- * target groups) and `verify` (alarms, metrics, HTTP checks). A Task state's
+ * target groups), `verify` (alarms, metrics, HTTP checks) and `vm` (hosts:
+ * the ledger, SSM Run Command, SSH, target group registration). A Task state's
  * `Resource` in the ASL is `${<Key>FunctionArn}`.
  */
 export interface FunctionSpec {
@@ -17,6 +18,10 @@ export interface FunctionSpec {
   needsConfig: boolean;
   /** The function's timeout (the Task state waits 30 s longer); default {@link DEFAULT_FUNCTION_TIMEOUT_SECONDS}. */
   timeoutSeconds?: number;
+  /** Carries `vm/release.sh` beside its bundle (it sends the script to hosts). */
+  releaseScript?: boolean;
+  /** Reaches hosts over SSH: runs in the subnets and security groups of the config's `ssh` block, when a VM service has SSH hosts. */
+  sshNetwork?: boolean;
 }
 
 /** A function's timeout unless its spec says otherwise: a handful of AWS calls. */
@@ -26,6 +31,57 @@ export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 30;
 export function functionTimeoutSeconds(spec: FunctionSpec): number {
   return spec.timeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
 }
+
+/** The `vm` group: what the VM state machines run on hosts and their target groups. */
+export const VM_STATE_MACHINE_FUNCTIONS = {
+  ResolveHosts: {
+    entry: 'lambdas/vm/resolve-hosts.ts',
+    description: 'Finds the SSM instances of a VM deployment (EC2 tags or instance IDs), checks them Online, plans the batches',
+    needsConfig: false,
+    timeoutSeconds: 120,
+  },
+  ResolveSshHosts: {
+    entry: 'lambdas/vm/resolve-ssh-hosts.ts',
+    description: 'Connects once to each SSH host of a VM deployment with its pinned host key and plans the batches',
+    needsConfig: false,
+    timeoutSeconds: 300,
+    sshNetwork: true,
+  },
+  StartSsmBatch: {
+    entry: 'lambdas/vm/start-ssm-batch.ts',
+    description: 'Sends the release script to a batch of SSM instances (or rolls the changed ones back) with Run Command',
+    needsConfig: false,
+    timeoutSeconds: 120,
+    releaseScript: true,
+  },
+  PollSsmBatch: {
+    entry: 'lambdas/vm/poll-ssm-batch.ts',
+    description: "Follows a batch's SSM commands and records each host's result in the ledger",
+    needsConfig: false,
+    timeoutSeconds: 120,
+  },
+  StartSshBatch: {
+    entry: 'lambdas/vm/start-ssh-batch.ts',
+    description: 'Starts the release script detached on a batch of SSH hosts (or rolls the changed ones back)',
+    needsConfig: false,
+    timeoutSeconds: 600,
+    releaseScript: true,
+    sshNetwork: true,
+  },
+  PollSshBatch: {
+    entry: 'lambdas/vm/poll-ssh-batch.ts',
+    description: "Follows a batch's detached SSH runs and records each host's result in the ledger",
+    needsConfig: false,
+    timeoutSeconds: 600,
+    sshNetwork: true,
+  },
+  SetBatchTargets: {
+    entry: 'lambdas/vm/set-batch-targets.ts',
+    description: 'Deregisters a batch of hosts from their target group before their stop and registers them after',
+    needsConfig: false,
+    timeoutSeconds: 60,
+  },
+} as const satisfies Record<string, FunctionSpec>;
 
 export const STATE_MACHINE_FUNCTIONS = {
   ValidateInput: {
@@ -126,6 +182,7 @@ export const STATE_MACHINE_FUNCTIONS = {
     // a slow endpoint must be one failed check, never a function timeout.
     timeoutSeconds: 60,
   },
+  ...VM_STATE_MACHINE_FUNCTIONS,
 } as const satisfies Record<string, FunctionSpec>;
 
 export const EVENT_FUNCTIONS = {
@@ -138,6 +195,11 @@ export const EVENT_FUNCTIONS = {
     entry: 'lambdas/envelope/execution-ended.ts',
     description: 'Restores the snapshot of a stopped, timed-out or broken deployment, releases its lock and records it',
     needsConfig: false,
+  },
+  ArtifactTrigger: {
+    entry: 'lambdas/vm/artifact-trigger.ts',
+    description: 'Starts a deployment for each configured VM service matching an S3 artifact upload',
+    needsConfig: true,
   },
   AuditLocks: {
     entry: 'lambdas/envelope/audit-locks.ts',
@@ -166,6 +228,10 @@ export const ENV = {
   eventSource: 'DEPLOYER_EVENT_SOURCE',
   /** CloudWatch namespace of the deployment metrics (read by Powertools Metrics). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** JSON `{"rolling": arn, "canary": arn, "blue-green": arn}`: the VM state machine of each strategy. */
+  vmStateMachines: 'DEPLOYER_VM_STATE_MACHINES',
+  /** Log group the SSM agent writes VM commands' full output to (CloudWatchOutputConfig). */
+  vmCommandLogGroup: 'DEPLOYER_VM_COMMAND_LOG_GROUP',
 } as const;
 
 /** `source` of the lifecycle events the deployer puts on EventBridge. */

@@ -191,10 +191,42 @@ function atVirtualTime<T>(now: number, fn: () => T): T {
 }
 
 /** What the definition becomes for the interpreter, and what was replaced. */
+/** The Map each state of a Map's iteration runs in, by state name. */
+function mapsOfStates(states: Readonly<Record<string, AslState>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const inner = (state.ItemProcessor as { States?: Record<string, AslState> } | undefined)?.States;
+    if (state.Type !== 'Map' || inner === undefined) continue;
+    for (const innerName of Object.keys(allStates(inner))) out[innerName] = name;
+  }
+  return out;
+}
+
+/** Every state of a definition by name, the states of its Maps' iterations included (names are unique in a whole definition). */
+export function allStates(states: Readonly<Record<string, AslState>>): Record<string, AslState> {
+  const out: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(states)) {
+    out[name] = state;
+    const inner = (state.ItemProcessor as { States?: Record<string, AslState> } | undefined)?.States;
+    if (state.Type === 'Map' && inner !== undefined) Object.assign(out, allStates(inner));
+  }
+  return out;
+}
+
 function localDefinition(loaded: AslDefinition): AslDefinition {
+  // The interpreter would enforce TimeoutSeconds on real time: it is enforced on the virtual clock instead.
+  const { TimeoutSeconds: _timeout, ...rest } = loaded;
+  return { ...rest, States: localStates(loaded.States) };
+}
+
+/** The states as the local interpreter runs them: Waits and task tokens on the virtual clock, inside Maps too. */
+function localStates(loaded: Readonly<Record<string, AslState>>): Record<string, AslState> {
   const states: Record<string, AslState> = {};
-  for (const [name, state] of Object.entries(loaded.States)) {
-    if (state.Type === 'Wait') {
+  for (const [name, state] of Object.entries(loaded)) {
+    const processor = state.ItemProcessor as { States?: Record<string, AslState> } | undefined;
+    if (state.Type === 'Map' && processor?.States !== undefined) {
+      states[name] = { ...state, ItemProcessor: { ...processor, States: localStates(processor.States) } };
+    } else if (state.Type === 'Wait') {
       const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, ...rest } = state;
       states[name] = { ...rest, Type: 'Task', Resource: LOCAL_WAIT, TimeoutSeconds: REAL_TIMEOUT_SECONDS };
     } else if (state.Type === 'Task' && state.Resource === WAIT_FOR_TOKEN) {
@@ -211,9 +243,7 @@ function localDefinition(loaded: AslDefinition): AslDefinition {
       states[name] = state;
     }
   }
-  // The interpreter would enforce TimeoutSeconds on real time: it is enforced on the virtual clock instead.
-  const { TimeoutSeconds: _timeout, ...rest } = loaded;
-  return { ...rest, States: states };
+  return states;
 }
 
 interface Interpreter {
@@ -238,7 +268,7 @@ function interpreterFor(file: string, substitutions: Record<string, string>): In
     const definition = localDefinition(loaded);
     interpreter = {
       definition,
-      originalStates: loaded.States,
+      originalStates: allStates(loaded.States),
       machine: new StateMachine(definition as never, { validationOptions: { checkArn: false } }),
       timeout: loaded.TimeoutSeconds,
     };
@@ -272,7 +302,7 @@ export class LocalStateMachine {
 
   /** Function key a Task state calls, or undefined for local waits. */
   public functionOf(stateName: string): string | undefined {
-    const state = this.definition.States[stateName];
+    const state = allStates(this.definition.States)[stateName];
     if (state === undefined || state.Resource === LOCAL_WAIT) return undefined;
     const call = (state.Parameters as { call?: { FunctionName?: unknown } } | undefined)?.call;
     const arn = state.Resource === LOCAL_TASK_TOKEN ? call?.FunctionName : state.Resource;
@@ -283,7 +313,7 @@ export class LocalStateMachine {
 
   /** Every Task state of the file with the function it invokes. */
   public taskStates(): { stateName: string; functionKey: string }[] {
-    return Object.keys(this.definition.States).flatMap((stateName) => {
+    return Object.keys(allStates(this.definition.States)).flatMap((stateName) => {
       const functionKey = this.functionOf(stateName);
       return functionKey === undefined ? [] : [{ stateName, functionKey }];
     });
@@ -403,13 +433,31 @@ export class LocalStateMachine {
     const { clock, world, handlers, onInvoke, taskTokens } = this.options;
     const taskResourceLocalHandlers: Record<string, TaskOverride> = {};
     const retryIntervalOverrides: Record<string, number> = {};
-    /** A stop at this state: nothing of the state runs, and the execution never goes on. */
+    /**
+     * The Maps of this execution one of whose iterations failed. In AWS a failed iteration fails
+     * its Map at once and no further iteration starts; the interpreter may start the next one
+     * (MaxConcurrency 1) before it aborts them: its states must do nothing (a batch never starts
+     * after the one that failed).
+     */
+    const failedMaps = new Set<string>();
+    const mapOf = mapsOfStates(this.definition.States);
+    /** A stop at this state, or a state of a Map that failed: nothing of the state runs, and the execution never goes on. */
     const stopHere = (stateName: string): Promise<JsonValue> | undefined => {
+      const map = mapOf[stateName];
+      if (map !== undefined && failedMaps.has(map)) return new Promise<JsonValue>(() => undefined);
       if (stateName !== stopAt) return undefined;
       abort('States.Aborted', `stopped at ${stateName}`);
       return new Promise<JsonValue>(() => undefined);
     };
-    for (const [stateName, state] of Object.entries(this.definition.States)) {
+    /** An error a Task of a Map's iteration does not retry fails the iteration, and so the Map. */
+    const failsIteration = (stateName: string, state: AslState, error: unknown): void => {
+      const map = mapOf[stateName];
+      if (map === undefined) return;
+      const name = error instanceof Error ? error.name : 'Error';
+      const retried = (state.Retry ?? []).some((r) => r.ErrorEquals.includes(name) || r.ErrorEquals.includes('States.ALL'));
+      if (!retried) failedMaps.add(map);
+    };
+    for (const [stateName, state] of Object.entries(allStates(this.definition.States))) {
       if (state.Retry !== undefined) retryIntervalOverrides[stateName] = 0;
       if (state.Type !== 'Task') continue;
       if (state.Resource === LOCAL_WAIT) {
@@ -477,7 +525,12 @@ export class LocalStateMachine {
       taskResourceLocalHandlers[stateName] = async (input: JsonValue) => {
         const stopped = stopHere(stateName);
         if (stopped !== undefined) return stopped;
-        return (await invoke(input)) as JsonValue;
+        try {
+          return (await invoke(input)) as JsonValue;
+        } catch (error) {
+          failsIteration(stateName, state, error);
+          throw error;
+        }
       };
     }
     return { taskResourceLocalHandlers, retryIntervalOverrides };
@@ -489,6 +542,8 @@ export class LocalStateMachine {
     if (state === undefined) return 2;
     if (state.Type === 'Task') return state.Resource === WAIT_FOR_TOKEN ? 6 : 5;
     if (state.Type === 'Fail') return 1;
+    // MapStateEntered, MapStateStarted, MapStateSucceeded, MapStateExited (each iteration adds its own two).
+    if (state.Type === 'Map') return 4;
     return 2;
   }
 
@@ -513,7 +568,8 @@ export class LocalStateMachine {
         Error?: string;
         Cause?: unknown;
       };
-      const last = record.visits[record.visits.length - 1];
+      // The latest visit of the event's state (a Map exits after the states of its iterations).
+      const last = record.visits.findLast((v) => v.name === event.state?.name) ?? record.visits[record.visits.length - 1];
       switch (event.type) {
         case 'StateEntered': {
           const name = event.state?.name ?? '?';
@@ -545,6 +601,11 @@ export class LocalStateMachine {
         }
         case 'ExecutionFailed':
           record.error = { error: event.Error ?? 'Error', cause: String(event.Cause ?? '') };
+          break;
+        case 'MapIterationStarted':
+        case 'MapIterationSucceeded':
+        case 'MapIterationFailed':
+          record.historyEvents += 1;
           break;
         default:
           break;

@@ -6,7 +6,7 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { STRATEGY_FILES } from '../infra/asl/compose.ts';
+import { STRATEGY_FILES, VM_STRATEGY_FILES } from '../infra/asl/compose.ts';
 import { ALL_FUNCTIONS, functionTimeoutSeconds, STATE_MACHINE_FUNCTIONS, type FunctionKey } from '../lambdas/registry.ts';
 import { useClock } from '../lambdas/shared/clock.ts';
 import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
@@ -70,6 +70,8 @@ export class Rehearsal {
   public readonly world: SimulatedWorld;
   /** One local state machine per strategy. */
   public readonly machines: Readonly<Record<Strategy, LocalStateMachine>>;
+  /** One local VM state machine per strategy (`vm-<strategy>.asl.json`). */
+  public readonly vmMachines: Readonly<Record<Strategy, LocalStateMachine>>;
   public readonly executions: RunningExecution[] = [];
   private readonly restore: (() => void)[] = [];
   private readonly waiting = new Map<string, (result: TaskTokenResult) => void>();
@@ -101,10 +103,14 @@ export class Rehearsal {
       issue: (executionArn, stateName, functionKey) => this.issueToken(executionArn, stateName, functionKey),
     };
     const machines = {} as Record<Strategy, LocalStateMachine>;
-    for (const strategy of STRATEGIES) {
-      machines[strategy] = new LocalStateMachine({
-        file: stateMachineFile(strategy),
-        stateMachineName: `${stack}-${STRATEGY_FILES[strategy]}`,
+    const vmMachines = {} as Record<Strategy, LocalStateMachine>;
+    for (const [file, strategy] of [
+      ...STRATEGIES.map((s): [string, Strategy] => [STRATEGY_FILES[s], s]),
+      ...STRATEGIES.map((s): [string, Strategy] => [VM_STRATEGY_FILES[s], s]),
+    ]) {
+      const machine = new LocalStateMachine({
+        file: `${file}.asl.json`,
+        stateMachineName: `${stack}-${file}`,
         ...(options.executionTimeoutSeconds === undefined ? {} : { executionTimeoutSeconds: options.executionTimeoutSeconds }),
         clock: this.clock,
         world: this.world,
@@ -112,11 +118,14 @@ export class Rehearsal {
         taskTokens,
         functionTimeouts: Object.fromEntries(Object.entries(ALL_FUNCTIONS).map(([key, spec]) => [key, functionTimeoutSeconds(spec)])),
       });
+      if (file.startsWith('vm-')) vmMachines[strategy] = machine;
+      else machines[strategy] = machine;
     }
     this.machines = machines;
+    this.vmMachines = vmMachines;
     // What StartExecution, SendTask* and StopExecution do to the local state machines.
     this.world.sfn.onStart = (execution) => {
-      const machine = STRATEGIES.map((s) => machines[s]).find((m) => m.stateMachineArn === execution.stateMachineArn);
+      const machine = STRATEGIES.flatMap((s) => [machines[s], vmMachines[s]]).find((m) => m.stateMachineArn === execution.stateMachineArn);
       if (machine === undefined) throw new Error(`no local state machine ${execution.stateMachineArn}`);
       this.startOn(machine, JSON.parse(execution.input) as unknown, execution.name);
     };
@@ -158,6 +167,8 @@ export class Rehearsal {
   /** Start an execution of a service's state machine as the console would (StartExecution with this input). */
   public startExecution(input: unknown, name?: string, options: StartOptions & { strategy?: Strategy } = {}): RunningExecution {
     const service = typeof input === 'object' && input !== null ? (input as { service?: unknown }).service : undefined;
+    const vm = typeof service === 'string' ? this.options.config.vm.find((s) => s.name === service) : undefined;
+    if (vm !== undefined) return this.startOn(this.vmMachines[options.strategy ?? vm.strategy], input, name, options);
     const strategy = options.strategy ?? (typeof service === 'string' ? this.strategyOf(service) : 'rolling');
     return this.startOn(this.machines[strategy], input, name, options);
   }

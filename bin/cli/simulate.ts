@@ -17,6 +17,7 @@ import { causeMessage, formatTimeline } from '../../simulator/report.ts';
 import { rehearseDeployment, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
 import { resolveConfig } from './config-path.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { simulateVm } from './simulate-vm.ts';
 
 export interface SimulateOptions {
   config?: string;
@@ -31,6 +32,10 @@ export interface SimulateOptions {
   reject?: boolean;
   json?: boolean;
   verbose?: boolean;
+  /** VM services: the artifact to deploy (default: the demo app's 2.0.0). */
+  artifact?: string;
+  /** VM services: this host's commands fail. */
+  failHost?: string;
 }
 
 const ACCOUNT = '123456789012';
@@ -125,6 +130,18 @@ function serviceForInput(config: DeployerConfig, serviceName: string | undefined
 /** Run the command; returns the exit code. */
 export async function simulateCommand(serviceName: string | undefined, options: SimulateOptions): Promise<number> {
   const resolved = resolveConfig(options.config);
+  const vm = resolved.config.vm.find((s) => s.name === serviceName);
+  if (vm !== undefined) {
+    return simulateVm(resolved.config, vm, {
+      ...(options.artifact === undefined ? {} : { artifact: options.artifact }),
+      ...(options.failHost === undefined ? {} : { failHost: options.failHost }),
+      ...(options.failAt === undefined ? {} : { failAt: options.failAt }),
+      ...(options.stopAt === undefined ? {} : { stopAt: options.stopAt }),
+      unhealthy: options.unhealthy === true,
+      json: options.json === true,
+      verbose: options.verbose === true,
+    });
+  }
   const input = options.input === undefined ? undefined : readInput(options.input);
   const svc = input === undefined ? pickService(resolved.config, serviceName) : serviceForInput(resolved.config, serviceName, input);
   const approvals = checkOptions(svc, options);

@@ -113,13 +113,23 @@ const SECTION_CATCH = {
 type SectionName = keyof typeof SECTION_CATCH;
 const SECTIONS: SectionName[] = ['Snapshot', 'Deploy', 'Rollback'];
 
-/** Names of the strategies, each with a part and a composed file. */
+/** Names of the ECS strategies, each with a part and a composed file. */
 export const STRATEGY_FILES = {
   rolling: 'ecs-rolling',
   canary: 'ecs-canary',
   'blue-green': 'ecs-blue-green',
 } as const;
-export type StrategyFileName = (typeof STRATEGY_FILES)[keyof typeof STRATEGY_FILES];
+
+/** Names of the VM strategies, each with a part and a composed file. */
+export const VM_STRATEGY_FILES = {
+  rolling: 'vm-rolling',
+  canary: 'vm-canary',
+  'blue-green': 'vm-blue-green',
+} as const;
+
+/** Every composed state machine: `npm run asl` writes them, the invariant tests read them. */
+export const ALL_STRATEGY_FILES = [...Object.values(STRATEGY_FILES), ...Object.values(VM_STRATEGY_FILES)] as const;
+export type StrategyFileName = (typeof ALL_STRATEGY_FILES)[number];
 
 const PARTS_DIR = 'statemachines/parts';
 
@@ -148,8 +158,14 @@ function resolveReferences(state: AslStateJson, resolve: (name: string) => strin
   return out;
 }
 
-/** Add the shared retry, the default timeout and the section's catch-all to a Lambda Task. */
-function completeTask(state: AslStateJson, section: SectionName | 'Envelope'): AslStateJson {
+/**
+ * Add the shared retry, the default timeout and the section's catch-all to a
+ * Lambda Task. The Tasks of a Map's iteration get the retry and timeout only:
+ * they cannot leave the iteration, so a failure fails the Map, whose own
+ * Catch (written in the part) decides.
+ */
+function completeTask(state: AslStateJson, section: SectionName | 'Envelope' | 'Iteration'): AslStateJson {
+  if (state.Type === 'Map') return completeMap(state);
   if (state.Type !== 'Task' || !invokesLambda(state)) return state;
   const own = (state.Retry as Record<string, unknown>[] | undefined) ?? [];
   if (own.some((r) => (r.ErrorEquals as string[]).includes('TransientAwsError'))) {
@@ -161,12 +177,20 @@ function completeTask(state: AslStateJson, section: SectionName | 'Envelope'): A
     Retry: [TRANSIENT_RETRY, ...own],
   };
   if (completed.TimeoutSeconds === undefined) delete completed.TimeoutSeconds;
-  if (section !== 'Envelope') {
+  if (section !== 'Envelope' && section !== 'Iteration') {
     const catches = (state.Catch as Record<string, unknown>[] | undefined) ?? [];
     const catchesAll = catches.some((c) => (c.ErrorEquals as string[]).includes('States.ALL'));
     completed.Catch = catchesAll ? catches : [...catches, SECTION_CATCH[section]];
   }
   return completed;
+}
+
+/** A Map state with every Task of its iteration completed. */
+function completeMap(state: AslStateJson): AslStateJson {
+  const processor = state.ItemProcessor as { States?: Record<string, AslStateJson> } | undefined;
+  if (processor?.States === undefined) return state;
+  const states = Object.fromEntries(Object.entries(processor.States).map(([name, inner]) => [name, completeTask(inner, 'Iteration')]));
+  return { ...state, ItemProcessor: { ...processor, States: states } };
 }
 
 /** Compose the envelope with one strategy part. */

@@ -6,11 +6,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromRepoRoot } from '../repo-root.ts';
-import { composedPath, composedText, STRATEGY_FILES } from './compose.ts';
+import { ALL_STRATEGY_FILES, composedPath, composedText } from './compose.ts';
 
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const name of Object.values(STRATEGY_FILES)) {
+for (const name of ALL_STRATEGY_FILES) {
   const file = fromRepoRoot(composedPath(name));
   const text = composedText(name);
   let current = '';

@@ -6,15 +6,16 @@
  * colours means an earlier deployment did not finish: refused, nothing
  * changes.
  */
+import { AnyDeploymentSchema, colourTargetGroups, type AnyDeployment } from '../shared/any-deployment.ts';
 import * as z from 'zod';
-import { DeploymentSchema, type Deployment, type Weights } from '../shared/deployment.ts';
+import { type Weights } from '../shared/deployment.ts';
 import { ListenerNotReady } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { targetGroupName } from '../shared/snapshot-summary.ts';
 import { readActions } from './elb-client.ts';
 import { asPercentages, forwardWeights } from './forward-weights.ts';
 
-const EventSchema = z.object({ deployment: DeploymentSchema });
+const EventSchema = z.object({ deployment: AnyDeploymentSchema });
 
 type Colour = 'blue' | 'green';
 
@@ -24,9 +25,10 @@ export interface ReadWeightsResult {
 }
 
 /** Which colour is live by the production weights; refused when neither has all the traffic. */
-export function liveColour(deployment: Deployment, weights: Weights): Colour {
-  const blue = deployment.ecs.blue?.targetGroupArn ?? '';
-  const green = deployment.ecs.green?.targetGroupArn ?? '';
+export function liveColour(deployment: AnyDeployment, weights: Weights): Colour {
+  const colours = colourTargetGroups(deployment);
+  const blue = colours.blue ?? '';
+  const green = colours.green ?? '';
   const percent = asPercentages(weights);
   const others = Object.keys(weights).filter((tg) => tg !== blue && tg !== green && (weights[tg] ?? 0) > 0);
   if (others.length > 0) {
@@ -53,7 +55,7 @@ export const handler = createHandler(EventSchema, async function read({ deployme
     }
     listeners[arn] = weights;
   }
-  if (deployment.strategy === 'canary') {
+  if (deployment.kind === 'ecs' && deployment.strategy === 'canary') {
     const primary = deployment.ecs.primary?.targetGroupArn ?? '';
     const percent = asPercentages(listeners[loadBalancer.listenerArn] ?? {});
     if ((percent[primary] ?? 0) !== 100) {

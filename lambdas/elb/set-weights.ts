@@ -10,9 +10,10 @@
  * snapshot, exactly; no health check, since it returns to what served
  * before).
  */
+import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
 import * as z from 'zod';
 import { now } from '../shared/clock.ts';
-import { DeploymentSchema, WeightsSchema, type Weights } from '../shared/deployment.ts';
+import { WeightsSchema, type Weights } from '../shared/deployment.ts';
 import { ListenerNotReady, TargetsNotReady } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
@@ -22,7 +23,7 @@ import { asPercentages, forwardWeights, withForwardWeights } from './forward-wei
 
 const EventSchema = z
   .object({
-    deployment: DeploymentSchema,
+    deployment: AnyDeploymentSchema,
     listenerArn: z.string().min(1).optional(),
     shift: z.object({ to: z.string().min(1), from: z.string().min(1), percent: z.number().int().min(0).max(100) }).optional(),
     set: WeightsSchema.optional(),

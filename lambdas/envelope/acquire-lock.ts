@@ -8,9 +8,10 @@
  * its status-change event lost) would otherwise block the service forever.
  * Its lock is taken over and its end recorded in the history.
  */
+import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
 import * as z from 'zod';
 import { nowIso } from '../shared/clock.ts';
-import { DeploymentSchema } from '../shared/deployment.ts';
+
 import { recordExecutionEnd } from '../shared/execution-end.ts';
 import { isUncleanEnd } from '../shared/execution-status.ts';
 import { describeExecution } from '../shared/executions.ts';
@@ -19,7 +20,7 @@ import { acquireLock, takeOverLock, type LockRequest, type LockResult } from '..
 import { logger } from '../shared/logger.ts';
 import { needsRestore, startRestore } from '../shared/restore-start.ts';
 
-const EventSchema = z.object({ deployment: DeploymentSchema });
+const EventSchema = z.object({ deployment: AnyDeploymentSchema });
 
 /**
  * How long a holder that does not exist (yet) keeps the lock: the watcher

@@ -6,14 +6,15 @@
  * deployment it replaces as newest waiter is woken to find it was
  * superseded. The wait state's timeout makes it check again anyway.
  */
+import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
 import * as z from 'zod';
 import { nowIso } from '../shared/clock.ts';
-import { DeploymentSchema } from '../shared/deployment.ts';
+
 import { createHandler } from '../shared/handler.ts';
 import { registerWaiter, wakeWaiter } from '../shared/lock-waiter.ts';
 import { logger } from '../shared/logger.ts';
 
-const EventSchema = z.object({ deployment: DeploymentSchema, token: z.string().min(1) });
+const EventSchema = z.object({ deployment: AnyDeploymentSchema, token: z.string().min(1) });
 
 export const handler = createHandler(EventSchema, async function awaitLock({ deployment, token }) {
   const since = nowIso();

@@ -4,8 +4,9 @@
  * this execution holds the service lock (the watcher hands it over before
  * starting the run), so a restore never races a deployment.
  */
+import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
 import * as z from 'zod';
-import { DeploymentSchema, SnapshotSchema } from '../shared/deployment.ts';
+import { SnapshotSchema } from '../shared/deployment.ts';
 import { RestoreRefused } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { readHistory } from '../shared/history.ts';
@@ -34,7 +35,7 @@ export const handler = createHandler(EventSchema, async function loadRestore({ r
     executionStartTime: new Date(restore.startDate).toISOString(),
     executionName: restore.name,
   });
-  const deployment = parseStored(DeploymentSchema, item?.deploymentJson, 'deployment');
+  const deployment = parseStored(AnyDeploymentSchema, item?.deploymentJson, 'deployment');
   const snapshot = parseStored(SnapshotSchema, item?.snapshotJson, 'snapshot');
   const baseline: unknown = typeof item?.baselineJson === 'string' ? JSON.parse(item.baselineJson) : {};
   logger.info('restoring', { serviceName: restore.service, of: restore.executionArn, status: restore.status });

@@ -7,13 +7,12 @@
  * The start also stores the deployment and its snapshot with the history:
  * that is what the watcher's restore run reads if the execution is stopped.
  */
+import { AnyDeploymentSchema, type AnyDeployment } from '../shared/any-deployment.ts';
 import * as z from 'zod';
 import { now, nowIso } from '../shared/clock.ts';
 import {
   CaughtErrorSchema,
-  DeploymentSchema,
   SnapshotSchema,
-  type Deployment,
   type ServiceState,
   type Snapshot,
 } from '../shared/deployment.ts';
@@ -31,10 +30,11 @@ type Phase = (typeof PHASES)[number];
 
 const EventSchema = z.object({
   phase: z.enum(PHASES),
-  deployment: DeploymentSchema,
+  deployment: AnyDeploymentSchema,
   snapshot: SnapshotSchema.optional(),
   baseline: z.unknown().optional(),
-  target: z.object({ taskDefinitionArn: z.string() }).optional(),
+  /** What now serves: the ECS revision, or the release VM hosts run. */
+  target: z.union([z.object({ taskDefinitionArn: z.string() }), z.object({ release: z.string(), hostCount: z.number().int() })]).optional(),
   failure: CaughtErrorSchema.optional(),
   rollbackFailure: CaughtErrorSchema.optional(),
   lock: z.object({ reason: z.string().optional() }).optional(),
@@ -76,7 +76,10 @@ export function outcomeOf(input: RecordInput): Outcome {
     case 'SUCCEEDED':
       return {
         status: 'SUCCEEDED',
-        cause: `${name} runs ${target !== undefined ? shortTaskDefinition(target.taskDefinitionArn) : deployment.image}, verified`,
+        cause:
+          target !== undefined && 'release' in target
+            ? `${name} runs ${target.release} on ${target.hostCount} host(s), verified`
+            : `${name} runs ${target !== undefined ? shortTaskDefinition(target.taskDefinitionArn) : deployment.image}, verified`,
       };
     case 'ROLLED_BACK':
       return {
@@ -115,7 +118,7 @@ export function outcomeOf(input: RecordInput): Outcome {
 }
 
 
-function historyFields(deployment: Deployment, input: RecordInput, outcome: Outcome): Record<string, string | number | boolean | undefined> {
+function historyFields(deployment: AnyDeployment, input: RecordInput, outcome: Outcome): Record<string, string | number | boolean | undefined> {
   const { phase, snapshot } = input;
   const fields: Record<string, string | number | boolean | undefined> = {
     service: deployment.service,
@@ -123,10 +126,10 @@ function historyFields(deployment: Deployment, input: RecordInput, outcome: Outc
     strategy: deployment.strategy,
     image: deployment.image,
     imageTag: deployment.imageTag,
-    outsideTagPattern: deployment.outsideTagPattern,
+    outsideTagPattern: deployment.kind === 'ecs' ? deployment.outsideTagPattern : undefined,
     previousImage: servingBefore(snapshot)?.image,
     previousTaskDefinition: servingBefore(snapshot)?.taskDefinitionArn,
-    newTaskDefinition: input.target?.taskDefinitionArn,
+    newTaskDefinition: input.target !== undefined && 'taskDefinitionArn' in input.target ? input.target.taskDefinitionArn : undefined,
     startedBy: deployment.startedBy,
     requestedAt: deployment.requestedAt,
     executionArn: deployment.executionId,
@@ -160,7 +163,7 @@ export const handler = createHandler(EventSchema, async function record(input): 
     durationSeconds: phase === 'STARTED' || Number.isNaN(started) ? undefined : Math.round((now() - started) / 1000),
     image: deployment.image,
     imageTag: deployment.imageTag,
-    outsideTagPattern: deployment.outsideTagPattern,
+    outsideTagPattern: deployment.kind === 'ecs' ? deployment.outsideTagPattern : undefined,
     previousImage: servingBefore(input.snapshot)?.image,
     startedBy: deployment.startedBy,
     executionArn: deployment.executionId,

@@ -5,11 +5,12 @@
  * that answer it, on EventBridge (and so by SNS). The execution then waits
  * until someone answers or the step's timeout passes, which rejects.
  */
+import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { awsCall } from '../shared/aws-call.ts';
 import { now } from '../shared/clock.ts';
-import { DeploymentSchema, LOCK_SORT_KEY, servicePartitionKey } from '../shared/deployment.ts';
+import { LOCK_SORT_KEY, servicePartitionKey } from '../shared/deployment.ts';
 import { formatDuration } from '../shared/duration.ts';
 import { createHandler } from '../shared/handler.ts';
 import { announce } from '../shared/lifecycle-events.ts';
@@ -18,7 +19,7 @@ import { APPROVAL_ATTRIBUTE, ProgressSchema, type PendingApproval } from '../sha
 import { documentClient, tableName } from '../shared/table.ts';
 
 const EventSchema = z.object({
-  deployment: DeploymentSchema,
+  deployment: AnyDeploymentSchema,
   progress: ProgressSchema,
   token: z.string().min(1),
   timeoutSeconds: z.number().int().min(1),

@@ -84,6 +84,8 @@ export type VmTargets = z.output<typeof VmTargetsSchema>;
 
 /** The release script's settings shared by every host (a host's own values override installDir, healthUrl, vars). */
 export const VmReleaseSettingsSchema = z.object({
+  /** SERVICE_NAME on the hosts (the systemd unit of the default commands); default: the deployer's name of the service. */
+  serviceName: z.string().optional(),
   installDir: z.string(),
   keepReleases: z.number().int(),
   owner: z.string().optional(),

@@ -4,17 +4,18 @@
  * fix) and the old side's figures over the last minutes, which the
  * comparison falls back on once the old side no longer gets traffic.
  */
+import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
 import * as z from 'zod';
 import { loadBalancerDimension, targetGroupFigures, type Figures } from '../shared/alb-metrics.ts';
 import { now } from '../shared/clock.ts';
-import { DeploymentSchema, SnapshotSchema } from '../shared/deployment.ts';
+import { SnapshotSchema } from '../shared/deployment.ts';
 import { VerificationFailed } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import { readAlarms } from './alarms.ts';
 import type { Baseline } from './verification-state.ts';
 
-const EventSchema = z.object({ deployment: DeploymentSchema, snapshot: SnapshotSchema });
+const EventSchema = z.object({ deployment: AnyDeploymentSchema, snapshot: SnapshotSchema });
 
 /** How far back the reference figures go. */
 export const REFERENCE_MINUTES = 10;

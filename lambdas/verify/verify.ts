@@ -15,12 +15,13 @@
  * figures behind it are returned into the execution state, and each
  * finished step's verdict is appended to the deployment's history.
  */
+import { AnyDeploymentSchema, type AnyDeployment } from '../shared/any-deployment.ts';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { loadBalancerDimension, targetGroupFigures, type Figures } from '../shared/alb-metrics.ts';
 import { awsCall } from '../shared/aws-call.ts';
 import { now } from '../shared/clock.ts';
-import { DeploymentSchema, historySortKey, LOCK_SORT_KEY, servicePartitionKey, type Deployment } from '../shared/deployment.ts';
+import { historySortKey, LOCK_SORT_KEY, servicePartitionKey } from '../shared/deployment.ts';
 import { formatDuration } from '../shared/duration.ts';
 import { VerificationFailed } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
@@ -33,14 +34,14 @@ import { compareSides } from './comparison.ts';
 import { BaselineSchema, VerificationStateSchema, WindowSchema, type VerificationState, type Window } from './verification-state.ts';
 
 const EventSchema = z.object({
-  deployment: DeploymentSchema,
+  deployment: AnyDeploymentSchema,
   baseline: BaselineSchema.partial({ reference: true }),
   window: WindowSchema,
   previous: VerificationStateSchema,
 });
 
 /** A promote request of this execution made since the window started, if any. */
-async function promotedSince(deployment: Deployment, since: number): Promise<PromoteRequest | undefined> {
+async function promotedSince(deployment: AnyDeployment, since: number): Promise<PromoteRequest | undefined> {
   const result = await awsCall('dynamodb:GetItem (lock)', () =>
     documentClient().send(
       new GetCommand({
@@ -57,7 +58,7 @@ async function promotedSince(deployment: Deployment, since: number): Promise<Pro
 }
 
 /** Append a finished step's verdict to the deployment's history. */
-async function recordVerdict(deployment: Deployment, window: Window, verdict: string): Promise<void> {
+async function recordVerdict(deployment: AnyDeployment, window: Window, verdict: string): Promise<void> {
   const entry = { phase: window.phase, step: window.step ?? -1, weight: window.weight ?? 100, verdict, at: new Date(now()).toISOString() };
   await awsCall('dynamodb:UpdateItem (verdicts)', () =>
     documentClient().send(
@@ -82,7 +83,7 @@ interface MetricsOutcome {
   reference?: Figures;
 }
 
-async function compareMetrics(deployment: Deployment, window: Window, previous: VerificationState, time: number): Promise<MetricsOutcome> {
+async function compareMetrics(deployment: AnyDeployment, window: Window, previous: VerificationState, time: number): Promise<MetricsOutcome> {
   const settings = deployment.verification.comparison;
   const listener = deployment.loadBalancer?.listenerArn;
   if (settings === undefined || listener === undefined || window.newTargetGroupArn === undefined || window.phase === 'test' || window.phase === 'rollout') {

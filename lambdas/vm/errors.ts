@@ -32,5 +32,35 @@ export class DetachedRunLost extends DeployerError {
   public override readonly name = 'DetachedRunLost';
 }
 
+/** No host matched the deployment's targets (tags, instance IDs or hosts): nothing to deploy to. */
+export class NoHosts extends DeployerError {
+  public override readonly name = 'NoHosts';
+}
+
+/** Hosts not Online in SSM, or not reachable over SSH with their pinned key, before the first batch: nothing was touched. */
+export class HostsUnreachable extends DeployerError {
+  public override readonly name = 'HostsUnreachable';
+}
+
+/** More hosts of a batch failed than `maxErrors` allows: the deployment stops and rolls back. */
+export class BatchFailed extends DeployerError {
+  public override readonly name = 'BatchFailed';
+}
+
+/** Hosts that could not be returned to their previous release: they need attention. */
+export class HostRollbackFailed extends DeployerError {
+  public override readonly name = 'HostRollbackFailed';
+}
+
 /** Every error name the VM executors throw, for the state machines' Catch and Retry lists. */
-export const VM_ERROR_NAMES = ['HostKeyMismatch', 'SshConnectTimeout', 'SshConnectFailed', 'SshCommandTimeout', 'DetachedRunLost'] as const;
+export const VM_ERROR_NAMES = [
+  'HostKeyMismatch',
+  'SshConnectTimeout',
+  'SshConnectFailed',
+  'SshCommandTimeout',
+  'DetachedRunLost',
+  'NoHosts',
+  'HostsUnreachable',
+  'BatchFailed',
+  'HostRollbackFailed',
+] as const;

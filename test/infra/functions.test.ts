@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_TARGET, FUNCTION_RUNTIME } from '../../infra/deployer-function.ts';
-import { ALL_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
+import { ALL_FUNCTIONS, functionTimeoutSeconds, type FunctionKey } from '../../lambdas/registry.ts';
 import { functionBundle, synthDeployer, type DeployerSynth } from '../support/synth.ts';
 import { functionLogicalIds, roleStatements } from '../support/template-policies.ts';
 
@@ -32,7 +32,7 @@ describe('functions', () => {
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 256,
-      Timeout: key === 'Verify' ? 60 : 30,
+      Timeout: functionTimeoutSeconds(ALL_FUNCTIONS[key]),
       Description: ALL_FUNCTIONS[key].description,
     });
   });
@@ -70,7 +70,7 @@ describe('functions', () => {
   it('has the config compiled into exactly the functions that need it', () => {
     const withConfig = KEYS.filter((key) => functionBundle(synth, key).includes('orders-api'));
     expect(withConfig.sort()).toEqual(KEYS.filter((key) => ALL_FUNCTIONS[key].needsConfig).sort());
-    expect(withConfig.sort()).toEqual(['AuditLocks', 'Trigger', 'ValidateInput']);
+    expect(withConfig.sort()).toEqual(['ArtifactTrigger', 'AuditLocks', 'Trigger', 'ValidateInput']);
   });
 
   it('bundles the AWS SDK clients instead of using the runtime ones', () => {

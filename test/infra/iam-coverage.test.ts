@@ -14,6 +14,7 @@ import { taskStateNames } from '../../simulator/asl.ts';
 import type { RecordedCall } from '../../simulator/aws/calls.ts';
 import { THROTTLING } from '../../simulator/aws/faults.ts';
 import { Rehearsal, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
+import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import { REGISTRY } from '../support/example-config.ts';
 import { untilEntered } from '../support/until-entered.ts';
 import { synthDeployer, type DeployerSynth } from '../support/synth.ts';
@@ -28,6 +29,17 @@ import {
   TABLE_LOGICAL_ID,
   type ResolvedStatement,
 } from '../support/template-policies.ts';
+
+/**
+ * Not rehearsed here: the SSH functions (the example's VM services are SSM ones; the SSH handlers
+ * run against a real sshd in test/lambdas/vm/ssh-batches.test.ts) and the S3 upload trigger
+ * (test/lambdas/vm/artifact-trigger.test.ts); their policies are checked by
+ * test/infra/vm-policies.test.ts. The tests below fail once one of them is rehearsed: then
+ * remove it from here.
+ */
+const NOT_YET_REHEARSED = new Set<string>(['ResolveSshHosts', 'StartSshBatch', 'PollSshBatch', 'ArtifactTrigger']);
+/** The VM state machines name the SSH functions too, which the SSM rehearsals never invoke. */
+const isVmMachine = (name: string): boolean => name.includes('-vm-');
 
 let synth: DeployerSynth;
 let statements: Record<FunctionKey, ResolvedStatement[]>;
@@ -111,6 +123,22 @@ beforeAll(async () => {
     });
     await scenario(`${service}: approval rejected`, (s) => deploy(s, service, repository), { answer: 'reject' });
   }
+  for (const [service, options] of [
+    ['api-vm', {}],
+    ['api-vm', { health: 'down' as const }],
+    ['worker-vm', {}],
+  ] as const) {
+    await scenario(`${service}: VM deployment ${JSON.stringify(options)}`, async (s) => {
+      const seeded = await seedVmHosts(s.world, synth.config.vm.find((v) => v.name === service)!, options);
+      try {
+        await s.startExecution({ service, artifact: seeded.artifact.uri, startedBy: 'iam-test' }).done;
+        await s.settle();
+        await s.world.vm.settled();
+      } finally {
+        await seeded.cleanup();
+      }
+    });
+  }
   await scenario('alarm', async (s) => {
     s.world.tripAlarmWhenNewRevisionServes('web-5xx-rate');
     await deploy(s, 'web', 'web');
@@ -143,7 +171,9 @@ describe('IAM coverage of the local runs', () => {
   it('exercised every Lambda of the stack', () => {
     const callers = new Set(calls.map(({ call }) => call.caller.functionKey));
     for (const key of Object.keys(ALL_FUNCTIONS)) {
-      expect(callers.has(key), `${key} never made an AWS call`).toBe(true);
+      expect(callers.has(key), NOT_YET_REHEARSED.has(key) ? `${key} is rehearsed now: remove it from NOT_YET_REHEARSED` : `${key} never made an AWS call`).toBe(
+        !NOT_YET_REHEARSED.has(key),
+      );
     }
   });
 
@@ -163,6 +193,11 @@ describe('IAM coverage of the local runs', () => {
     for (const [name, id] of Object.entries(stateMachineLogicalIds(synth.template))) {
       const invokable = functionsInvokableByStateMachine(synth.template, id).sort();
       for (const key of invokable) expect(Object.keys(STATE_MACHINE_FUNCTIONS)).toContain(key);
+      if (isVmMachine(name)) {
+        for (const key of invokedByMachine.get(name) ?? []) expect(invokable, `${name} invoked ${key}`).toContain(key);
+        if (!name.endsWith('-vm-blue-green')) expect(invokedByMachine.has(name), `${name} was rehearsed`).toBe(true);
+        continue;
+      }
       expect([...(invokedByMachine.get(name) ?? [])].sort(), name).toEqual(invokable);
     }
   });

@@ -51,14 +51,22 @@ describe('cdk-nag AwsSolutions', () => {
       'EcsCanaryStateMachine',
       'EcsRollingStateMachine',
       'ExecutionEnded',
+      // The VM functions: SSM/EC2 reads without resource-level permissions, SendCommand on instances found by tag, artifacts by prefix.
+      'PollSsmBatch',
       'ReadWeights',
       'RegisterTaskDefinition',
       'ReleaseLock',
+      'ResolveHosts',
+      'SetBatchTargets',
       'SetWeights',
       'SnapshotServices',
+      'StartSsmBatch',
       // Reads the VM artifacts under each configured prefix (bucket/prefix*).
       'ValidateInput',
       'Verify',
+      'VmBlueGreenStateMachine',
+      'VmCanaryStateMachine',
+      'VmRollingStateMachine',
     ]);
   });
 

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STRATEGY_FILES } from '../../infra/asl/compose.ts';
-import { aslFileOf, aslPlaceholders } from '../../infra/deployment-state-machine.ts';
-import { STATE_MACHINE_OUTPUTS } from '../../infra/deployer-stack.ts';
+import { aslFileOf, aslPlaceholders, strategyFileOf, type DeploymentKind } from '../../infra/deployment-state-machine.ts';
+import { STATE_MACHINE_OUTPUTS, VM_STATE_MACHINE_OUTPUTS } from '../../infra/deployer-stack.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { STRATEGIES, type Strategy } from '../../lambdas/shared/config.ts';
 import { STATE_MACHINE_FUNCTIONS, placeholderFor, type StateMachineFunctionKey } from '../../lambdas/registry.ts';
@@ -24,16 +23,17 @@ beforeAll(async () => {
   template = Template.fromJSON(synth.template);
 });
 
-const FILE_NAMES: Record<Strategy, string> = STRATEGY_FILES;
 
-describe.each(STRATEGIES)('%s state machine', (strategy) => {
-  const name = `EcsDeployer-${FILE_NAMES[strategy]}`;
+const MACHINES: [DeploymentKind, Strategy][] = (['ecs', 'vm'] as const).flatMap((kind) => STRATEGIES.map((strategy): [DeploymentKind, Strategy] => [kind, strategy]));
+
+describe.each(MACHINES)('%s %s state machine', (kind, strategy) => {
+  const name = `EcsDeployer-${strategyFileOf(strategy, kind)}`;
   const id = (): string => stateMachineLogicalIds(synth.template)[name]!;
   const stateMachine = (): Record<string, unknown> => synth.template.Resources[id()]?.Properties ?? {};
-  const asl = (): string => readFileSync(path.join(REPO_ROOT, aslFileOf(strategy)), 'utf8');
+  const asl = (): string => readFileSync(path.join(REPO_ROOT, aslFileOf(strategy, kind)), 'utf8');
 
   it('is a STANDARD state machine named after the stack and strategy, traced, logging every event without execution data', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', STRATEGIES.length);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', MACHINES.length);
     expect(stateMachine().StateMachineName).toBe(name);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
@@ -92,7 +92,7 @@ describe.each(STRATEGIES)('%s state machine', (strategy) => {
   });
 
   it('outputs its ARN under the name the CLI reads', () => {
-    template.hasOutput(STATE_MACHINE_OUTPUTS[strategy], { Value: { Ref: id() } });
+    template.hasOutput((kind === 'vm' ? VM_STATE_MACHINE_OUTPUTS : STATE_MACHINE_OUTPUTS)[strategy], { Value: { Ref: id() } });
     template.hasOutput('StateMachinesConsoleUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['#/statemachines'])] } });
   });
 });

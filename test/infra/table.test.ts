@@ -50,7 +50,10 @@ describe('deployment table', () => {
       })
       .map(([key]) => key)
       .sort();
-    expect(withTable).toEqual(['AcquireLock', 'AuditLocks', 'AwaitLock', 'ExecutionEnded', 'LoadRestore', 'RecordEvent', 'ReleaseLock', 'RequestApproval', 'Verify']);
+    expect(withTable).toEqual([
+      'AcquireLock', 'AuditLocks', 'AwaitLock', 'ExecutionEnded', 'LoadRestore', 'PollSshBatch', 'PollSsmBatch', 'RecordEvent', 'ReleaseLock',
+      'RequestApproval', 'ResolveHosts', 'ResolveSshHosts', 'SetBatchTargets', 'StartSshBatch', 'StartSsmBatch', 'Verify',
+    ]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { DEPLOYER_TABLE: { Ref: TABLE_LOGICAL_ID } } },
     });

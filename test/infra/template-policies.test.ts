@@ -41,7 +41,11 @@ const PAYMENTS_TEST_LISTENER = `${ELB}:listener/app/prod-alb/50dc6c495c0c9188/04
 const SERVICES = ['web', 'orders-api', 'checkout', 'checkout-canary', 'payments-blue', 'payments-green'].map((name) => service('prod', name));
 const ALARMS = ['web-5xx-rate', 'web-p99-latency', 'orders-api-5xx-rate', 'checkout-5xx-rate', 'payments-5xx-rate'].map(alarm);
 const on = (action: string, resources: string[]): [string, string][] => resources.map((r) => [action, r]);
-const MACHINES = ['EcsDeployer-ecs-rolling', 'EcsDeployer-ecs-canary', 'EcsDeployer-ecs-blue-green'];
+const ECS_MACHINES = ['EcsDeployer-ecs-rolling', 'EcsDeployer-ecs-canary', 'EcsDeployer-ecs-blue-green'];
+const VM_MACHINES = ['EcsDeployer-vm-rolling', 'EcsDeployer-vm-canary', 'EcsDeployer-vm-blue-green'];
+const MACHINES = [...ECS_MACHINES, ...VM_MACHINES];
+/** The target groups of the example's VM services. */
+const VM_TARGET_GROUPS = ['api-vm/6d0ecf831eec9f09', 'portal-blue/3e1f8c2a9b7d6e54', 'portal-green/7a2b9c4d1e3f5a68'].map((tg) => `${ELB}:targetgroup/${tg}`);
 const machine = (name: string): string => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
 const DEAD_LETTERS = `arn:aws:sqs:${REGION}:${ACCOUNT}:EcsDeployer-dead-letters`;
 
@@ -113,7 +117,7 @@ describe('template-policies helper', () => {
 
   it('lists the functions each state machine invokes', () => {
     const machines = stateMachineLogicalIds(synth.template);
-    expect(Object.keys(machines).sort()).toEqual(['EcsDeployer-ecs-blue-green', 'EcsDeployer-ecs-canary', 'EcsDeployer-ecs-rolling']);
+    expect(Object.keys(machines).sort()).toEqual([...MACHINES].sort());
     for (const id of Object.values(machines)) {
       const invoked = functionsInvokableByStateMachine(synth.template, id);
       expect(invoked).toContain('Verify');
@@ -197,7 +201,41 @@ const EXPECTED: Record<FunctionKey, [action: string, resource: string][]> = {
     ['dynamodb:GetItem', TABLE_ARN],
     ['dynamodb:UpdateItem', TABLE_ARN],
   ],
-  Trigger: [...on('states:StartExecution', MACHINES.map(machine)), ['sqs:SendMessage', DEAD_LETTERS]],
+  Trigger: [...on('states:StartExecution', ECS_MACHINES.map(machine)), ['sqs:SendMessage', DEAD_LETTERS]],
+  // The example's VM services are SSM ones (EC2 tags, instance IDs): no SSH function may do anything.
+  ArtifactTrigger: [...on('states:StartExecution', VM_MACHINES.map(machine)), ['sqs:SendMessage', DEAD_LETTERS]],
+  ResolveHosts: [
+    ['ec2:DescribeInstances', '*'],
+    ['ssm:DescribeInstanceInformation', '*'],
+    ['dynamodb:UpdateItem', TABLE_ARN],
+  ],
+  ResolveSshHosts: [],
+  StartSsmBatch: [
+    ['ssm:SendCommand', `arn:aws:ssm:${REGION}::document/AWS-RunShellScript`],
+    ['ssm:SendCommand', `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0a1b2c3d4e5f60718`],
+    ['ssm:SendCommand', `arn:aws:ssm:${REGION}:${ACCOUNT}:managed-instance/mi-0a1b2c3d4e5f60718`],
+    // Presigns GETs of the artifacts for the hosts.
+    ...on('s3:GetObject', ['api/api-vm-1.4.0.tar.gz', 'api/api-vm-1.4.0.tar.gz.sha256', 'worker/w-2.tgz.sha256', 'portal/p.tar.gz'].map((key) => `arn:aws:s3:::acme-artifacts/${key}`)),
+    ['dynamodb:Query', TABLE_ARN],
+    ['dynamodb:UpdateItem', TABLE_ARN],
+  ],
+  PollSsmBatch: [
+    ['ssm:ListCommandInvocations', '*'],
+    ['ssm:GetCommandInvocation', '*'],
+    ['dynamodb:Query', TABLE_ARN],
+    ['dynamodb:UpdateItem', TABLE_ARN],
+  ],
+  StartSshBatch: [],
+  PollSshBatch: [],
+  SetBatchTargets: [
+    ['dynamodb:Query', TABLE_ARN],
+    ['dynamodb:UpdateItem', TABLE_ARN],
+    ['elasticloadbalancing:DescribeTargetHealth', '*'],
+    ...VM_TARGET_GROUPS.flatMap((tg): [string, string][] => [
+      ['elasticloadbalancing:RegisterTargets', tg],
+      ['elasticloadbalancing:DeregisterTargets', tg],
+    ]),
+  ],
   AuditLocks: [['dynamodb:GetItem', TABLE_ARN]],
   ExecutionEnded: [
     ['sqs:SendMessage', DEAD_LETTERS],
@@ -229,6 +267,9 @@ const REFUSED: [action: string, resource: string][] = [
   ['s3:GetObject', 'arn:aws:s3:::acme-artifacts/other/api-vm-1.4.0.tar.gz'],
   ['s3:GetObject', 'arn:aws:s3:::other-bucket/api/api-vm-1.4.0.tar.gz'],
   ['s3:PutObject', 'arn:aws:s3:::acme-artifacts/api/api-vm-1.4.0.tar.gz'],
+  ['elasticloadbalancing:RegisterTargets', `${ELB}:targetgroup/other/0123456789abcdef`],
+  ['ssm:SendCommand', `arn:aws:ssm:${REGION}::document/AWS-RunPowerShellScript`],
+  ['secretsmanager:GetSecretValue', `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:deployer/web-key-AbCdEf`],
   ['cloudwatch:DescribeAlarms', alarm('unrelated')],
   ['cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`],
   ['events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/other`],

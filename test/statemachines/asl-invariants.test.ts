@@ -1,13 +1,13 @@
 /**
  * The ASL files themselves, every strategy's. CDK ships them as assets, so
  * template assertions cannot see their states: these tests read the files,
- * and run over every file of `STRATEGY_FILES` (a new strategy is covered
+ * and run over every file of `ALL_STRATEGY_FILES`, ECS and VM (a new strategy is covered
  * without a new test).
  */
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { composedPath, composedText, invokesLambda, STRATEGY_FILES, TRANSIENT_RETRY } from '../../infra/asl/compose.ts';
+import { ALL_STRATEGY_FILES, composedPath, composedText, invokesLambda, TRANSIENT_RETRY } from '../../infra/asl/compose.ts';
 import { fromRepoRoot } from '../../infra/repo-root.ts';
 import { LOCK_RECHECK_SECONDS, MAX_WORST_CASE_SECONDS } from '../../lambdas/shared/budget.ts';
 import { HANDLER_ERROR_NAMES } from '../../lambdas/shared/errors.ts';
@@ -34,12 +34,24 @@ function functionOf(state: AslState): string | undefined {
 
 const terminal = (s: AslState): boolean => s.Type === 'Succeed' || s.Type === 'Fail' || s.End === true;
 
-describe.each(Object.values(STRATEGY_FILES))('statemachines/%s.asl.json', (name) => {
+/** The states of a Map's iteration (the VM batches), named `Map/State`, with the Map they run in. */
+function iterationStates(states: [string, AslState][]): [string, AslState, AslState][] {
+  return states.flatMap(([mapName, map]) => {
+    if (map.Type !== 'Map') return [];
+    const inner = ((map.ItemProcessor as { States?: Record<string, AslState> } | undefined)?.States ?? {});
+    return Object.entries(inner).map(([name, state]): [string, AslState, AslState] => [`${mapName}/${name}`, state, map]);
+  });
+}
+
+describe.each([...ALL_STRATEGY_FILES])('statemachines/%s.asl.json', (name) => {
   const text = readFileSync(fromRepoRoot(composedPath(name)), 'utf8');
   const substituted = text.replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1');
   const definition = JSON.parse(substituted) as AslDefinition;
   const raw = JSON.parse(text) as AslDefinition;
-  const states = Object.entries(raw.States);
+  const topLevel = Object.entries(raw.States);
+  const inIterations = iterationStates(topLevel);
+  // Every state, the Maps' iterations included: the invariants hold inside a Map too.
+  const states: [string, AslState][] = [...topLevel, ...inIterations.map(([n, s]): [string, AslState] => [n, s])];
   const tasks = states.filter(([, s]) => s.Type === 'Task');
 
   it('is exactly what its parts compose to (npm run asl)', () => {
@@ -67,7 +79,8 @@ describe.each(Object.values(STRATEGY_FILES))('statemachines/%s.asl.json', (name)
     const known = Object.keys(STATE_MACHINE_FUNCTIONS).map((k) => placeholderFor(k as StateMachineFunctionKey));
     for (const placeholder of placeholdersIn(text)) expect(known).toContain(placeholder);
     for (const [stateName, state] of states) {
-      const { Resource, Parameters, ...rest } = state;
+      const { Resource, Parameters, ItemProcessor, ...rest } = state;
+      void ItemProcessor;
       expect(placeholdersIn(JSON.stringify(rest)), stateName).toEqual([]);
       const { FunctionName, ...params } = (Parameters ?? {}) as Record<string, unknown>;
       expect(placeholdersIn(JSON.stringify(params)), stateName).toEqual([]);
@@ -100,10 +113,20 @@ describe.each(Object.values(STRATEGY_FILES))('statemachines/%s.asl.json', (name)
     }
   });
 
-  it('catches every failure of every Task', () => {
-    for (const [stateName, task] of tasks) {
-      const catchers = (task.Catch as { ErrorEquals: string[] }[] | undefined) ?? [];
-      expect(catchers.some((c) => c.ErrorEquals.includes('States.ALL')), `${stateName} has a States.ALL catcher`).toBe(true);
+  it('catches every failure of every Task (inside a Map: the Map catches it)', () => {
+    const catchesAll = (s: AslState): boolean => ((s.Catch as { ErrorEquals: string[] }[] | undefined) ?? []).some((c) => c.ErrorEquals.includes('States.ALL'));
+    for (const [stateName, task] of topLevel.filter(([, s]) => s.Type === 'Task' || s.Type === 'Map')) {
+      expect(catchesAll(task), `${stateName} has a States.ALL catcher`).toBe(true);
+    }
+    for (const [stateName, task, map] of inIterations.filter(([, s]) => s.Type === 'Task')) {
+      expect(catchesAll(map), `${stateName}: its Map has a States.ALL catcher`).toBe(true);
+    }
+  });
+
+  it('runs the batches of a Map one at a time, and keeps no iteration output in the state', () => {
+    for (const [stateName, map] of topLevel.filter(([, s]) => s.Type === 'Map')) {
+      expect(map.MaxConcurrency, stateName).toBe(1);
+      expect(map.ResultPath, stateName).toBeNull();
     }
   });
 
@@ -178,6 +201,17 @@ describe.each(Object.values(STRATEGY_FILES))('statemachines/%s.asl.json', (name)
       for (const next of successors(raw.States[stateName]!)) walk(next);
     };
     walk(raw.StartAt);
-    expect(states.map(([n]) => n).filter((n) => !reached.has(n))).toEqual([]);
+    expect(topLevel.map(([n]) => n).filter((n) => !reached.has(n))).toEqual([]);
+    for (const [mapName, map] of topLevel.filter(([, s]) => s.Type === 'Map')) {
+      const processor = map.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+      const inner = new Set<string>();
+      const walkInner = (stateName: string): void => {
+        if (inner.has(stateName)) return;
+        inner.add(stateName);
+        for (const next of successors(processor.States[stateName]!)) walkInner(next);
+      };
+      walkInner(processor.StartAt);
+      expect(Object.keys(processor.States).filter((n) => !inner.has(n)), mapName).toEqual([]);
+    }
   });
 });

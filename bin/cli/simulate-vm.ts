@@ -1,0 +1,102 @@
+/**
+ * `deployer simulate <vm-service>`: rehearse a VM deployment locally. The
+ * service's hosts are simulated instances, each a local host (a directory
+ * and a port) serving the demo app's 1.0.0; the artifact (the demo app's
+ * 2.0.0, or `--artifact PATH`) is in the simulated S3 with its checksum; the
+ * real VM state machine and handlers deploy it with the real release script.
+ * No root, no sshd, no network.
+ */
+import { readLedger } from '../../lambdas/vm/host-ledger.ts';
+import type { VmServiceConfig } from '../../lambdas/shared/vm-config.ts';
+import { readFileSync } from 'node:fs';
+import { stateMachinePath, stoppableStateNames, type AslDefinition } from '../../simulator/asl.ts';
+import { allStates } from '../../simulator/local-state-machine.ts';
+import { Rehearsal } from '../../simulator/rehearsal.ts';
+import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
+import type { DeployerConfig } from '../../lambdas/shared/config.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+
+export interface SimulateVmOptions {
+  artifact?: string;
+  unhealthy?: boolean;
+  failHost?: string;
+  failAt?: string;
+  stopAt?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** Rehearse a deployment of the VM service `svc`; returns the exit code. */
+export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, options: SimulateVmOptions): Promise<number> {
+  if (options.failAt !== undefined) {
+    throw new UsageError(`--fail-at: not available for VM services yet; use --unhealthy, --fail-host HOST or --stop-at STATE with ${svc.name}`);
+  }
+  const file = `vm-${svc.strategy}.asl.json`;
+  // The Task and Wait states of the batches' Map stop as the others do.
+  const definition = JSON.parse(readFileSync(stateMachinePath(file), 'utf8')) as AslDefinition;
+  const inner = Object.entries(allStates(definition.States))
+    .filter(([name, state]) => definition.States[name] === undefined && (state.Type === 'Task' || state.Type === 'Wait'))
+    .map(([name]) => name);
+  const states = [...stoppableStateNames(file), ...inner];
+  if (options.stopAt !== undefined && !states.includes(options.stopAt)) {
+    throw new UsageError(`--stop-at: '${options.stopAt}' is not a state of ${file}; one of: ${states.join(', ')}`);
+  }
+  if (svc.strategy === 'blue-green') {
+    throw new UsageError(`${svc.name}: blue-green VM services are not rehearsed yet (rolling and canary are)`);
+  }
+  const session = await Rehearsal.create({ config, verbose: options.verbose === true, world: { account: '123456789012', region: 'us-east-1' } });
+  const seeded = await seedVmHosts(session.world, svc, {
+    ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),
+    ...(options.unhealthy === true ? { health: 'down' as const } : {}),
+  });
+  try {
+    if (options.failHost !== undefined) {
+      const host = seeded.hosts.find((h) => h.instanceId === options.failHost);
+      if (host === undefined) throw new UsageError(`--fail-host: '${options.failHost}' is not a host of ${svc.name}; hosts: ${seeded.hosts.map((h) => h.instanceId).join(', ')}`);
+      session.world.vm.failHost(host.instanceId);
+    }
+    const running = session.startExecution(
+      { service: svc.name, artifact: seeded.artifact.uri, startedBy: 'deployer simulate' },
+      undefined,
+      options.stopAt === undefined ? {} : { stopAt: options.stopAt },
+    );
+    const record = await running.done;
+    await session.settle();
+    await session.world.vm.settled();
+    const ledger = await readLedger(record.name);
+    const hosts = seeded.hosts.map((h) => {
+      const entry = ledger.find((l) => l.host === h.instanceId);
+      return {
+        host: h.instanceId,
+        group: h.group,
+        releaseBefore: seeded.before.version,
+        releaseAfter: h.host.current() ?? null,
+        phase: entry?.phase ?? null,
+        status: entry?.status ?? 'untouched',
+      };
+    });
+    const status = record.status === 'SUCCEEDED' ? 'SUCCEEDED' : record.error?.error === 'RolledBack' ? 'ROLLED_BACK' : record.status;
+    const report = {
+      service: svc.name,
+      strategy: svc.strategy,
+      artifact: seeded.artifact,
+      status,
+      ...(record.error === undefined ? {} : { error: record.error }),
+      hosts,
+      transitions: record.transitions,
+      historyEvents: record.historyEvents,
+      maxPayloadBytes: record.maxPayloadBytes,
+      virtualSeconds: Math.round(((record.stoppedAt ?? record.startedAt) - record.startedAt) / 1000),
+    };
+    if (options.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      process.stdout.write(`${svc.name} (vm ${svc.strategy}): ${status}${record.error === undefined ? '' : ` - ${record.error.error}: ${record.error.cause}`}\n`);
+      for (const h of hosts) process.stdout.write(`  ${h.host}  ${h.releaseBefore} -> ${h.releaseAfter ?? '-'}  (${h.status}${h.phase === null ? '' : `, ${h.phase}`})\n`);
+      process.stdout.write(`  ${report.transitions} transitions, ${report.historyEvents} history events, about ${report.virtualSeconds} s in AWS\n`);
+    }
+    return status === 'SUCCEEDED' ? EXIT.ok : EXIT.deploymentFailed;
+  } finally {
+    session.close();
+    await seeded.cleanup();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The release script's inputs for one host: the deployment's release
+ * settings, the host's own values over them (install directory, health URL,
+ * variables: several hosts may share one machine), and the run's mode.
+ * Everything goes through `parseReleaseInput`, so a bad value is refused
+ * with its field's name before any host is touched.
+ */
+import { InvalidInput } from '../shared/errors.ts';
+import type { SshHost, VmDeployment, VmTargets } from '../shared/vm-deployment.ts';
+import type { LedgerItem } from './host-ledger.ts';
+import { parseReleaseInput, releaseEnvironment } from './release-environment.ts';
+
+/** What one run does: deploy the artifact, or return the host to `rollbackTo`. */
+export type RunMode = { mode: 'deploy'; artifactUrl: string } | { mode: 'rollback'; rollbackTo?: string };
+
+/** The targets block of a host's group. */
+export function targetsOf(deployment: VmDeployment, group: LedgerItem['group']): VmTargets {
+  const targets = group === 'fleet' ? deployment.targets : deployment[group];
+  if (targets === undefined) {
+    throw new InvalidInput(`deployment.${group === 'fleet' ? 'targets' : group}: required for a ${deployment.strategy} deployment`);
+  }
+  return targets;
+}
+
+/** The SSH host of the config named `name`. */
+export function sshHostOf(targets: VmTargets, name: string): SshHost {
+  const host = targets.hosts?.find((h) => h.name === name);
+  if (host === undefined) throw new InvalidInput(`host ${name} is in the ledger but not in the deployment's targets.hosts`);
+  return host;
+}
+
+/** `http://{address}:8080/health` for one host. Unknown placeholders are left as written (and refused by validation). */
+export function renderHostTemplate(template: string, fields: Readonly<Record<string, string | number | undefined>>): string {
+  return template.replace(/\{(address|port|name|instanceId|privateIp)\}/g, (whole, key: string) => {
+    const value = fields[key];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** The script's environment for `item` (a host of `deployment`). @throws InvalidInput naming the bad field */
+export function hostReleaseEnvironment(deployment: VmDeployment, item: LedgerItem, run: RunMode): Record<string, string> {
+  const { release } = deployment;
+  const ssh = item.executor === 'ssh' ? sshHostOf(targetsOf(deployment, item.group), item.host) : undefined;
+  const address = ssh?.address ?? item.address;
+  const fields = {
+    address,
+    privateIp: item.address,
+    port: ssh?.port,
+    name: item.host,
+    instanceId: item.executor === 'ssm' ? item.host : ssh?.target?.id,
+  };
+  const healthTemplate = ssh?.healthUrl ?? release.healthUrl;
+  const input = {
+    mode: run.mode,
+    serviceName: release.serviceName ?? deployment.service,
+    installDir: ssh?.installDir ?? release.installDir,
+    keepReleases: release.keepReleases,
+    startCommand: release.startCommand,
+    stopCommand: release.stopCommand,
+    useSudo: release.useSudo,
+    minFreeMb: release.minFreeMb,
+    healthRetries: release.healthRetries,
+    healthIntervalSeconds: release.healthIntervalSeconds,
+    smokeCommands: release.smokeCommands,
+    configVars: { ...release.configVars, ...ssh?.vars },
+    serviceTimeoutSeconds: release.serviceTimeoutSeconds,
+    downloadTimeoutSeconds: release.downloadTimeoutSeconds,
+    ...(release.statusCommand === undefined ? {} : { statusCommand: release.statusCommand }),
+    ...(release.owner === undefined ? {} : { owner: release.owner }),
+    ...(healthTemplate === undefined ? {} : { healthUrl: renderHostTemplate(healthTemplate, fields) }),
+    ...(release.healthExpect === undefined ? {} : { healthExpect: release.healthExpect }),
+    ...(release.configTemplate === undefined ? {} : { configTemplate: release.configTemplate }),
+    ...(release.configTarget === undefined ? {} : { configTarget: release.configTarget }),
+    ...(run.mode === 'deploy'
+      ? { version: deployment.artifact.version, artifactUrl: run.artifactUrl, artifactSha256: deployment.artifact.sha256 }
+      : run.rollbackTo === undefined
+        ? {}
+        : { rollbackTo: run.rollbackTo }),
+  };
+  return releaseEnvironment(parseReleaseInput(input, `host ${item.host}`));
+}

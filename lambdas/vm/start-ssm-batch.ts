@@ -1,0 +1,89 @@
+/**
+ * StartSsmBatch: send the release script to a batch's instances with SSM
+ * Run Command (`AWS-RunShellScript`), or, in `rollback` mode, to the
+ * instances this execution changed, each back to the release it served.
+ *
+ * - The script and its inputs are the command's text (values single-quoted
+ *   in a here-document, never on a command line); the artifact is a
+ *   presigned S3 GET URL valid for as long as the batch may run.
+ * - Hosts whose inputs differ (a health URL naming the host, a rollback
+ *   target) get separate commands; each command names at most 50
+ *   instances (SendCommand's limit), all run at once (the batch is the unit
+ *   of concurrency), and SSM stops sending after `maxErrors` failures.
+ * - Output goes to CloudWatch Logs; the state only carries command IDs.
+ */
+import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { awsCall } from '../shared/aws-call.ts';
+import { lazyClient } from '../shared/clients.ts';
+import { now } from '../shared/clock.ts';
+import { createHandler } from '../shared/handler.ts';
+import { logger } from '../shared/logger.ts';
+import { ENV } from '../registry.ts';
+import { presignedArtifactUrl } from './artifact-url.ts';
+import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
+import { updateLedger, type LedgerItem } from './host-ledger.ts';
+import { hostReleaseEnvironment, type RunMode } from './host-release.ts';
+import { readReleaseScript } from './release-script.ts';
+import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
+import { bashCommandForSh } from './shell-text.ts';
+
+export const ssm = lazyClient(() => new SSMClient({}));
+
+/** SendCommand names at most 50 instances. */
+export const SSM_INSTANCE_CHUNK = 50;
+
+export const handler = createHandler(RunEventSchema, async function startSsmBatch(event): Promise<RunStarted> {
+  const { deployment } = event;
+  const items = await hostsToStart(event, 'ssm');
+  if (items.length === 0) return { hostCount: 0, notStarted: 0, commandIds: [] };
+  const delivery = deliveryTimeoutSeconds(deployment.batchTimeoutSeconds);
+  const artifactUrl = event.mode === 'deploy' ? await presignedArtifactUrl(deployment, deployment.batchTimeoutSeconds + delivery) : undefined;
+  const script = readReleaseScript();
+
+  // Hosts with the same inputs share a command.
+  const groups = new Map<string, { env: Record<string, string>; hosts: LedgerItem[] }>();
+  for (const item of items) {
+    const run: RunMode =
+      artifactUrl !== undefined
+        ? { mode: 'deploy', artifactUrl }
+        : { mode: 'rollback', ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }) };
+    const env = hostReleaseEnvironment(deployment, item, run);
+    const key = JSON.stringify(env);
+    const group = groups.get(key) ?? { env, hosts: [] };
+    group.hosts.push(item);
+    groups.set(key, group);
+  }
+
+  const logGroup = process.env[ENV.vmCommandLogGroup];
+  const label = event.mode === 'deploy' ? `batch ${event.batch + 1}` : 'rollback';
+  const commandIds: string[] = [];
+  for (const { env, hosts } of groups.values()) {
+    const command = bashCommandForSh(script, env);
+    for (let i = 0; i < hosts.length; i += SSM_INSTANCE_CHUNK) {
+      const chunk = hosts.slice(i, i + SSM_INSTANCE_CHUNK);
+      const sent = await awsCall('ssm:SendCommand', () =>
+        ssm().send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: chunk.map((h) => h.host),
+            Parameters: { commands: [command], executionTimeout: [String(deployment.batchTimeoutSeconds)] },
+            TimeoutSeconds: delivery,
+            MaxConcurrency: String(chunk.length),
+            MaxErrors: event.mode === 'deploy' ? ssmMaxErrors(deployment.maxErrors) : String(chunk.length),
+            CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, ...(logGroup === undefined || logGroup === '' ? {} : { CloudWatchLogGroupName: logGroup }) },
+            Comment: `deployer ${deployment.service} ${deployment.artifact.version} ${label}`.slice(0, 100),
+          }),
+        ),
+      );
+      const commandId = sent.Command?.CommandId;
+      if (commandId === undefined) throw new Error('ssm:SendCommand returned no CommandId');
+      commandIds.push(commandId);
+      const sentAt = now();
+      for (const host of chunk) {
+        await updateLedger(deployment.executionName, host.host, { status: 'running', mode: event.mode, commandId, sentAt });
+      }
+    }
+  }
+  logger.info('commands sent', { serviceName: deployment.service, mode: event.mode, label, hosts: items.length, commandIds });
+  return { hostCount: items.length, notStarted: 0, commandIds };
+});

@@ -1,0 +1,140 @@
+/**
+ * The hosts of a VM service in a rehearsal: for each host its targets name
+ * (each instance ID, or three per tag group), a local host of its own (a
+ * directory and a port on this machine) running the demo app, added to the
+ * simulated EC2/SSM as an instance with the service's tags, in the
+ * service's target group; and the artifacts in the simulated S3 (with their
+ * `KEY.sha256` beside them).
+ *
+ * An SSM command runs the release script on the host for real. The config
+ * describes real machines (one install directory, one port, systemd); the
+ * simulated ones share this machine, so each runs the script with its own
+ * directory, port and the demo app's start and stop commands, and with what
+ * the deployment sent: the mode, version, artifact URL (the simulated S3's
+ * presigned URL, read from local disk) and sha256, or the release to return to.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { VmServiceConfig } from '../../lambdas/shared/vm-config.ts';
+import { readReleaseScript } from '../../lambdas/vm/release-script.ts';
+import { bashCommandForSh } from '../../lambdas/vm/shell-text.ts';
+import { targetBlocks } from '../../lambdas/vm/vm-services.ts';
+import type { SimulatedWorld } from '../aws/world.ts';
+import { buildDemoArtifact, demoServiceSettings, type DemoArtifact, type DemoHealth } from './demo-artifact.ts';
+import { freePort } from './free-port.ts';
+import { LocalHost } from './local-host.ts';
+import { runShellScript } from './run-commands.ts';
+
+/** Hosts per tag group when the config does not list them. */
+export const HOSTS_PER_TAG_GROUP = 3;
+/** Health checked quickly: a failing release is rolled back within seconds. */
+const REHEARSAL_HEALTH = { healthRetries: 12, healthIntervalSeconds: 0.25 } as const;
+
+/** One simulated host of the service. */
+export interface RehearsalHost {
+  /** Instance ID (the ledger's host id). */
+  instanceId: string;
+  group: 'fleet' | 'blue' | 'green';
+  host: LocalHost;
+}
+
+export interface VmRehearsalHosts {
+  hosts: RehearsalHost[];
+  /** The artifact deployed (`s3://bucket/key`) and the one every host serves before. */
+  artifact: { uri: string; version: string; sha256: string };
+  before: DemoArtifact;
+  /** Stop the hosts' apps and remove their directories. */
+  cleanup(): Promise<void>;
+}
+
+export interface VmRehearsalHostOptions {
+  /** The release every host serves before (default 1.0.0). */
+  beforeVersion?: string;
+  /** The release deployed (default 2.0.0), and whether it passes its health check. */
+  version?: string;
+  health?: DemoHealth;
+  /** A real artifact to deploy instead of the demo app's (its sha256 is computed). */
+  artifactPath?: string;
+}
+
+/** `export NAME='value'` lines of a command's text, unquoted. */
+function exportsOf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const match of text.matchAll(/^export ([A-Z_][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/gm)) out[match[1]!] = match[2]!.replaceAll(`'\\''`, "'");
+  return out;
+}
+
+/** Runs a command sent to `host`: the release script with the host's own settings and what the deployment sent. */
+function hostRunner(host: LocalHost): NonNullable<Parameters<SimulatedWorld['vm']['addInstance']>[0]>['runner'] {
+  return async (text, { timeoutMs, workDir }) => {
+    const sent = exportsOf(text);
+    const mode = sent.DEPLOYER_MODE === 'rollback' ? 'rollback' : 'deploy';
+    const env = host.environment({
+      mode,
+      ...(sent.VERSION === undefined ? {} : { version: sent.VERSION }),
+      ...(sent.ARTIFACT_URL === undefined ? {} : { artifactUrl: sent.ARTIFACT_URL }),
+      ...(sent.ARTIFACT_SHA256 === undefined ? {} : { artifactSha256: sent.ARTIFACT_SHA256 }),
+      ...(sent.ROLLBACK_TO === undefined ? {} : { rollbackTo: sent.ROLLBACK_TO }),
+    });
+    return runShellScript(bashCommandForSh(readReleaseScript(), env), { cwd: host.dir, workDir, timeoutMs });
+  };
+}
+
+/** `i-0…01`, … for hosts found by tags. */
+function tagInstanceId(group: number, index: number): string {
+  return `i-0${String(group)}${String(index).padStart(15, '0')}`;
+}
+
+/** Seed the hosts and artifacts of `svc` into `world`; every host serves `beforeVersion` when it returns. */
+export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, options: VmRehearsalHostOptions = {}): Promise<VmRehearsalHosts> {
+  const root = await mkdtemp(path.join(os.tmpdir(), `deployer-rehearsal-${svc.name}-`));
+  const beforeVersion = options.beforeVersion ?? '1.0.0';
+  const version = options.version ?? '2.0.0';
+  const before = await buildDemoArtifact({ version: beforeVersion, dir: path.join(root, 'artifacts') });
+  const deployed =
+    options.artifactPath === undefined
+      ? await buildDemoArtifact({ version, dir: path.join(root, 'artifacts'), health: options.health ?? 'up' })
+      : undefined;
+  const hosts: RehearsalHost[] = [];
+  const blocks = svc.strategy === 'blue-green' ? (['blue', 'green'] as const) : (['fleet'] as const);
+  for (const [groupIndex, group] of blocks.entries()) {
+    const targets = targetBlocks(svc)[groupIndex]!;
+    if (targets.hosts !== undefined) throw new Error(`${svc.name}: SSH hosts are rehearsed over a real sshd (the tests start one), not as simulated instances`);
+    const ids = targets.instanceIds ?? Array.from({ length: HOSTS_PER_TAG_GROUP }, (_, i) => tagInstanceId(groupIndex + 1, i + 1));
+    for (const instanceId of ids) {
+      const port = await freePort();
+      const host = new LocalHost({
+        name: instanceId,
+        dir: path.join(root, instanceId),
+        port,
+        defaults: { serviceName: 'demo', ...demoServiceSettings(port), ...REHEARSAL_HEALTH },
+      });
+      const installed = await host.release({ version: before.version, artifactUrl: before.url, artifactSha256: before.sha256 });
+      if (installed.verdict.status !== 'SUCCEEDED') throw new Error(`${instanceId}: the release before the rehearsal did not install: ${installed.verdict.message}`);
+      world.vm.addInstance({ instanceId, tags: { ...targets.ec2Tags }, host, runner: hostRunner(host) });
+      hosts.push({ instanceId, group, host });
+    }
+    if (targets.targetGroup !== undefined) {
+      world.vm.addTargetGroup({ arn: targets.targetGroup, ...(targets.targetPort === undefined ? {} : { port: targets.targetPort }) });
+    }
+  }
+  // The service's alarms exist, in OK, as in an account where it runs.
+  for (const alarm of svc.alarms) world.cloudwatch.createAlarm(alarm);
+  const bytes = options.artifactPath === undefined ? await readFile(deployed!.path) : await readFile(options.artifactPath);
+  const sha256 = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
+  const pattern = svc.artifacts.pattern;
+  const suffix = pattern.endsWith('.tgz') ? '.tgz' : '.tar.gz';
+  const key = `${svc.artifacts.prefix}${svc.name}-${version}${suffix}`;
+  world.s3.putObject(svc.artifacts.bucket, key, bytes);
+  world.s3.putObject(svc.artifacts.bucket, `${key}.sha256`, `${sha256}  ${path.basename(key)}\n`);
+  return {
+    hosts,
+    artifact: { uri: `s3://${svc.artifacts.bucket}/${key}`, version, sha256 },
+    before,
+    cleanup: async () => {
+      await Promise.all(hosts.map((h) => h.host.stopService()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * `deployer simulate <vm-service>`: the example's VM services rehearse out of
+ * the box (no root, no sshd, no network), and the JSON report says per host
+ * what it served before and after and the phase it reached.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../bin/deployer.ts';
+import { buildDemoArtifact } from '../../simulator/vm/demo-artifact.ts';
+
+/** Run the CLI in-process; returns its exit code and what it printed. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(argv), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+interface VmReport {
+  status: string;
+  error?: { error: string; cause: string };
+  hosts: { host: string; releaseBefore: string; releaseAfter: string | null; phase: string | null; status: string }[];
+}
+
+const EXAMPLE = path.join(import.meta.dirname, '../../examples/deployer.config.yaml');
+
+describe('deployer simulate <vm-service>', () => {
+  it('rehearses the example api-vm: SUCCEEDED, exit 0, every host from 1.0.0 to 2.0.0', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.hosts.map((h) => [h.releaseBefore, h.releaseAfter, h.status])).toEqual([
+      ['1.0.0', '2.0.0', 'succeeded'],
+      ['1.0.0', '2.0.0', 'succeeded'],
+      ['1.0.0', '2.0.0', 'succeeded'],
+    ]);
+  }, 120_000);
+
+  it('--unhealthy: ROLLED_BACK, exit 1, every host back on 1.0.0, the failed host named with its phase', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--unhealthy', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+    expect(report.hosts[0]).toMatchObject({ phase: 'health', status: 'rolled-back' });
+  }, 120_000);
+
+  it('--fail-host: that host fails its batch; every host is back on 1.0.0', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--fail-host', 'i-01000000000000002', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.error?.cause).toContain('i-01000000000000002');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
+  it('--artifact PATH deploys that file (its sha256 computed)', async () => {
+    // Prepare
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-artifact-'));
+    const artifact = await buildDemoArtifact({ version: '2.0.0', dir });
+
+    // Act
+    const { code, stdout } = await run('simulate', 'worker-vm', '--config', EXAMPLE, '--artifact', artifact.path, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as VmReport & { artifact: { sha256: string } }).artifact.sha256).toBe(artifact.sha256);
+  }, 120_000);
+
+  it('--stop-at a batch poll: stopped as from the console; the restore run returns every host to 1.0.0', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--stop-at', 'PollSsmBatch', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ABORTED');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
+  it('refuses --fail-at for a VM service, saying what to use instead', async () => {
+    // Act
+    const { code, stderr } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--fail-at', 'StartSsmBatch');
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--fail-at: not available for VM services yet/);
+  });
+});
