@@ -9,7 +9,8 @@
 import { readLedger } from '../../lambdas/vm/host-ledger.ts';
 import type { VmServiceConfig } from '../../lambdas/shared/vm-config.ts';
 import { readFileSync } from 'node:fs';
-import { stateMachinePath, stoppableStateNames, type AslDefinition } from '../../simulator/asl.ts';
+import { deploymentOutcome } from '../../lambdas/shared/outcome.ts';
+import { stateMachinePath, stoppableStateNames, taskStateNames, type AslDefinition } from '../../simulator/asl.ts';
 import { allStates } from '../../simulator/local-state-machine.ts';
 import { Rehearsal } from '../../simulator/rehearsal.ts';
 import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
@@ -18,6 +19,8 @@ import { EXIT, UsageError } from './exit-codes.ts';
 
 export interface SimulateVmOptions {
   artifact?: string;
+  approve?: boolean;
+  reject?: boolean;
   unhealthy?: boolean;
   failHost?: string;
   failAt?: string;
@@ -28,8 +31,10 @@ export interface SimulateVmOptions {
 
 /** Rehearse a deployment of the VM service `svc`; returns the exit code. */
 export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, options: SimulateVmOptions): Promise<number> {
-  if (options.failAt !== undefined) {
-    throw new UsageError(`--fail-at: not available for VM services yet; use --unhealthy, --fail-host HOST or --stop-at STATE with ${svc.name}`);
+  if (options.approve === true && options.reject === true) throw new UsageError('--approve and --reject: give one of them');
+  const hasApproval = svc.strategy === 'canary' ? svc.canary.approval : svc.strategy === 'blue-green' && svc.steps.some((s) => s.kind === 'approval');
+  if (options.reject === true && !hasApproval) {
+    throw new UsageError(`--reject: ${svc.name} has no approval to reject; add approval: true to its canary (or {approval: true} to its steps), or leave --reject out`);
   }
   const file = `vm-${svc.strategy}.asl.json`;
   // The Task and Wait states of the batches' Map stop as the others do.
@@ -38,13 +43,22 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     .filter(([name, state]) => definition.States[name] === undefined && (state.Type === 'Task' || state.Type === 'Wait'))
     .map(([name]) => name);
   const states = [...stoppableStateNames(file), ...inner];
+  const tasks = [...taskStateNames(file), ...inner.filter((name) => allStates(definition.States)[name]?.Type === 'Task')];
+  if (options.failAt !== undefined && !tasks.includes(options.failAt)) {
+    throw new UsageError(`--fail-at: '${options.failAt}' is not a Task state of ${file}; one of: ${tasks.join(', ')}`);
+  }
   if (options.stopAt !== undefined && !states.includes(options.stopAt)) {
     throw new UsageError(`--stop-at: '${options.stopAt}' is not a state of ${file}; one of: ${states.join(', ')}`);
   }
   if (svc.strategy === 'blue-green') {
     throw new UsageError(`${svc.name}: blue-green VM services are not rehearsed yet (rolling and canary are)`);
   }
-  const session = await Rehearsal.create({ config, verbose: options.verbose === true, world: { account: '123456789012', region: 'us-east-1' } });
+  const session = await Rehearsal.create({
+    config,
+    verbose: options.verbose === true,
+    world: { account: '123456789012', region: 'us-east-1' },
+    approvals: { answer: options.reject === true ? 'reject' : 'approve', by: 'deployer simulate' },
+  });
   const seeded = await seedVmHosts(session.world, svc, {
     ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),
     ...(options.unhealthy === true ? { health: 'down' as const } : {}),
@@ -55,6 +69,8 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
       if (host === undefined) throw new UsageError(`--fail-host: '${options.failHost}' is not a host of ${svc.name}; hosts: ${seeded.hosts.map((h) => h.instanceId).join(', ')}`);
       session.world.vm.failHost(host.instanceId);
     }
+    // That state's AWS calls fail (AccessDenied), as with ECS services.
+    if (options.failAt !== undefined) session.world.failCalls({ stateName: options.failAt });
     const running = session.startExecution(
       { service: svc.name, artifact: seeded.artifact.uri, startedBy: 'deployer simulate' },
       undefined,
@@ -75,7 +91,7 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
         status: entry?.status ?? 'untouched',
       };
     });
-    const status = record.status === 'SUCCEEDED' ? 'SUCCEEDED' : record.error?.error === 'RolledBack' ? 'ROLLED_BACK' : record.status;
+    const status = deploymentOutcome({ status: record.status, error: record.error?.error }) ?? record.status;
     const report = {
       service: svc.name,
       strategy: svc.strategy,

@@ -137,6 +137,8 @@ export async function simulateCommand(serviceName: string | undefined, options: 
       ...(options.failHost === undefined ? {} : { failHost: options.failHost }),
       ...(options.failAt === undefined ? {} : { failAt: options.failAt }),
       ...(options.stopAt === undefined ? {} : { stopAt: options.stopAt }),
+      ...(options.approve === undefined ? {} : { approve: options.approve }),
+      ...(options.reject === undefined ? {} : { reject: options.reject }),
       unhealthy: options.unhealthy === true,
       json: options.json === true,
       verbose: options.verbose === true,

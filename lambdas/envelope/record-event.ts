@@ -66,12 +66,21 @@ export function restoredErrorName(status: string | undefined): string {
 export function outcomeOf(input: RecordInput): Outcome {
   const { phase, deployment, snapshot, target, failure, rollbackFailure, lock, restore } = input;
   const name = deployment.service;
-  const restored = snapshot !== undefined ? snapshotSummary(snapshot) : 'its previous state';
+  // A VM deployment's snapshot is per host, in the ledger: its rollback returns each changed host to its own release.
+  const restored =
+    deployment.kind === 'vm'
+      ? 'every host it changed back on its previous release'
+      : snapshot !== undefined
+        ? snapshotSummary(snapshot)
+        : 'its previous state';
   switch (phase) {
     case 'STARTED':
       return {
         status: 'IN_PROGRESS',
-        cause: `deploying ${deployment.image} to ${name} (${deployment.strategy}; was ${servingBefore(snapshot)?.image ?? '?'})`,
+        cause:
+          deployment.kind === 'vm'
+            ? `deploying ${deployment.imageTag} (${deployment.image}) to ${name} (vm ${deployment.strategy})`
+            : `deploying ${deployment.image} to ${name} (${deployment.strategy}; was ${servingBefore(snapshot)?.image ?? '?'})`,
       };
     case 'SUCCEEDED':
       return {

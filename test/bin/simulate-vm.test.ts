@@ -101,12 +101,39 @@ describe('deployer simulate <vm-service>', () => {
     expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   }, 120_000);
 
-  it('refuses --fail-at for a VM service, saying what to use instead', async () => {
+  it('--fail-at a batch state: its AWS calls fail; ROLLED_BACK, exit 1, every host back on 1.0.0, the call named', async () => {
     // Act
-    const { code, stderr } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--fail-at', 'StartSsmBatch');
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--fail-at', 'RegisterBatch', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.error?.cause).toContain('AccessDenied');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
+  it('--reject: the canary approval is rejected; ROLLED_BACK, exit 1, the canary host back on 1.0.0', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'worker-vm', '--config', EXAMPLE, '--reject', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.error?.cause).toContain('ApprovalRejected');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
+  it.each([
+    [['--fail-at', 'Nope'], "--fail-at: 'Nope' is not a Task state of vm-rolling.asl.json"],
+    [['--reject'], '--reject: api-vm has no approval to reject'],
+  ])('refuses %j for api-vm with a usage error naming the problem', async (flags, message) => {
+    // Act
+    const { code, stderr } = await run('simulate', 'api-vm', '--config', EXAMPLE, ...flags);
 
     // Assess
     expect(code).toBe(2);
-    expect(stderr).toMatch(/--fail-at: not available for VM services yet/);
+    expect(stderr).toContain(message);
   });
 });
