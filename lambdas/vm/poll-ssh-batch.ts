@@ -1,7 +1,8 @@
 /**
  * PollSshBatch (in the VPC): where each detached run of a batch (or of the
  * rollback) stands on its SSH host; each ended host's result and output
- * tail written to the ledger (its run directory removed). A run that
+ * tail written to the ledger (its run directory is left for the host's own
+ * clean-up of week-old runs). A run that
  * outlasts the batch timeout, or that the host lost, fails its host.
  */
 import pMap from 'p-map';
@@ -27,7 +28,9 @@ async function pollHost(
   const { deployment, mode } = event;
   const timedOut = now() - (item.sentAt ?? 0) > runTimeoutMs(deployment);
   try {
-    const status = await pollDetachedOverSsh(await sshTargetOf(deployment, item, keys), item.runId ?? '', { ...sshOptions(deployment), remove: true });
+    // The run's directory stays until the next run on the host clears week-old ones: removed here, a poll
+    // that dies before its ledger write (or is retried) would find the run gone and fail a host that succeeded.
+    const status = await pollDetachedOverSsh(await sshTargetOf(deployment, item, keys), item.runId ?? '', sshOptions(deployment));
     if (status.state === 'running') {
       return timedOut ? lostRunPatch(mode, item, `the run did not end within the batch timeout; last output:\n${status.outcome.tail}`) : undefined;
     }
