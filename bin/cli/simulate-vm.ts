@@ -41,9 +41,6 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
   if (options.stopAt !== undefined && !states.includes(options.stopAt)) {
     throw new UsageError(`--stop-at: '${options.stopAt}' is not a state of ${file}; one of: ${states.join(', ')}`);
   }
-  if (svc.strategy === 'blue-green') {
-    throw new UsageError(`${svc.name}: blue-green VM services are not rehearsed yet (rolling and canary are)`);
-  }
   const session = await Rehearsal.create({ config, verbose: options.verbose === true, world: { account: '123456789012', region: 'us-east-1' } });
   const seeded = await seedVmHosts(session.world, svc, {
     ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),
@@ -69,7 +66,7 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
       return {
         host: h.instanceId,
         group: h.group,
-        releaseBefore: seeded.before.version,
+        releaseBefore: h.before,
         releaseAfter: h.host.current() ?? null,
         phase: entry?.phase ?? null,
         status: entry?.status ?? 'untouched',
