@@ -26,6 +26,14 @@ export interface SimulateVmOptions {
   verbose?: boolean;
 }
 
+/** `portal-blue 100%, portal-green 0%`: a listener's forward weights as shares of its traffic. */
+function forwardsTo(weights: Record<string, number>): string {
+  const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
+  return Object.entries(weights)
+    .map(([arn, w]) => `${arn.split('/').at(-2) ?? arn} ${total === 0 ? 0 : Math.round((100 * w) / total)}%`)
+    .join(', ');
+}
+
 /** Rehearse a deployment of the VM service `svc`; returns the exit code. */
 export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, options: SimulateVmOptions): Promise<number> {
   if (options.failAt !== undefined) {
@@ -46,6 +54,11 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),
     ...(options.unhealthy === true ? { health: 'down' as const } : {}),
   });
+  // Blue-green: the forward weights of its listeners, before and after.
+  const listenerArns = svc.strategy === 'blue-green' ? [svc.loadBalancer.listener, ...(svc.loadBalancer.testListener === undefined ? [] : [svc.loadBalancer.testListener])] : [];
+  const weights = (): Record<string, Record<string, number>> =>
+    Object.fromEntries(listenerArns.map((arn) => [arn, session.world.elbv2.weightsOf(arn) ?? {}]));
+  const listenersBefore = weights();
   try {
     if (options.failHost !== undefined) {
       const host = seeded.hosts.find((h) => h.instanceId === options.failHost);
@@ -80,6 +93,7 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
       status,
       ...(record.error === undefined ? {} : { error: record.error }),
       hosts,
+      ...(listenerArns.length === 0 ? {} : { listeners: { before: listenersBefore, after: weights() } }),
       transitions: record.transitions,
       historyEvents: record.historyEvents,
       maxPayloadBytes: record.maxPayloadBytes,
@@ -88,7 +102,8 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     if (options.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       process.stdout.write(`${svc.name} (vm ${svc.strategy}): ${status}${record.error === undefined ? '' : ` - ${record.error.error}: ${record.error.cause}`}\n`);
-      for (const h of hosts) process.stdout.write(`  ${h.host}  ${h.releaseBefore} -> ${h.releaseAfter ?? '-'}  (${h.status}${h.phase === null ? '' : `, ${h.phase}`})\n`);
+      for (const h of hosts) process.stdout.write(`  ${h.host}${h.group === 'fleet' ? '' : ` (${h.group})`}  ${h.releaseBefore} -> ${h.releaseAfter ?? '-'}  (${h.status}${h.phase === null ? '' : `, ${h.phase}`})\n`);
+      for (const arn of listenerArns) process.stdout.write(`  listener ${arn.slice(arn.lastIndexOf('/') + 1)}: ${forwardsTo(listenersBefore[arn] ?? {})} -> ${forwardsTo(report.listeners?.after[arn] ?? {})}\n`);
       process.stdout.write(`  ${report.transitions} transitions, ${report.historyEvents} history events, about ${report.virtualSeconds} s in AWS\n`);
     }
     return status === 'SUCCEEDED' ? EXIT.ok : EXIT.deploymentFailed;

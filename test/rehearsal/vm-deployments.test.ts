@@ -76,6 +76,113 @@ describe('VM deployments, rehearsed', () => {
     expect(record.visits.map((v) => v.name)).toEqual(expect.arrayContaining(['RequestApproval', 'DeployRest']));
   }, 120_000);
 
+  describe('blue-green (portal-vm: blue live on 1.0.0, green idle on 0.9.0)', () => {
+    const portal = config.vm.find((s) => s.name === 'portal-vm')!;
+    if (portal.strategy !== 'blue-green') throw new Error('the example portal-vm is blue-green');
+    const BLUE = portal.blue.targetGroup;
+    const GREEN = portal.green.targetGroup;
+    const LISTENER = portal.loadBalancer.listener;
+    const TEST_LISTENER = portal.loadBalancer.testListener!;
+
+    /** The share of a listener's traffic each target group gets now. */
+    function shares(arn: string): Record<string, number> {
+      const weights = session!.world.elbv2.weightsOf(arn) ?? {};
+      const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
+      return Object.fromEntries(Object.entries(weights).map(([tg, w]) => [tg, Math.round((100 * w) / total)]));
+    }
+
+    /** The versions served through the load balancer at `url` over a few requests. */
+    async function servedThrough(url: string): Promise<string[]> {
+      const versions = new Set<string>();
+      for (let i = 0; i < 6; i += 1) versions.add(((await (await fetch(url)).json()) as { version?: string }).version ?? '?');
+      return [...versions].sort();
+    }
+
+    /** The group's targets by health state. */
+    function targetStates(targetGroupArn: string): string[] {
+      return session!.world.elbv2.targetHealth(targetGroupArn).map((t) => `${t.Target?.Id ?? '?'} ${t.TargetHealth?.State ?? '?'}`);
+    }
+
+    it('deploys 2.0.0 to the idle green hosts, tests them through the test listener, moves the traffic to green; blue stays on 1.0.0, warm', async () => {
+      // Act
+      const { record, ledger, served } = await rehearse('portal-vm');
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(record.status).toBe('SUCCEEDED');
+      const byGroup = (group: string): string[] => seeded!.hosts.flatMap((h, i) => (h.group === group ? [served[i]!] : []));
+      expect(byGroup('green')).toEqual(['2.0.0', '2.0.0', '2.0.0']);
+      expect(byGroup('blue')).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+      expect(ledger.map((h) => [h.group, h.status, h.releaseBefore, h.releaseAfter])).toEqual([
+        ['green', 'succeeded', '0.9.0', '2.0.0'],
+        ['green', 'succeeded', '0.9.0', '2.0.0'],
+        ['green', 'succeeded', '0.9.0', '2.0.0'],
+      ]);
+      // Production traffic is on green; the test listener reaches blue, the idle group of the next deployment.
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(shares(TEST_LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['2.0.0']);
+      expect(await servedThrough(portal.verification.healthCheck!.testUrl!)).toEqual(['1.0.0']);
+      // Every host is in its target group and healthy: green serving, blue warm.
+      expect(targetStates(GREEN)).toEqual(seeded!.hosts.filter((h) => h.group === 'green').map((h) => `${h.instanceId} healthy`));
+      expect(targetStates(BLUE)).toEqual(seeded!.hosts.filter((h) => h.group === 'blue').map((h) => `${h.instanceId} healthy`));
+      const visited = record.visits.map((v) => v.name);
+      expect(visited).toEqual(expect.arrayContaining(['TestIdle', 'ShiftTraffic', 'VerifyKeepWarm', 'TestTrafficToOld']));
+      // The step was judged on green's own requests against blue's.
+      const stepVerdict = record.visits.findLast((v) => v.name === 'Verify')?.output as { verification: { verdict: string } };
+      expect(stepVerdict.verification.verdict).toMatch(/over [1-9][0-9]* requests/);
+    }, 180_000);
+
+    it('a 2.0.0 that fails its health check: green hosts back on 0.9.0 and in their target group, no traffic moved, blue still serves 1.0.0', async () => {
+      // Act
+      const { record, ledger, served } = await rehearse('portal-vm', { health: 'down' });
+
+      // Assess
+      expect(record.error?.error).toBe('RolledBack');
+      expect(record.error?.cause).toMatch(/BatchFailed/);
+      expect(served).toEqual(seeded!.hosts.map((h) => h.before));
+      expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0', '0.9.0', '0.9.0', '0.9.0']);
+      expect(ledger.map((h) => [h.group, h.phase, h.status])).toEqual([
+        ['green', 'health', 'rolled-back'],
+        ['green', 'health', 'rolled-back'],
+        ['green', 'health', 'rolled-back'],
+      ]);
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100 });
+      expect(shares(TEST_LISTENER)).toEqual({ [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['1.0.0']);
+      // No host is left drained: green's rejoined their group (checks start again), blue's never left.
+      expect(targetStates(GREEN).map((t) => t.split(' ')[0])).toEqual(seeded!.hosts.filter((h) => h.group === 'green').map((h) => h.instanceId));
+      expect(targetStates(GREEN).some((t) => t.endsWith('draining'))).toBe(false);
+      expect(targetStates(BLUE)).toEqual(seeded!.hosts.filter((h) => h.group === 'blue').map((h) => `${h.instanceId} healthy`));
+      expect(record.visits.map((v) => v.name)).not.toContain('ShiftTraffic');
+    }, 180_000);
+
+    it('an alarm once green takes the traffic: the weights flip back to blue first, then green hosts return to 0.9.0', async () => {
+      // Prepare
+      session = await Rehearsal.create({ config });
+      seeded = await seedVmHosts(session.world, portal);
+      const world = session.world;
+      world.cloudwatch.setRule('portal-vm-5xx-rate', () => (world.elbv2.weightsOf(LISTENER)?.[GREEN] ?? 0) > 0);
+
+      // Act
+      const record = await session.startExecution({ service: 'portal-vm', artifact: seeded.artifact.uri }).done;
+      await session.settle();
+
+      // Assess
+      expect(record.error?.error).toBe('RolledBack');
+      expect(record.error?.cause).toContain('portal-vm-5xx-rate');
+      const visited = record.visits.map((v) => v.name);
+      expect(visited.indexOf('ShiftTraffic')).toBeGreaterThan(-1);
+      expect(visited.indexOf('RollbackWeights')).toBeLessThan(visited.indexOf('RollbackSsmHosts'));
+      // The listeners exactly as before the deployment.
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100 });
+      expect(shares(TEST_LISTENER)).toEqual({ [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['1.0.0']);
+      expect(await Promise.all(seeded.hosts.map((h) => servedVersion(h.host)))).toEqual(['1.0.0', '1.0.0', '1.0.0', '0.9.0', '0.9.0', '0.9.0']);
+      expect((await readLedger(record.name)).map((h) => h.status)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
+    }, 180_000);
+  });
+
   it('a host whose SSM agent is offline stops the deployment before anything changes, naming it', async () => {
     // Prepare
     session = await Rehearsal.create({ config });
