@@ -4,9 +4,13 @@
  * simulated instance the real release script deploying the demo app, which
  * answers over HTTP with its version.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLedger } from '../../lambdas/vm/host-ledger.ts';
 import { Rehearsal } from '../../simulator/rehearsal.ts';
+import { buildDemoArtifact } from '../../simulator/vm/demo-artifact.ts';
 import { seedVmHosts, type VmRehearsalHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import { exampleConfig } from '../support/example-config.ts';
 import { servedVersion } from '../support/vm-hosts.ts';
@@ -156,6 +160,34 @@ describe('VM deployments, rehearsed', () => {
       expect(targetStates(BLUE)).toEqual(seeded!.hosts.filter((h) => h.group === 'blue').map((h) => `${h.instanceId} healthy`));
       expect(record.visits.map((v) => v.name)).not.toContain('ShiftTraffic');
     }, 180_000);
+
+    it('the next deployment goes to blue, idle since the last one: blue gets 3.0.0 and the traffic, green keeps 2.0.0 warm', async () => {
+      // Prepare: 2.0.0 deployed to green, as in the first test; then 3.0.0 uploaded.
+      const first = await rehearse('portal-vm');
+      expect(first.record.status).toBe('SUCCEEDED');
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-portal-3-'));
+      const next = await buildDemoArtifact({ version: '3.0.0', dir });
+      const key = 'portal/portal-vm-3.0.0.tar.gz';
+      session!.world.s3.putObject('acme-artifacts', key, await readFile(next.path));
+      session!.world.s3.putObject('acme-artifacts', `${key}.sha256`, `${next.sha256}  portal-vm-3.0.0.tar.gz\n`);
+
+      // Act
+      const record = await session!.startExecution({ service: 'portal-vm', artifact: `s3://acme-artifacts/${key}` }).done;
+      await session!.settle();
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(await Promise.all(seeded!.hosts.map((h) => servedVersion(h.host)))).toEqual(['3.0.0', '3.0.0', '3.0.0', '2.0.0', '2.0.0', '2.0.0']);
+      expect((await readLedger(record.name)).map((h) => [h.group, h.releaseBefore, h.releaseAfter])).toEqual([
+        ['blue', '1.0.0', '3.0.0'],
+        ['blue', '1.0.0', '3.0.0'],
+        ['blue', '1.0.0', '3.0.0'],
+      ]);
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+      expect(shares(TEST_LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['3.0.0']);
+      await rm(dir, { recursive: true, force: true });
+    }, 240_000);
 
     it('an alarm once green takes the traffic: the weights flip back to blue first, then green hosts return to 0.9.0', async () => {
       // Prepare
