@@ -215,6 +215,37 @@ describe('VM deployments, rehearsed', () => {
     }, 180_000);
   });
 
+  it('an upload of an artifact (its .sha256 first) starts the service\'s deployment on its VM state machine, once however often S3 reports it', async () => {
+    // Prepare
+    session = await Rehearsal.create({ config });
+    const svc = config.vm.find((s) => s.name === 'api-vm')!;
+    seeded = await seedVmHosts(session.world, svc);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-upload-'));
+    const artifact = await buildDemoArtifact({ version: '2.1.0', dir });
+    const key = 'api/api-vm-2.1.0.tar.gz';
+
+    // Act
+    const checksum = await session.upload('acme-artifacts', `${key}.sha256`, `${artifact.sha256}  api-vm-2.1.0.tar.gz\n`);
+    const event = { eventId: 'upload-1', sequencer: '0062E99A88DC407460' };
+    const first = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    const whileRunning = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    const records = await session.settle();
+    const afterwards = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(checksum).toMatchObject({ started: [], ignored: [{ reason: expect.stringContaining('is a checksum') }] });
+    expect(first).toMatchObject({ started: [{ service: 'api-vm', executionArn: expect.stringContaining(':execution:EcsDeployer-vm-rolling:api-vm-') }] });
+    // Step Functions answers the same start while it runs with the same execution (idempotent), and refuses it once it ended.
+    expect(whileRunning).toEqual(first);
+    expect(afterwards).toMatchObject({ started: [], duplicates: [{ service: 'api-vm' }] });
+    expect(records).toHaveLength(1);
+    expect(session.executions).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 'SUCCEEDED' });
+    expect((records[0]!.input as { startedBy?: string }).startedBy).toBe('s3-upload');
+    expect(await Promise.all(seeded.hosts.map((h) => servedVersion(h.host)))).toEqual(['2.1.0', '2.1.0', '2.1.0']);
+  }, 120_000);
+
   it('a host whose SSM agent is offline stops the deployment before anything changes, naming it', async () => {
     // Prepare
     session = await Rehearsal.create({ config });
