@@ -1,7 +1,8 @@
 /**
  * `deployer simulate <vm-service>`: rehearse a VM deployment locally. The
  * service's hosts are simulated instances, each a local host (a directory
- * and a port) serving the demo app's 1.0.0; the artifact (the demo app's
+ * and a port) serving the demo app's 1.0.0 (blue-green: blue's, live; green's
+ * idle on 0.9.0, see `seedVmHosts`); the artifact (the demo app's
  * 2.0.0, or `--artifact PATH`) is in the simulated S3 with its checksum; the
  * real VM state machine and handlers deploy it with the real release script.
  * No root, no sshd, no network.
