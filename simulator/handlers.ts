@@ -17,6 +17,8 @@ export interface HandlerEnvironment {
   eventBusName: string;
   /** The state machine of each strategy (the Trigger starts the service's). */
   stateMachines: Record<string, string>;
+  /** The VM state machine of each strategy (the ArtifactTrigger starts the service's). */
+  vmStateMachines?: Record<string, string>;
   verbose?: boolean;
 }
 
@@ -26,6 +28,7 @@ export function setHandlerEnvironment(env: HandlerEnvironment): void {
   process.env[ENV.table] = env.tableName;
   process.env[ENV.eventBus] = env.eventBusName;
   process.env[ENV.stateMachines] = JSON.stringify(env.stateMachines);
+  if (env.vmStateMachines !== undefined) process.env[ENV.vmStateMachines] = JSON.stringify(env.vmStateMachines);
   process.env.AWS_REGION = env.region;
   process.env.POWERTOOLS_SERVICE_NAME = 'deployer';
   // Deployment metrics are EMF lines on stdout in Lambda; the rehearsal prints its own report.

@@ -76,6 +76,8 @@ export class Rehearsal {
   private readonly restore: (() => void)[] = [];
   private readonly waiting = new Map<string, (result: TaskTokenResult) => void>();
   private approvals: ApprovalPolicy;
+  /** Uploads so far: each gets a sequencer of its own, as each S3 write does. */
+  private uploads = 0;
 
   private constructor(
     private readonly options: RehearsalOptions,
@@ -152,6 +154,9 @@ export class Rehearsal {
       stateMachines: Object.fromEntries(
         STRATEGIES.map((s) => [s, `arn:aws:states:${region}:${account}:stateMachine:${stack}-${STRATEGY_FILES[s]}`]),
       ),
+      vmStateMachines: Object.fromEntries(
+        STRATEGIES.map((s) => [s, `arn:aws:states:${region}:${account}:stateMachine:${stack}-${VM_STRATEGY_FILES[s]}`]),
+      ),
     });
     const handlers = await loadHandlers(options.verbose === true);
     const rehearsal = new Rehearsal(options, handlers);
@@ -176,6 +181,47 @@ export class Rehearsal {
   /** Start a deployment from a request. */
   public deploy(request: DeploymentRequest, name?: string, options: StartOptions = {}): RunningExecution {
     return this.startExecution(request, name, options);
+  }
+
+  /**
+   * An object is uploaded to S3 (a VM service's artifact, say): it is stored
+   * in the world's S3, and EventBridge delivers S3's "Object Created" event
+   * to the ArtifactTrigger function, as the stack's rule does. The same
+   * `eventId` and `sequencer` deliver the same event again.
+   */
+  public async upload(
+    bucket: string,
+    key: string,
+    body: string | Uint8Array,
+    options: { eventId?: string; sequencer?: string } = {},
+  ): Promise<unknown> {
+    const etag = this.world.s3.putObject(bucket, key, body);
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const event = {
+      version: '0',
+      id: options.eventId ?? crypto.randomUUID(),
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: this.world.account,
+      time: new Date(this.clock.now()).toISOString(),
+      region: this.world.region,
+      resources: [`arn:aws:s3:::${bucket}`],
+      detail: {
+        version: '0',
+        bucket: { name: bucket },
+        object: { key, size, etag: etag.replaceAll('"', ''), sequencer: options.sequencer ?? this.nextSequencer() },
+        'request-id': crypto.randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase(),
+        requester: this.world.account,
+        reason: 'PutObject',
+      },
+    };
+    return this.invokeEventFunction('ArtifactTrigger', event);
+  }
+
+  /** An S3 event sequencer: hexadecimal, growing with each write. */
+  private nextSequencer(): string {
+    this.uploads += 1;
+    return (this.clock.now() * 1000 + this.uploads).toString(16).toUpperCase().padStart(18, '0');
   }
 
   /** How approvals are answered from now on. */

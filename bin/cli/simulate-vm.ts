@@ -1,7 +1,8 @@
 /**
  * `deployer simulate <vm-service>`: rehearse a VM deployment locally. The
  * service's hosts are simulated instances, each a local host (a directory
- * and a port) serving the demo app's 1.0.0; the artifact (the demo app's
+ * and a port) serving the demo app's 1.0.0 (blue-green: blue's, live; green's
+ * idle on 0.9.0, see `seedVmHosts`); the artifact (the demo app's
  * 2.0.0, or `--artifact PATH`) is in the simulated S3 with its checksum; the
  * real VM state machine and handlers deploy it with the real release script.
  * No root, no sshd, no network.
@@ -29,6 +30,14 @@ export interface SimulateVmOptions {
   verbose?: boolean;
 }
 
+/** `portal-blue 100%, portal-green 0%`: a listener's forward weights as shares of its traffic. */
+function forwardsTo(weights: Record<string, number>): string {
+  const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
+  return Object.entries(weights)
+    .map(([arn, w]) => `${arn.split('/').at(-2) ?? arn} ${total === 0 ? 0 : Math.round((100 * w) / total)}%`)
+    .join(', ');
+}
+
 /** Rehearse a deployment of the VM service `svc`; returns the exit code. */
 export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, options: SimulateVmOptions): Promise<number> {
   if (options.approve === true && options.reject === true) throw new UsageError('--approve and --reject: give one of them');
@@ -50,9 +59,6 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
   if (options.stopAt !== undefined && !states.includes(options.stopAt)) {
     throw new UsageError(`--stop-at: '${options.stopAt}' is not a state of ${file}; one of: ${states.join(', ')}`);
   }
-  if (svc.strategy === 'blue-green') {
-    throw new UsageError(`${svc.name}: blue-green VM services are not rehearsed yet (rolling and canary are)`);
-  }
   const session = await Rehearsal.create({
     config,
     verbose: options.verbose === true,
@@ -63,6 +69,11 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),
     ...(options.unhealthy === true ? { health: 'down' as const } : {}),
   });
+  // Blue-green: the forward weights of its listeners, before and after.
+  const listenerArns = svc.strategy === 'blue-green' ? [svc.loadBalancer.listener, ...(svc.loadBalancer.testListener === undefined ? [] : [svc.loadBalancer.testListener])] : [];
+  const weights = (): Record<string, Record<string, number>> =>
+    Object.fromEntries(listenerArns.map((arn) => [arn, session.world.elbv2.weightsOf(arn) ?? {}]));
+  const listenersBefore = weights();
   try {
     if (options.failHost !== undefined) {
       const host = seeded.hosts.find((h) => h.instanceId === options.failHost);
@@ -85,7 +96,7 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
       return {
         host: h.instanceId,
         group: h.group,
-        releaseBefore: seeded.before.version,
+        releaseBefore: h.before,
         releaseAfter: h.host.current() ?? null,
         phase: entry?.phase ?? null,
         status: entry?.status ?? 'untouched',
@@ -99,6 +110,7 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
       status,
       ...(record.error === undefined ? {} : { error: record.error }),
       hosts,
+      ...(listenerArns.length === 0 ? {} : { listeners: { before: listenersBefore, after: weights() } }),
       transitions: record.transitions,
       historyEvents: record.historyEvents,
       maxPayloadBytes: record.maxPayloadBytes,
@@ -107,7 +119,8 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     if (options.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       process.stdout.write(`${svc.name} (vm ${svc.strategy}): ${status}${record.error === undefined ? '' : ` - ${record.error.error}: ${record.error.cause}`}\n`);
-      for (const h of hosts) process.stdout.write(`  ${h.host}  ${h.releaseBefore} -> ${h.releaseAfter ?? '-'}  (${h.status}${h.phase === null ? '' : `, ${h.phase}`})\n`);
+      for (const h of hosts) process.stdout.write(`  ${h.host}${h.group === 'fleet' ? '' : ` (${h.group})`}  ${h.releaseBefore} -> ${h.releaseAfter ?? '-'}  (${h.status}${h.phase === null ? '' : `, ${h.phase}`})\n`);
+      for (const arn of listenerArns) process.stdout.write(`  listener ${arn.slice(arn.lastIndexOf('/') + 1)}: ${forwardsTo(listenersBefore[arn] ?? {})} -> ${forwardsTo(report.listeners?.after[arn] ?? {})}\n`);
       process.stdout.write(`  ${report.transitions} transitions, ${report.historyEvents} history events, about ${report.virtualSeconds} s in AWS\n`);
     }
     return status === 'SUCCEEDED' ? EXIT.ok : EXIT.deploymentFailed;

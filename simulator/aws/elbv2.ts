@@ -61,6 +61,7 @@ import { validateActions, validateConditions, validationError } from './elbv2-ac
 import { ManualTargets, type TargetCondition } from './elbv2-instance-targets.ts';
 import { ElbStore, type SimListener, type SimRule, type SimTargetGroup } from './elbv2-store.ts';
 import { modeledError, SimulationNotImplemented } from './sdk-errors.ts';
+import type { ServingTarget } from './traffic.ts';
 import { targetHealthAt, type TargetPresence } from './target-health.ts';
 
 type Output<T> = Omit<T, '$metadata'>;
@@ -112,6 +113,40 @@ export class SimElbv2 implements SimulatedApi, TargetGroupDirectory {
     const entry = this.store.entryPoint(listenerOrRuleArn);
     if (entry === undefined) return undefined;
     return { ...(entry.history.at(-1)?.weights ?? {}) };
+  }
+
+  /** The IDs of the targets registered by hand (VM hosts) that are healthy in the group now: those the load balancer sends requests to. */
+  public healthyManualTargets(targetGroupArn: string): string[] {
+    const group = this.store.targetGroups.get(targetGroupArn);
+    if (group === undefined) return [];
+    const now = this.env.now();
+    const timing = ElbStore.timingOf(group);
+    return this.manual
+      .of(group.arn)
+      .filter((target) => this.manual.health(target, now, group.usage, timing, this.instanceCondition(target.id))?.State === 'healthy')
+      .map((target) => target.id);
+  }
+
+  /**
+   * The targets registered by hand (VM hosts) as production traffic sees
+   * them: each registration, with whether its host passes its checks now
+   * (from when its answer last changed), serving normally.
+   */
+  public manualServing(targetGroupArn: string): ServingTarget[] {
+    const group = this.store.targetGroups.get(targetGroupArn);
+    if (group === undefined) return [];
+    const now = this.env.now();
+    const timing = ElbStore.timingOf(group);
+    return this.manual.of(group.arn).map((target) => {
+      // Brings the target's answer up to date.
+      this.manual.health(target, now, group.usage, timing, this.instanceCondition(target.id));
+      const presence = {
+        registeredAt: Math.max(target.registeredAt, target.passingSince),
+        passes: target.passing,
+        ...(target.deregisteredAt === undefined ? {} : { deregisteredAt: target.deregisteredAt }),
+      };
+      return { id: `${target.id}:${String(target.port)}`, presence, profile: 'normal' as const };
+    });
   }
 
   /** The health of every target of a target group now, as DescribeTargetHealth reports it. */

@@ -6,7 +6,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { ElbStore } from './elbv2-store.ts';
-import { seedLoadBalancing, type TargetGroupSettings } from './elbv2-seed.ts';
+import { seedLoadBalancing, type EntryPointSeed, type TargetGroupSettings } from './elbv2-seed.ts';
+import type { ManualTargets } from './elbv2-instance-targets.ts';
 import type { AddInstanceOptions, InstanceState, SimFleet, SimInstance } from './fleet.ts';
 import type { Place } from './arns.ts';
 import type { SimS3 } from './s3.ts';
@@ -25,6 +26,30 @@ export interface VmTargetGroupOptions {
   healthCheckPath?: string;
   /** A listener that forwards to the group (health checks run only while one does). */
   listenerArn?: string;
+}
+
+/**
+ * The load balancer of a VM blue-green service: the production listener
+ * (or rule) forwarding to the live group's target group, and the test
+ * listener (if any) to the idle group's; the URLs that reach each through
+ * the load balancer (the verification's health checks).
+ */
+export interface VmLoadBalancerOptions {
+  listenerArn: string;
+  liveTargetGroupArn: string;
+  /** The URL that reaches the production listener (sets its port, or the rule's conditions). */
+  url?: string;
+  testListenerArn?: string;
+  idleTargetGroupArn: string;
+  testUrl?: string;
+}
+
+/** A VM service's listeners and the URLs answered through them (what HTTP requests and production traffic go through). */
+export interface VmEntryPoints {
+  production: string;
+  url?: string;
+  test?: string;
+  testUrl?: string;
 }
 
 /** Presigned S3 URLs as they appear in a command's text (ends at a quote, space or backslash). */
@@ -49,10 +74,14 @@ export function rewritePresignedUrls(s3: SimS3, text: string, at: number): strin
 
 /** The VM side of the world. */
 export class WorldVms {
+  /** The listeners of VM services added with {@link WorldVms.addLoadBalancer}. */
+  public readonly entryPoints: VmEntryPoints[] = [];
+
   public constructor(
     private readonly fleet: SimFleet,
     private readonly ssm: SimSsm,
     private readonly elb: ElbStore,
+    private readonly manualTargets: ManualTargets,
     private readonly place: Place & { now: () => number },
     private readonly targetGroupSettings: TargetGroupSettings,
     private readonly passThrough: (urlPrefix: string) => void,
@@ -160,6 +189,52 @@ export class WorldVms {
     if (group === undefined) throw new Error(`addTargetGroup: '${options.arn}' is not a target group ARN`);
     group.targetType = options.targetType ?? 'instance';
     group.port = options.port ?? 8080;
+  }
+
+  /**
+   * Create a blue-green VM service's load balancer as it stands between two
+   * deployments: both target groups (instance targets, see
+   * {@link WorldVms.addTargetGroup}: give them in `targetGroups` to set
+   * their port or health check path), the production listener (or rule)
+   * forwarding all traffic to the live group's, and the test listener to the
+   * idle group's. HTTP requests to `url` and `testUrl` go through them.
+   */
+  public addLoadBalancer(options: VmLoadBalancerOptions, targetGroups: readonly VmTargetGroupOptions[] = []): void {
+    for (const arn of [options.liveTargetGroupArn, options.idleTargetGroupArn]) {
+      if (!this.elb.targetGroups.has(arn)) this.addTargetGroup(targetGroups.find((g) => g.arn === arn) ?? { arn });
+    }
+    const entries: EntryPointSeed[] = [
+      { arn: options.listenerArn, targetGroupArn: options.liveTargetGroupArn, role: 'production', ...(options.url === undefined ? {} : { url: options.url }) },
+    ];
+    if (options.testListenerArn !== undefined) {
+      entries.push({
+        arn: options.testListenerArn,
+        targetGroupArn: options.idleTargetGroupArn,
+        role: 'test',
+        ...(options.testUrl === undefined ? {} : { url: options.testUrl }),
+      });
+    }
+    seedLoadBalancing(this.elb, this.place, entries, [], this.targetGroupSettings, this.place.now());
+    this.entryPoints.push({
+      production: options.listenerArn,
+      ...(options.url === undefined ? {} : { url: options.url }),
+      ...(options.testListenerArn === undefined ? {} : { test: options.testListenerArn }),
+      ...(options.testUrl === undefined ? {} : { testUrl: options.testUrl }),
+    });
+  }
+
+  /**
+   * Register instances in a target group as they were before the world's
+   * start (an hour earlier): healthy now when their hosts pass and a
+   * listener uses the group.
+   */
+  public registerTargets(targetGroupArn: string, instanceIds: readonly string[]): void {
+    const group = this.elb.targetGroups.get(targetGroupArn);
+    if (group === undefined) throw new Error(`registerTargets: no target group '${targetGroupArn}' (add it first)`);
+    const since = this.place.now() - 3_600_000;
+    for (const [index, id] of instanceIds.entries()) {
+      this.manualTargets.register(targetGroupArn, { id, port: group.port, availabilityZone: `${this.place.region}${'abc'[index % 3]!}` }, since, true);
+    }
   }
 
   /** Resolves once no SSM command runs for real on any host. */

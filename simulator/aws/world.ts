@@ -200,7 +200,8 @@ export class SimulatedWorld {
     const traffic = new Traffic(
       {
         entries: () => this.productionEntries(),
-        targets: (targetGroupArn) => this.targets.serving(targetGroupArn),
+        // ECS tasks, and the VM hosts registered by hand.
+        targets: (targetGroupArn) => [...this.targets.serving(targetGroupArn), ...this.elbv2.manualServing(targetGroupArn)],
         group: (targetGroupArn) => this.elbv2.view(targetGroupArn),
       },
       options.seed ?? 'ecs-deployer',
@@ -217,7 +218,11 @@ export class SimulatedWorld {
         if (entry === undefined) return undefined;
         return 'defaultActions' in entry ? entry.defaultActions : entry.actions;
       },
-      serving: (targetGroupArn) => this.targets.healthy(targetGroupArn, this.now()),
+      serving: (targetGroupArn) => [
+        ...this.targets.healthy(targetGroupArn, this.now()),
+        // A VM host answers for the release its `current` points to.
+        ...this.elbv2.healthyManualTargets(targetGroupArn).map((id) => ({ id, version: this.vm.instance(id)?.host?.current() })),
+      ],
     });
     this.http = new SimHttp(options.now, this.recorder, (url) => this.respond(url), options.sleep);
     const fleet = new SimFleet(options.now, this.region);
@@ -226,7 +231,7 @@ export class SimulatedWorld {
     const hold = options.holdClock ?? (() => () => undefined);
     this.ssm = new SimSsm(env, fleet, { hold, rewriteUrls: (text, at) => rewritePresignedUrls(this.s3, text, at) });
     this.secretsManager = new SimSecretsManager(env);
-    this.vm = new WorldVms(fleet, this.ssm, this.elbv2.store, { ...env, now: options.now }, timing.targetGroup, (prefix) => this.http.passThrough(prefix));
+    this.vm = new WorldVms(fleet, this.ssm, this.elbv2.store, this.elbv2.manual, { ...env, now: options.now }, timing.targetGroup, (prefix) => this.http.passThrough(prefix));
     this.elbv2.instanceCondition = (targetId) => {
       const instance = fleet.get(targetId) ?? fleet.all().find((i) => i.privateIp === targetId);
       if (instance === undefined) return undefined;
@@ -361,7 +366,10 @@ export class SimulatedWorld {
 
   /** Each listener or rule that serves production traffic, once. */
   private productionEntries(): TrafficEntry[] {
-    const arns = new Set(this.configured.flatMap((entry) => (entry.production === undefined ? [] : [entry.production])));
+    const arns = new Set([
+      ...this.configured.flatMap((entry) => (entry.production === undefined ? [] : [entry.production])),
+      ...this.vm.entryPoints.map((entry) => entry.production),
+    ]);
     return [...arns].flatMap((arn) => {
       const point = this.elbv2.store.entryPoint(arn);
       if (point === undefined) return [];
@@ -397,6 +405,10 @@ export class SimulatedWorld {
       if (same(check.url) && entry.production !== undefined) return this.router.answer(entry.production);
       const testUrl = 'testUrl' in check ? check.testUrl : undefined;
       if (same(testUrl) && entry.test !== undefined) return this.router.answer(entry.test);
+    }
+    for (const entry of this.vm.entryPoints) {
+      if (same(entry.url)) return this.router.answer(entry.production);
+      if (same(entry.testUrl) && entry.test !== undefined) return this.router.answer(entry.test);
     }
     return undefined;
   }

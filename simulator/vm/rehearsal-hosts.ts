@@ -6,6 +6,14 @@
  * service's target group; and the artifacts in the simulated S3 (with their
  * `KEY.sha256` beside them).
  *
+ * Blue-green: blue is live, green idle, as a blue-green deployment leaves
+ * them. Blue's hosts serve `beforeVersion` (1.0.0), green's the release
+ * before it (0.9.0 by default, `idleVersion`), kept warm; each group's
+ * hosts are registered (and healthy) in its target group; the production
+ * listener (or rule) forwards all traffic to blue's, the test listener (if
+ * any) to green's, and the verification's URLs reach them through the
+ * simulated load balancer. A deployment of 2.0.0 goes to green.
+ *
  * An SSM command runs the release script on the host for real. The config
  * describes real machines (one install directory, one port, systemd); the
  * simulated ones share this machine, so each runs the script with its own
@@ -21,6 +29,7 @@ import { readReleaseScript } from '../../lambdas/vm/release-script.ts';
 import { bashCommandForSh } from '../../lambdas/vm/shell-text.ts';
 import { targetBlocks } from '../../lambdas/vm/vm-services.ts';
 import type { SimulatedWorld } from '../aws/world.ts';
+import type { VmTargetGroupOptions } from '../aws/world-vm.ts';
 import { buildDemoArtifact, demoServiceSettings, type DemoArtifact, type DemoHealth } from './demo-artifact.ts';
 import { freePort } from './free-port.ts';
 import { LocalHost } from './local-host.ts';
@@ -37,6 +46,8 @@ export interface RehearsalHost {
   instanceId: string;
   group: 'fleet' | 'blue' | 'green';
   host: LocalHost;
+  /** The release it serves when the rehearsal starts. */
+  before: string;
 }
 
 export interface VmRehearsalHosts {
@@ -49,8 +60,10 @@ export interface VmRehearsalHosts {
 }
 
 export interface VmRehearsalHostOptions {
-  /** The release every host serves before (default 1.0.0). */
+  /** The release every host (blue-green: every live host) serves before (default 1.0.0). */
   beforeVersion?: string;
+  /** Blue-green: the release the idle group's hosts serve before (default 0.9.0). */
+  idleVersion?: string;
   /** The release deployed (default 2.0.0), and whether it passes its health check. */
   version?: string;
   health?: DemoHealth;
@@ -86,12 +99,38 @@ function tagInstanceId(group: number, index: number): string {
   return `i-0${String(group)}${String(index).padStart(15, '0')}`;
 }
 
+/** Blue live, green idle: both target groups with their hosts registered, the listeners forwarding to them. */
+function seedBlueGreenLoadBalancer(world: SimulatedWorld, svc: Extract<VmServiceConfig, { strategy: 'blue-green' }>, hosts: readonly RehearsalHost[]): void {
+  const healthCheckPath = svc.healthCheck?.url === undefined ? '/health' : new URL(svc.healthCheck.url).pathname;
+  const group = (targets: typeof svc.blue): VmTargetGroupOptions => ({
+    arn: targets.targetGroup,
+    healthCheckPath,
+    ...(targets.targetPort === undefined ? {} : { port: targets.targetPort }),
+  });
+  const check = svc.verification.healthCheck;
+  world.vm.addLoadBalancer(
+    {
+      listenerArn: svc.loadBalancer.listener,
+      liveTargetGroupArn: svc.blue.targetGroup,
+      idleTargetGroupArn: svc.green.targetGroup,
+      ...(check?.url === undefined ? {} : { url: check.url }),
+      ...(svc.loadBalancer.testListener === undefined ? {} : { testListenerArn: svc.loadBalancer.testListener }),
+      ...(check?.testUrl === undefined ? {} : { testUrl: check.testUrl }),
+    },
+    [group(svc.blue), group(svc.green)],
+  );
+  for (const colour of ['blue', 'green'] as const) {
+    world.vm.registerTargets(svc[colour].targetGroup, hosts.filter((h) => h.group === colour).map((h) => h.instanceId));
+  }
+}
+
 /** Seed the hosts and artifacts of `svc` into `world`; every host serves `beforeVersion` when it returns. */
 export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, options: VmRehearsalHostOptions = {}): Promise<VmRehearsalHosts> {
   const root = await mkdtemp(path.join(os.tmpdir(), `deployer-rehearsal-${svc.name}-`));
   const beforeVersion = options.beforeVersion ?? '1.0.0';
   const version = options.version ?? '2.0.0';
   const before = await buildDemoArtifact({ version: beforeVersion, dir: path.join(root, 'artifacts') });
+  const idle = svc.strategy === 'blue-green' ? await buildDemoArtifact({ version: options.idleVersion ?? '0.9.0', dir: path.join(root, 'artifacts') }) : before;
   const deployed =
     options.artifactPath === undefined
       ? await buildDemoArtifact({ version, dir: path.join(root, 'artifacts'), health: options.health ?? 'up' })
@@ -110,15 +149,17 @@ export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, o
         port,
         defaults: { serviceName: 'demo', ...demoServiceSettings(port), ...REHEARSAL_HEALTH },
       });
-      const installed = await host.release({ version: before.version, artifactUrl: before.url, artifactSha256: before.sha256 });
+      const serves = group === 'green' ? idle : before;
+      const installed = await host.release({ version: serves.version, artifactUrl: serves.url, artifactSha256: serves.sha256 });
       if (installed.verdict.status !== 'SUCCEEDED') throw new Error(`${instanceId}: the release before the rehearsal did not install: ${installed.verdict.message}`);
       world.vm.addInstance({ instanceId, tags: { ...targets.ec2Tags }, host, runner: hostRunner(host) });
-      hosts.push({ instanceId, group, host });
+      hosts.push({ instanceId, group, host, before: serves.version });
     }
-    if (targets.targetGroup !== undefined) {
+    if (targets.targetGroup !== undefined && svc.strategy !== 'blue-green') {
       world.vm.addTargetGroup({ arn: targets.targetGroup, ...(targets.targetPort === undefined ? {} : { port: targets.targetPort }) });
     }
   }
+  if (svc.strategy === 'blue-green') seedBlueGreenLoadBalancer(world, svc, hosts);
   // The service's alarms exist, in OK, as in an account where it runs.
   for (const alarm of svc.alarms) world.cloudwatch.createAlarm(alarm);
   const bytes = options.artifactPath === undefined ? await readFile(deployed!.path) : await readFile(options.artifactPath);

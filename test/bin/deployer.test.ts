@@ -89,7 +89,7 @@ describe('deployer simulate', () => {
     expect(r.final).toEqual(r.initial);
   });
 
-  // The example's ECS services only: its VM services (api-vm, worker-vm, portal-vm) are not rehearsed yet.
+  // The example's ECS services; its VM services (api-vm, worker-vm, portal-vm) are rehearsed in simulate-vm.test.ts.
   it.each([
     { argv: ['checkout'], status: 'SUCCEEDED', code: 0 },
     { argv: ['checkout', '--reject'], status: 'ROLLED_BACK', code: 1 },

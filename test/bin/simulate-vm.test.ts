@@ -33,8 +33,13 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
 interface VmReport {
   status: string;
   error?: { error: string; cause: string };
-  hosts: { host: string; releaseBefore: string; releaseAfter: string | null; phase: string | null; status: string }[];
+  hosts: { host: string; group: string; releaseBefore: string; releaseAfter: string | null; phase: string | null; status: string }[];
+  listeners?: { before: Record<string, Record<string, number>>; after: Record<string, Record<string, number>> };
 }
+
+const PORTAL_LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/portal-alb/8f3e2d1c0b9a8776/5c4b3a2918070605';
+const PORTAL_BLUE = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/portal-blue/3e1f8c2a9b7d6e54';
+const PORTAL_GREEN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/portal-green/7a2b9c4d1e3f5a68';
 
 const EXAMPLE = path.join(import.meta.dirname, '../../examples/deployer.config.yaml');
 
@@ -99,6 +104,43 @@ describe('deployer simulate <vm-service>', () => {
     const report = JSON.parse(stdout) as VmReport;
     expect(report.status).toBe('ABORTED');
     expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 120_000);
+
+  it('rehearses the example blue-green portal-vm: the idle green hosts get 2.0.0, the listener moves to green, blue stays on 1.0.0', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'portal-vm', '--config', EXAMPLE, '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.hosts.map((h) => [h.group, h.releaseBefore, h.releaseAfter, h.status])).toEqual([
+      ['blue', '1.0.0', '1.0.0', 'untouched'],
+      ['blue', '1.0.0', '1.0.0', 'untouched'],
+      ['blue', '1.0.0', '1.0.0', 'untouched'],
+      ['green', '0.9.0', '2.0.0', 'succeeded'],
+      ['green', '0.9.0', '2.0.0', 'succeeded'],
+      ['green', '0.9.0', '2.0.0', 'succeeded'],
+    ]);
+    expect(report.listeners?.before[PORTAL_LISTENER]).toEqual({ [PORTAL_BLUE]: 1 });
+    expect(report.listeners?.after[PORTAL_LISTENER]).toEqual({ [PORTAL_BLUE]: 0, [PORTAL_GREEN]: 100 });
+  }, 120_000);
+
+  it('portal-vm --unhealthy: ROLLED_BACK, exit 1, green back on 0.9.0, the listeners as they were', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'portal-vm', '--config', EXAMPLE, '--unhealthy', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0', '0.9.0', '0.9.0', '0.9.0']);
+    expect(report.hosts.filter((h) => h.group === 'green').map((h) => [h.phase, h.status])).toEqual([
+      ['health', 'rolled-back'],
+      ['health', 'rolled-back'],
+      ['health', 'rolled-back'],
+    ]);
+    expect(report.listeners?.after).toEqual(report.listeners?.before);
   }, 120_000);
 
   it('--fail-at a batch state: its AWS calls fail; ROLLED_BACK, exit 1, every host back on 1.0.0, the call named', async () => {

@@ -4,9 +4,13 @@
  * simulated instance the real release script deploying the demo app, which
  * answers over HTTP with its version.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLedger } from '../../lambdas/vm/host-ledger.ts';
 import { Rehearsal } from '../../simulator/rehearsal.ts';
+import { buildDemoArtifact } from '../../simulator/vm/demo-artifact.ts';
 import { seedVmHosts, type VmRehearsalHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import { exampleConfig } from '../support/example-config.ts';
 import { servedVersion } from '../support/vm-hosts.ts';
@@ -74,6 +78,172 @@ describe('VM deployments, rehearsed', () => {
     expect(served).toEqual(['2.0.0', '2.0.0', '2.0.0']);
     expect(ledger.map((h) => h.batch).sort()).toEqual([0, 1, 1]);
     expect(record.visits.map((v) => v.name)).toEqual(expect.arrayContaining(['RequestApproval', 'DeployRest']));
+  }, 120_000);
+
+  describe('blue-green (portal-vm: blue live on 1.0.0, green idle on 0.9.0)', () => {
+    const portal = config.vm.find((s) => s.name === 'portal-vm')!;
+    if (portal.strategy !== 'blue-green') throw new Error('the example portal-vm is blue-green');
+    const BLUE = portal.blue.targetGroup;
+    const GREEN = portal.green.targetGroup;
+    const LISTENER = portal.loadBalancer.listener;
+    const TEST_LISTENER = portal.loadBalancer.testListener!;
+
+    /** The share of a listener's traffic each target group gets now. */
+    function shares(arn: string): Record<string, number> {
+      const weights = session!.world.elbv2.weightsOf(arn) ?? {};
+      const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
+      return Object.fromEntries(Object.entries(weights).map(([tg, w]) => [tg, Math.round((100 * w) / total)]));
+    }
+
+    /** The versions served through the load balancer at `url` over a few requests. */
+    async function servedThrough(url: string): Promise<string[]> {
+      const versions = new Set<string>();
+      for (let i = 0; i < 6; i += 1) versions.add(((await (await fetch(url)).json()) as { version?: string }).version ?? '?');
+      return [...versions].sort();
+    }
+
+    /** The group's targets by health state. */
+    function targetStates(targetGroupArn: string): string[] {
+      return session!.world.elbv2.targetHealth(targetGroupArn).map((t) => `${t.Target?.Id ?? '?'} ${t.TargetHealth?.State ?? '?'}`);
+    }
+
+    it('deploys 2.0.0 to the idle green hosts, tests them through the test listener, moves the traffic to green; blue stays on 1.0.0, warm', async () => {
+      // Act
+      const { record, ledger, served } = await rehearse('portal-vm');
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(record.status).toBe('SUCCEEDED');
+      const byGroup = (group: string): string[] => seeded!.hosts.flatMap((h, i) => (h.group === group ? [served[i]!] : []));
+      expect(byGroup('green')).toEqual(['2.0.0', '2.0.0', '2.0.0']);
+      expect(byGroup('blue')).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+      expect(ledger.map((h) => [h.group, h.status, h.releaseBefore, h.releaseAfter])).toEqual([
+        ['green', 'succeeded', '0.9.0', '2.0.0'],
+        ['green', 'succeeded', '0.9.0', '2.0.0'],
+        ['green', 'succeeded', '0.9.0', '2.0.0'],
+      ]);
+      // Production traffic is on green; the test listener reaches blue, the idle group of the next deployment.
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(shares(TEST_LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['2.0.0']);
+      expect(await servedThrough(portal.verification.healthCheck!.testUrl!)).toEqual(['1.0.0']);
+      // Every host is in its target group and healthy: green serving, blue warm.
+      expect(targetStates(GREEN)).toEqual(seeded!.hosts.filter((h) => h.group === 'green').map((h) => `${h.instanceId} healthy`));
+      expect(targetStates(BLUE)).toEqual(seeded!.hosts.filter((h) => h.group === 'blue').map((h) => `${h.instanceId} healthy`));
+      const visited = record.visits.map((v) => v.name);
+      expect(visited).toEqual(expect.arrayContaining(['TestIdle', 'ShiftTraffic', 'VerifyKeepWarm', 'TestTrafficToOld']));
+      // The step was judged on green's own requests against blue's.
+      const stepVerdict = record.visits.findLast((v) => v.name === 'Verify')?.output as { verification: { verdict: string } };
+      expect(stepVerdict.verification.verdict).toMatch(/over [1-9][0-9]* requests/);
+    }, 180_000);
+
+    it('a 2.0.0 that fails its health check: green hosts back on 0.9.0 and in their target group, no traffic moved, blue still serves 1.0.0', async () => {
+      // Act
+      const { record, ledger, served } = await rehearse('portal-vm', { health: 'down' });
+
+      // Assess
+      expect(record.error?.error).toBe('RolledBack');
+      expect(record.error?.cause).toMatch(/BatchFailed/);
+      expect(served).toEqual(seeded!.hosts.map((h) => h.before));
+      expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0', '0.9.0', '0.9.0', '0.9.0']);
+      expect(ledger.map((h) => [h.group, h.phase, h.status])).toEqual([
+        ['green', 'health', 'rolled-back'],
+        ['green', 'health', 'rolled-back'],
+        ['green', 'health', 'rolled-back'],
+      ]);
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100 });
+      expect(shares(TEST_LISTENER)).toEqual({ [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['1.0.0']);
+      // No host is left drained: green's rejoined their group (checks start again), blue's never left.
+      expect(targetStates(GREEN).map((t) => t.split(' ')[0])).toEqual(seeded!.hosts.filter((h) => h.group === 'green').map((h) => h.instanceId));
+      expect(targetStates(GREEN).some((t) => t.endsWith('draining'))).toBe(false);
+      expect(targetStates(BLUE)).toEqual(seeded!.hosts.filter((h) => h.group === 'blue').map((h) => `${h.instanceId} healthy`));
+      expect(record.visits.map((v) => v.name)).not.toContain('ShiftTraffic');
+    }, 180_000);
+
+    it('the next deployment goes to blue, idle since the last one: blue gets 3.0.0 and the traffic, green keeps 2.0.0 warm', async () => {
+      // Prepare: 2.0.0 deployed to green, as in the first test; then 3.0.0 uploaded.
+      const first = await rehearse('portal-vm');
+      expect(first.record.status).toBe('SUCCEEDED');
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-portal-3-'));
+      const next = await buildDemoArtifact({ version: '3.0.0', dir });
+      const key = 'portal/portal-vm-3.0.0.tar.gz';
+      session!.world.s3.putObject('acme-artifacts', key, await readFile(next.path));
+      session!.world.s3.putObject('acme-artifacts', `${key}.sha256`, `${next.sha256}  portal-vm-3.0.0.tar.gz\n`);
+
+      // Act
+      const record = await session!.startExecution({ service: 'portal-vm', artifact: `s3://acme-artifacts/${key}` }).done;
+      await session!.settle();
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(await Promise.all(seeded!.hosts.map((h) => servedVersion(h.host)))).toEqual(['3.0.0', '3.0.0', '3.0.0', '2.0.0', '2.0.0', '2.0.0']);
+      expect((await readLedger(record.name)).map((h) => [h.group, h.releaseBefore, h.releaseAfter])).toEqual([
+        ['blue', '1.0.0', '3.0.0'],
+        ['blue', '1.0.0', '3.0.0'],
+        ['blue', '1.0.0', '3.0.0'],
+      ]);
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+      expect(shares(TEST_LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['3.0.0']);
+      await rm(dir, { recursive: true, force: true });
+    }, 240_000);
+
+    it('an alarm once green takes the traffic: the weights flip back to blue first, then green hosts return to 0.9.0', async () => {
+      // Prepare
+      session = await Rehearsal.create({ config });
+      seeded = await seedVmHosts(session.world, portal);
+      const world = session.world;
+      world.cloudwatch.setRule('portal-vm-5xx-rate', () => (world.elbv2.weightsOf(LISTENER)?.[GREEN] ?? 0) > 0);
+
+      // Act
+      const record = await session.startExecution({ service: 'portal-vm', artifact: seeded.artifact.uri }).done;
+      await session.settle();
+
+      // Assess
+      expect(record.error?.error).toBe('RolledBack');
+      expect(record.error?.cause).toContain('portal-vm-5xx-rate');
+      const visited = record.visits.map((v) => v.name);
+      expect(visited.indexOf('ShiftTraffic')).toBeGreaterThan(-1);
+      expect(visited.indexOf('RollbackWeights')).toBeLessThan(visited.indexOf('RollbackSsmHosts'));
+      // The listeners exactly as before the deployment.
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100 });
+      expect(shares(TEST_LISTENER)).toEqual({ [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['1.0.0']);
+      expect(await Promise.all(seeded.hosts.map((h) => servedVersion(h.host)))).toEqual(['1.0.0', '1.0.0', '1.0.0', '0.9.0', '0.9.0', '0.9.0']);
+      expect((await readLedger(record.name)).map((h) => h.status)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
+    }, 180_000);
+  });
+
+  it('an upload of an artifact (its .sha256 first) starts the service\'s deployment on its VM state machine, once however often S3 reports it', async () => {
+    // Prepare
+    session = await Rehearsal.create({ config });
+    const svc = config.vm.find((s) => s.name === 'api-vm')!;
+    seeded = await seedVmHosts(session.world, svc);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-upload-'));
+    const artifact = await buildDemoArtifact({ version: '2.1.0', dir });
+    const key = 'api/api-vm-2.1.0.tar.gz';
+
+    // Act
+    const checksum = await session.upload('acme-artifacts', `${key}.sha256`, `${artifact.sha256}  api-vm-2.1.0.tar.gz\n`);
+    const event = { eventId: 'upload-1', sequencer: '0062E99A88DC407460' };
+    const first = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    const whileRunning = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    const records = await session.settle();
+    const afterwards = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(checksum).toMatchObject({ started: [], ignored: [{ reason: expect.stringContaining('is a checksum') }] });
+    expect(first).toMatchObject({ started: [{ service: 'api-vm', executionArn: expect.stringContaining(':execution:EcsDeployer-vm-rolling:api-vm-') }] });
+    // Step Functions answers the same start while it runs with the same execution (idempotent), and refuses it once it ended.
+    expect(whileRunning).toEqual(first);
+    expect(afterwards).toMatchObject({ started: [], duplicates: [{ service: 'api-vm' }] });
+    expect(records).toHaveLength(1);
+    expect(session.executions).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 'SUCCEEDED' });
+    expect((records[0]!.input as { startedBy?: string }).startedBy).toBe('s3-upload');
+    expect(await Promise.all(seeded.hosts.map((h) => servedVersion(h.host)))).toEqual(['2.1.0', '2.1.0', '2.1.0']);
   }, 120_000);
 
   it('a host whose SSM agent is offline stops the deployment before anything changes, naming it', async () => {
