@@ -11,7 +11,7 @@ import { ALL_FUNCTIONS, functionTimeoutSeconds, STATE_MACHINE_FUNCTIONS, type Fu
 import { useClock } from '../lambdas/shared/clock.ts';
 import { STRATEGIES, type DeployerConfig, type Strategy } from '../lambdas/shared/config.ts';
 import { historySortKey, servicePartitionKey, type DeploymentRequest } from '../lambdas/shared/deployment.ts';
-import { WATCHED_END_STATUSES } from '../lambdas/shared/execution-status.ts';
+import { isWatchedEnd } from '../lambdas/shared/execution-status.ts';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
 import { APPROVAL_REJECTED } from '../lambdas/shared/operator-requests.ts';
 import { isRestoreInput } from '../lambdas/shared/restore.ts';
@@ -337,7 +337,7 @@ export class Rehearsal {
   private async executionEnded(record: ExecutionRecord): Promise<void> {
     this.world.sfn.setStatus(record.executionArn, record.status);
     // The rule's event pattern: the ends that skipped the execution's own clean-up, and successes.
-    if (!(WATCHED_END_STATUSES as readonly string[]).includes(record.status)) return;
+    if (!isWatchedEnd(record.status)) return;
     const event = {
       version: '0',
       id: crypto.randomUUID(),

@@ -16,6 +16,7 @@ import { allStates } from '../../simulator/local-state-machine.ts';
 import { Rehearsal } from '../../simulator/rehearsal.ts';
 import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import type { DeployerConfig } from '../../lambdas/shared/config.ts';
+import { approvalFlags } from './approval-flags.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 export interface SimulateVmOptions {
@@ -40,11 +41,8 @@ function forwardsTo(weights: Record<string, number>): string {
 
 /** Rehearse a deployment of the VM service `svc`; returns the exit code. */
 export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, options: SimulateVmOptions): Promise<number> {
-  if (options.approve === true && options.reject === true) throw new UsageError('--approve and --reject: give one of them');
   const hasApproval = svc.strategy === 'canary' ? svc.canary.approval : svc.strategy === 'blue-green' && svc.steps.some((s) => s.kind === 'approval');
-  if (options.reject === true && !hasApproval) {
-    throw new UsageError(`--reject: ${svc.name} has no approval to reject; add approval: true to its canary (or {approval: true} to its steps), or leave --reject out`);
-  }
+  const approvals = approvalFlags(options, hasApproval, `${svc.name} has no approval to reject; add approval: true to its canary (or {approval: true} to its steps)`);
   const file = `vm-${svc.strategy}.asl.json`;
   // The Task and Wait states of the batches' Map stop as the others do.
   const definition = JSON.parse(readFileSync(stateMachinePath(file), 'utf8')) as AslDefinition;
@@ -63,7 +61,7 @@ export async function simulateVm(config: DeployerConfig, svc: VmServiceConfig, o
     config,
     verbose: options.verbose === true,
     world: { account: '123456789012', region: 'us-east-1' },
-    approvals: { answer: options.reject === true ? 'reject' : 'approve', by: 'deployer simulate' },
+    approvals,
   });
   const seeded = await seedVmHosts(session.world, svc, {
     ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),

@@ -17,6 +17,7 @@ import { causeMessage, formatTimeline } from '../../simulator/report.ts';
 import { rehearseDeployment, stateMachineFile, type ApprovalPolicy } from '../../simulator/rehearsal.ts';
 import { resolveConfig } from './config-path.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { approvalFlags } from './approval-flags.ts';
 import { simulateVm } from './simulate-vm.ts';
 
 export interface SimulateOptions {
@@ -80,12 +81,8 @@ function checkOptions(svc: EcsServiceConfig, options: SimulateOptions): Approval
   if (options.badCanary === true && svc.strategy === 'rolling') {
     throw new UsageError(`--bad-canary: ${svc.name} is a rolling deployment (no canary and no comparison); use --alarm or --unhealthy, or pick a canary or blue-green service`);
   }
-  if (options.approve === true && options.reject === true) throw new UsageError('--approve and --reject: give one of them');
   const hasApproval = svc.strategy !== 'rolling' && svc.steps.some((s) => s.kind === 'approval');
-  if (options.reject === true && !hasApproval) {
-    throw new UsageError(`--reject: ${svc.name} has no approval step to reject; add {approval: true} to its steps, or leave --reject out`);
-  }
-  return { answer: options.reject === true ? 'reject' : 'approve', by: 'deployer simulate' };
+  return approvalFlags(options, hasApproval, `${svc.name} has no approval step to reject; add {approval: true} to its steps`);
 }
 
 /** The registry of the simulated account. */

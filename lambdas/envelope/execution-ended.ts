@@ -17,7 +17,7 @@
 import * as z from 'zod';
 import { nowIso } from '../shared/clock.ts';
 import { endReason, recordExecutionEnd, type ExecutionEnd } from '../shared/execution-end.ts';
-import { isUncleanEnd } from '../shared/execution-status.ts';
+import { isWatchedEnd } from '../shared/execution-status.ts';
 import { describeFailure } from '../shared/failure.ts';
 import { createHandler, parseEvent } from '../shared/handler.ts';
 import { readHistory, writeHistory } from '../shared/history.ts';
@@ -98,9 +98,9 @@ async function restoreRunEnded(detail: StatusEvent, restore: RestoreRequest): Pr
 
 export const handler = createHandler(ExecutionStatusEventSchema, async function executionEnded({ detail }): Promise<WatcherResult> {
   const nothing: WatcherResult = { action: 'none', released: false, recorded: false };
-  const succeeded = detail.status === 'SUCCEEDED';
-  if (!succeeded && !isUncleanEnd(detail.status)) return nothing;
-  const status = detail.status as ExecutionEnd['status'];
+  const { status } = detail;
+  if (!isWatchedEnd(status)) return nothing;
+  const succeeded = status === 'SUCCEEDED';
   const input = parseInput(detail);
   const restoreInput = RestoreInputSchema.safeParse(input);
   if (restoreInput.success) return succeeded ? nothing : restoreRunEnded(detail, restoreInput.data.restore);

@@ -15,6 +15,13 @@ export type UncleanEndStatus = (typeof UNCLEAN_END_STATUSES)[number];
  */
 export const WATCHED_END_STATUSES = [...UNCLEAN_END_STATUSES, 'SUCCEEDED'] as const;
 
+export type WatchedEndStatus = (typeof WATCHED_END_STATUSES)[number];
+
+/** True for the ends the watcher hears of (the EventBridge rule's pattern). */
+export function isWatchedEnd(status: string | undefined): status is WatchedEndStatus {
+  return (WATCHED_END_STATUSES as readonly string[]).includes(status ?? '');
+}
+
 /** True when an execution with this status ended without running its own clean-up. */
 export function isUncleanEnd(status: string | undefined): status is UncleanEndStatus {
   return (UNCLEAN_END_STATUSES as readonly string[]).includes(status ?? '');
