@@ -14,14 +14,16 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsCall } from '../shared/aws-call.ts';
 import { lazyClient } from '../shared/clients.ts';
-import { LISTENER_RULE_ARN } from '../shared/config.ts';
 import { ListenerNotReady } from '../shared/errors.ts';
 
 export const elb = lazyClient(() => new ElasticLoadBalancingV2Client({}));
 
-/** True for a listener rule ARN (else a listener ARN). */
+/**
+ * True for a listener rule ARN (else a listener ARN). The config has checked
+ * the whole ARN already; its resource type is what tells them apart.
+ */
 export function isRule(arn: string): boolean {
-  return LISTENER_RULE_ARN.test(arn) || arn.includes(':listener-rule/');
+  return arn.includes(':listener-rule/');
 }
 
 /** The actions that forward traffic for `arn`: a listener's default actions or a rule's actions. */

@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { worstCaseSeconds } from '../shared/budget.ts';
 import { loadCatalog } from '../shared/catalog.ts';
-import { allServices } from '../shared/config.ts';
+import { allServices } from '../shared/config-lookup.ts';
 import { now } from '../shared/clock.ts';
 import { emitLockAges, type LockAge } from '../shared/deployment-metrics.ts';
 import { createHandler } from '../shared/handler.ts';
@@ -26,7 +26,7 @@ export interface AuditResult {
 }
 
 export const handler = createHandler(ScheduledEventSchema, async function auditLocks(): Promise<AuditResult> {
-  const config = loadCatalog();
+  const config = await loadCatalog();
   const at = now();
   const locks = await Promise.all(
     allServices(config).map(async (svc) => {

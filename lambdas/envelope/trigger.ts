@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { ENV } from '../registry.ts';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
-import { STRATEGIES, type Strategy } from '../shared/config.ts';
+import { STRATEGIES, type Strategy } from '../shared/strategies.ts';
 import { lazyClient } from '../shared/clients.ts';
 import type { DeploymentRequest } from '../shared/deployment.ts';
 import { requiredEnv } from '../shared/env.ts';
@@ -70,7 +70,7 @@ export const handler = createHandler(EcrPushEventSchema, async function trigger(
     logger.info('ignored ECR event', { ...result.ignored[0] });
     return result;
   }
-  const services = loadCatalog().ecs.filter((s) => s.repository === repository);
+  const services = (await loadCatalog()).ecs.filter((s) => s.repository === repository);
   if (services.length === 0) {
     result.ignored.push({ reason: `repository ${repository} is not configured for any service` });
   }

@@ -18,7 +18,7 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import * as z from 'zod';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
-import { findVmService } from '../shared/config.ts';
+import { findVmService } from '../shared/config-lookup.ts';
 import {
   serviceSettings,
   DeploymentRequestSchema,
@@ -86,7 +86,7 @@ async function resolveDigest(ref: ImageRef): Promise<string> {
 
 /** Check the request against the config and ECR, and build the deployment. */
 export async function validateRequest(request: DeploymentRequest, execution: ExecutionContext): Promise<Deployment> {
-  const checked = checkRequest(request, loadCatalog(), homeRegistry(execution.id));
+  const checked = checkRequest(request, await loadCatalog(), homeRegistry(execution.id));
   if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
   const { service: svc, image: ref } = checked;
   const wrongMachine = wrongStateMachineProblem(execution.id, svc.name, svc.strategy, `ecs-${svc.strategy}`);
@@ -123,7 +123,7 @@ function withApprovalTimeouts<T extends { kind: string; timeoutSeconds?: number 
 
 /** Check a VM request against the config and S3, and build the deployment. */
 export async function validateVmRequest(request: VmDeploymentRequest, execution: ExecutionContext): Promise<VmDeployment> {
-  const checked = checkVmRequest(request, loadCatalog());
+  const checked = checkVmRequest(request, await loadCatalog());
   if (!checked.ok) throw new InvalidInput(`${checked.field}: ${checked.message}`);
   const { service: svc, bucket, key, version } = checked;
   const wrongMachine = wrongStateMachineProblem(execution.id, svc.name, svc.strategy, `vm-${svc.strategy}`);
@@ -154,7 +154,7 @@ const NamedServiceSchema = z.object({ service: z.string() }).loose();
 
 export const handler = createHandler(EventSchema, async function validateInput({ request, execution }): Promise<Deployment | VmDeployment> {
   const named = NamedServiceSchema.safeParse(request);
-  if (named.success && findVmService(loadCatalog(), named.data.service) !== undefined) {
+  if (named.success && findVmService(await loadCatalog(), named.data.service) !== undefined) {
     const parsed = parseEvent(VmDeploymentRequestSchema, request, 'deployment input');
     const deployment = await validateVmRequest(parsed, execution);
     logger.info('deployment accepted', { serviceName: deployment.service, image: deployment.image, sha256: deployment.artifact.sha256 });

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { DeploymentSchema, type Deployment } from './deployment.ts';
 import { VmDeploymentSchema, type VmDeployment } from './vm-deployment.ts';
 
-export const AnyDeploymentSchema = z.discriminatedUnion('kind', [DeploymentSchema, VmDeploymentSchema]);
+export const AnyDeploymentSchema = z.lazy(() => z.discriminatedUnion('kind', [DeploymentSchema, VmDeploymentSchema]));
 export type AnyDeployment = Deployment | VmDeployment;
 
 /** The blue and green target groups of a blue-green deployment of either kind. */

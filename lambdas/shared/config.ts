@@ -301,8 +301,7 @@ export const EcsServiceSchema = z.discriminatedUnion('strategy', [
   BlueGreenServiceSchema,
 ]);
 
-export const STRATEGIES = ['rolling', 'canary', 'blue-green'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+export { STRATEGIES, type Strategy } from './strategies.ts';
 
 /** The ECS services a config entry drives, as `cluster/service` (a blue-green entry drives two). */
 export function ecsServicesOf(svc: z.output<typeof EcsServiceSchema>): string[] {
@@ -520,27 +519,4 @@ export function configDocument(config: DeployerConfig): string {
   return document;
 }
 
-/** Find an ECS service by its deployer name. */
-export function findService(config: DeployerConfig, name: string): EcsServiceConfig | undefined {
-  return config.ecs.find((s) => s.name === name);
-}
-
-/** Find a VM service by its deployer name. */
-export function findVmService(config: DeployerConfig, name: string): VmServiceConfig | undefined {
-  return config.vm.find((s) => s.name === name);
-}
-
-/** True for a VM service (an entry of `vm:`), false for an ECS one. */
-export function isVmService(svc: ServiceConfig): svc is VmServiceConfig {
-  return 'artifacts' in svc;
-}
-
-/** Every service, ECS ones first, in file order. */
-export function allServices(config: DeployerConfig): ServiceConfig[] {
-  return [...config.ecs, ...config.vm];
-}
-
-/** The names of every service, for messages that list them. */
-export function serviceNames(config: DeployerConfig): string[] {
-  return allServices(config).map((s) => s.name);
-}
+export { allServices, findService, findVmService, isVmService, serviceNames } from './config-lookup.ts';

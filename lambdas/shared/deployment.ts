@@ -9,11 +9,18 @@
  * `Snapshot` (`$.snapshot`) is what the services and listeners looked like
  * before anything changed: every rollback, and the watcher's restore after
  * a stop, returns to it.
+ *
+ * Every schema here is built on first use (`z.lazy`): a Lambda's cold start
+ * then builds none of them, and a handler builds only the ones its events
+ * hold (a zod schema costs tens of microseconds to build in a cold process,
+ * and these modules hold hundreds).
  */
 import * as z from 'zod';
-import { HealthCheckSchema, STRATEGIES, type EcsServiceConfig } from './config.ts';
+import type { EcsServiceConfig } from './config.ts';
+import { HealthCheckSchema } from './health-check-schema.ts';
+import { STRATEGIES } from './strategies.ts';
 
-export const DeploymentRequestSchema = z.strictObject({
+export const DeploymentRequestSchema = z.lazy(() => z.strictObject({
   service: z.string().min(1, 'the name of a service in the deployer config, e.g. "web"'),
   image: z
     .string()
@@ -22,49 +29,49 @@ export const DeploymentRequestSchema = z.strictObject({
   startedBy: z.string().min(1).max(256).optional(),
   requestedAt: z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' }).optional(),
   reason: z.string().max(1024).optional(),
-});
+}));
 export type DeploymentRequest = z.output<typeof DeploymentRequestSchema>;
 
 /** The execution context ValidateInput receives next to the input (`$$.Execution`). */
-export const ExecutionContextSchema = z.object({
+export const ExecutionContextSchema = z.lazy(() => z.object({
   id: z.string().min(1),
   name: z.string().min(1),
   startTime: z.string().min(1),
-});
+}));
 export type ExecutionContext = z.output<typeof ExecutionContextSchema>;
 
-export const StepSchema = z.discriminatedUnion('kind', [
+export const StepSchema = z.lazy(() => z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('weight'), weight: z.number().int().min(1).max(100), bakeSeconds: z.number().int().min(0) }),
   z.object({ kind: z.literal('approval'), timeoutSeconds: z.number().int().min(1).optional() }),
-]);
+]));
 
 /** An ECS service and, when it is behind the ALB, its target group. */
-const EcsSideSchema = z.object({ service: z.string(), targetGroupArn: z.string().optional() });
+const EcsSideSchema = z.lazy(() => z.object({ service: z.string(), targetGroupArn: z.string().optional() }));
 
 /** Where an ECS deployment acts. Which roles are set depends on the strategy. */
-export const EcsTargetSchema = z.object({
+export const EcsTargetSchema = z.lazy(() => z.object({
   cluster: z.string(),
   container: z.string(),
   /** Rolling and canary: the (primary) service. */
   primary: EcsSideSchema.optional(),
   /** Canary: the canary service; `owned` when the team owns it (never created or deleted by the deployer). */
-  canary: EcsSideSchema.extend({ owned: z.boolean() }).optional(),
+  canary: EcsSideSchema.unwrap().extend({ owned: z.boolean() }).optional(),
   /** Blue-green: both colours. */
   blue: EcsSideSchema.optional(),
   green: EcsSideSchema.optional(),
-});
+}));
 export type EcsTarget = z.output<typeof EcsTargetSchema>;
 
 /** Thresholds of the new-vs-old comparison (canary, blue-green). */
-export const ComparisonSchema = z.object({
+export const ComparisonSchema = z.lazy(() => z.object({
   maxErrorRateIncrease: z.number(),
   maxLatencyRatio: z.number(),
   minRequests: z.number().int(),
   maxExtraBakeSeconds: z.number().int(),
-});
+}));
 
 /** How new code is verified wherever it serves. */
-export const VerificationSettingsSchema = z.object({
+export const VerificationSettingsSchema = z.lazy(() => z.object({
   alarms: z.array(z.string()),
   preexistingAlarms: z.enum(['report', 'block']),
   healthCheck: HealthCheckSchema.optional(),
@@ -72,10 +79,10 @@ export const VerificationSettingsSchema = z.object({
   testUrl: z.string().optional(),
   intervalSeconds: z.number().int().min(1),
   comparison: ComparisonSchema.optional(),
-});
+}));
 export type VerificationSettings = z.output<typeof VerificationSettingsSchema>;
 
-export const DeploymentSchema = z.object({
+export const DeploymentSchema = z.lazy(() => z.object({
   service: z.string(),
   kind: z.literal('ecs'),
   strategy: z.enum(STRATEGIES),
@@ -107,7 +114,7 @@ export const DeploymentSchema = z.object({
   approvalTimeoutSeconds: z.number().int().min(1),
   /** The roles (`path/name`) the service's task definitions may use, when its config lists them. */
   taskRoles: z.array(z.string()).optional(),
-});
+}));
 export type Deployment = z.output<typeof DeploymentSchema>;
 
 /** The part of a deployment that comes from the service's config. */
@@ -208,7 +215,7 @@ export function serviceSettings(svc: EcsServiceConfig): ServiceSettings {
 }
 
 /** One ECS service as it was before the deployment. */
-export const ServiceStateSchema = z.object({
+export const ServiceStateSchema = z.lazy(() => z.object({
   service: z.string(),
   /** False when the service did not exist (a canary the deployer creates). */
   exists: z.boolean(),
@@ -225,11 +232,11 @@ export const ServiceStateSchema = z.object({
   targetGroupArn: z.string().optional(),
   /** Blue-green: which colour this side is. */
   colour: z.enum(['blue', 'green']).optional(),
-});
+}));
 export type ServiceState = z.output<typeof ServiceStateSchema>;
 
 /** Forward weights of a listener or rule: `{targetGroupArn: weight}`. */
-export const WeightsSchema = z.record(z.string(), z.number().int().min(0).max(999));
+export const WeightsSchema = z.lazy(() => z.record(z.string(), z.number().int().min(0).max(999)));
 export type Weights = z.output<typeof WeightsSchema>;
 
 /**
@@ -237,7 +244,7 @@ export type Weights = z.output<typeof WeightsSchema>;
  * Roles: `primary` (rolling, canary), `canary`, and for blue-green `live`
  * (the colour serving now) and `idle`.
  */
-export const SnapshotSchema = z.object({
+export const SnapshotSchema = z.lazy(() => z.object({
   services: z.object({
     primary: ServiceStateSchema.optional(),
     canary: ServiceStateSchema.optional(),
@@ -246,11 +253,11 @@ export const SnapshotSchema = z.object({
   }),
   /** Every listener or rule the deployment may reweight: `{arn: {targetGroupArn: weight}}`. */
   listeners: z.record(z.string(), WeightsSchema),
-});
+}));
 export type Snapshot = z.output<typeof SnapshotSchema>;
 
 /** A failure caught by the state machine (`$.failure`, `$.rollbackFailure`). */
-export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const CaughtErrorSchema = z.lazy(() => z.object({ Error: z.string(), Cause: z.string().optional() }));
 export type CaughtError = z.output<typeof CaughtErrorSchema>;
 
 /** History key: one item per execution, sorted by start time within a service. */

@@ -14,7 +14,7 @@ export const APPROVAL_ATTRIBUTE = 'approval';
 export const PROMOTE_ATTRIBUTE = 'promote';
 
 /** A deployment waiting at an approval step (`.waitForTaskToken`). */
-export const PendingApprovalSchema = z.object({
+export const PendingApprovalSchema = z.lazy(() => z.object({
   /** Step Functions task token: SendTaskSuccess approves, SendTaskFailure rejects. */
   token: z.string().min(1),
   executionArn: z.string().min(1),
@@ -23,15 +23,15 @@ export const PendingApprovalSchema = z.object({
   requestedAt: z.string(),
   /** When the approval counts as rejected. */
   timeoutAt: z.string(),
-});
+}));
 export type PendingApproval = z.output<typeof PendingApprovalSchema>;
 
 /** A request to end the bake of the current step now (`deployer promote`). */
-export const PromoteRequestSchema = z.object({
+export const PromoteRequestSchema = z.lazy(() => z.object({
   executionArn: z.string().min(1),
   requestedAt: z.string(),
   requestedBy: z.string(),
-});
+}));
 export type PromoteRequest = z.output<typeof PromoteRequestSchema>;
 
 /** Error name of a rejected approval (SendTaskFailure), caught by the state machine like any failure. */
@@ -42,9 +42,9 @@ export const APPROVAL_REJECTED = 'ApprovalRejected';
  * the execution history): the step index into `deployment.steps` (-1 before
  * the first), the weight on the new side, and a phase for people.
  */
-export const ProgressSchema = z.object({
+export const ProgressSchema = z.lazy(() => z.object({
   step: z.number().int(),
   weight: z.number().int().min(0).max(100),
   phase: z.string(),
-});
+}));
 export type Progress = z.output<typeof ProgressSchema>;

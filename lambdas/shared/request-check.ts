@@ -11,7 +11,8 @@
  */
 import picomatch from 'picomatch';
 import { RELEASE_PATTERNS } from '../vm/release-environment.ts';
-import { findService, findVmService, serviceNames, type DeployerConfig, type EcsServiceConfig, type VmServiceConfig } from './config.ts';
+import type { DeployerConfig, EcsServiceConfig, VmServiceConfig } from './config.ts';
+import { findService, findVmService, serviceNames } from './config-lookup.ts';
 import type { DeploymentRequest } from './deployment.ts';
 import { parseImage, type ImageRef } from './image.ts';
 import { foreignRegistryProblem, type Registry } from './image-registry.ts';

@@ -9,7 +9,7 @@
 import * as z from 'zod';
 import { UNCLEAN_END_STATUSES } from './execution-status.ts';
 
-export const RestoreRequestSchema = z.strictObject({
+export const RestoreRequestSchema = z.lazy(() => z.strictObject({
   /** The execution that ended without restoring what it changed. */
   executionArn: z.string().min(1),
   service: z.string().min(1),
@@ -19,7 +19,7 @@ export const RestoreRequestSchema = z.strictObject({
   status: z.enum(UNCLEAN_END_STATUSES),
   /** Why it ended (`execution was stopped: rollback requested by alice: ...`). */
   reason: z.string(),
-});
+}));
 export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
 
 /** Step Functions execution names: at most 80 characters. */

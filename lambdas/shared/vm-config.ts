@@ -11,6 +11,7 @@
  * the field, and never reaches a host.
  */
 import * as z from 'zod';
+import { targetBlocksOf } from './config-lookup.ts';
 import { RELEASE_PATTERNS } from '../vm/release-environment.ts';
 import {
   ACCOUNT,
@@ -491,17 +492,6 @@ const VmServiceUnion = z.discriminatedUnion('strategy', [VmRollingServiceSchema,
 export type VmServiceConfig = z.output<typeof VmServiceUnion>;
 type VmTargetsConfig = z.output<typeof TargetsSchema>;
 
-/** The targets blocks of a service, with their path in the entry. */
-export function targetBlocksOf(svc: VmServiceConfig): { path: 'targets' | 'blue' | 'green'; targets: VmTargetsConfig }[] {
-  if (svc.strategy === 'blue-green') {
-    return [
-      { path: 'blue', targets: svc.blue },
-      { path: 'green', targets: svc.green },
-    ];
-  }
-  return [{ path: 'targets', targets: svc.targets }];
-}
-
 /** How many hosts a targets block has, when the config says (listed instances or hosts); undefined for tags. */
 function fleetSize(targets: VmTargetsConfig): number | undefined {
   return targets.instanceIds?.length ?? targets.hosts?.length;
@@ -639,3 +629,4 @@ export type VmCanaryServiceConfig = z.output<typeof VmCanaryServiceSchema>;
 export type VmBlueGreenServiceConfig = z.output<typeof VmBlueGreenServiceSchema>;
 export type VmHostConfig = z.output<typeof HostSchema>;
 export type { VmTargetsConfig };
+export { targetBlocksOf };

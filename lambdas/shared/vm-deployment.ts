@@ -11,16 +11,21 @@
  * lock, history, events and CLI read both kinds the same way). Hosts are not
  * in it: ResolveHosts writes them to the deployment table, one item per host
  * (the ledger), so a fleet of 1,000 hosts never travels in the state.
+ *
+ * Every schema here is built on first use (`z.lazy`): a Lambda's cold start
+ * then builds none of them, and a handler builds only the ones its events
+ * hold (a zod schema costs tens of microseconds to build in a cold process,
+ * and these modules hold hundreds).
  */
 import * as z from 'zod';
-import { HealthCheckSchema } from './config.ts';
+import { HealthCheckSchema } from './health-check-schema.ts';
 import { StepSchema, VerificationSettingsSchema } from './deployment.ts';
 
 /** `s3://BUCKET/KEY` */
 export const S3_URI = /^s3:\/\/(?<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(?<key>[^\0]{1,1024})$/;
 
 /** The console input of a VM service. */
-export const VmDeploymentRequestSchema = z.strictObject({
+export const VmDeploymentRequestSchema = z.lazy(() => z.strictObject({
   service: z.string().min(1, 'the name of a service in the deployer config, e.g. "api"'),
   artifact: z
     .string()
@@ -39,7 +44,7 @@ export const VmDeploymentRequestSchema = z.strictObject({
   startedBy: z.string().min(1).max(256).optional(),
   requestedAt: z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' }).optional(),
   reason: z.string().max(1024).optional(),
-});
+}));
 export type VmDeploymentRequest = z.output<typeof VmDeploymentRequestSchema>;
 
 /** How hosts are reached: SSM Run Command (EC2 or on-premises managed instances), or SSH from a Lambda in the VPC. */
@@ -47,7 +52,7 @@ export const VM_EXECUTORS = ['ssm', 'ssh'] as const;
 export type VmExecutor = (typeof VM_EXECUTORS)[number];
 
 /** A host listed for SSH in the config, after validation. */
-export const SshHostSchema = z.object({
+export const SshHostSchema = z.lazy(() => z.object({
   /** Unique within the service: the ledger key, shown in reports. */
   name: z.string(),
   address: z.string(),
@@ -63,11 +68,11 @@ export const SshHostSchema = z.object({
   installDir: z.string().optional(),
   healthUrl: z.string().optional(),
   vars: z.record(z.string(), z.string()).optional(),
-});
+}));
 export type SshHost = z.output<typeof SshHostSchema>;
 
 /** Which hosts a deployment (or one colour of a blue-green) acts on, as the config names them. */
-export const VmTargetsSchema = z.object({
+export const VmTargetsSchema = z.lazy(() => z.object({
   executor: z.enum(VM_EXECUTORS),
   /** SSM: instances carrying all these tags (resolved with ec2:DescribeInstances / ssm:DescribeInstanceInformation). */
   ec2Tags: z.record(z.string(), z.string()).optional(),
@@ -79,11 +84,11 @@ export const VmTargetsSchema = z.object({
   targetGroupArn: z.string().optional(),
   /** Port of the hosts' targets in that group (SSM instances), when it is not the group's. */
   targetPort: z.number().int().optional(),
-});
+}));
 export type VmTargets = z.output<typeof VmTargetsSchema>;
 
 /** The release script's settings shared by every host (a host's own values override installDir, healthUrl, vars). */
-export const VmReleaseSettingsSchema = z.object({
+export const VmReleaseSettingsSchema = z.lazy(() => z.object({
   /** SERVICE_NAME on the hosts (the systemd unit of the default commands); default: the deployer's name of the service. */
   serviceName: z.string().optional(),
   installDir: z.string(),
@@ -105,13 +110,13 @@ export const VmReleaseSettingsSchema = z.object({
   configTemplate: z.string().optional(),
   configTarget: z.string().optional(),
   configVars: z.record(z.string(), z.string()),
-});
+}));
 export type VmReleaseSettings = z.output<typeof VmReleaseSettingsSchema>;
 
 /** A batch size as written: a count of hosts, or a percentage of the fleet (`"25%"`); cumulative. */
-export const BatchSizeSchema = z.union([z.number().int().min(1), z.string().regex(/^(100|[1-9][0-9]?)%$/)]);
+export const BatchSizeSchema = z.lazy(() => z.union([z.number().int().min(1), z.string().regex(/^(100|[1-9][0-9]?)%$/)]));
 
-export const VmDeploymentSchema = z.object({
+export const VmDeploymentSchema = z.lazy(() => z.object({
   service: z.string(),
   kind: z.literal('vm'),
   strategy: z.enum(['rolling', 'canary', 'blue-green']),
@@ -147,7 +152,7 @@ export const VmDeploymentSchema = z.object({
   canaryApproval: z.boolean(),
   /** Blue-green: traffic steps to the new group. */
   steps: z.array(StepSchema),
-  verification: VerificationSettingsSchema.extend({ healthCheck: HealthCheckSchema.optional() }),
+  verification: VerificationSettingsSchema.unwrap().extend({ healthCheck: HealthCheckSchema.optional() }),
   /** After the last batch (rolling, canary): how long the new release is verified. */
   bakeSeconds: z.number().int().min(0),
   /** How long one batch's commands may run on a host before it counts as failed. */
@@ -156,7 +161,7 @@ export const VmDeploymentSchema = z.object({
   ssh: z.object({ connectTimeoutSeconds: z.number().int(), commandTimeoutSeconds: z.number().int() }).optional(),
   keepWarmSeconds: z.number().int().min(0),
   approvalTimeoutSeconds: z.number().int().min(1),
-});
+}));
 export type VmDeployment = z.output<typeof VmDeploymentSchema>;
 
 /**
@@ -165,7 +170,7 @@ export type VmDeployment = z.output<typeof VmDeploymentSchema>;
  * before, so a rollback touches only the hosts this execution changed and
  * returns each to its own previous release.
  */
-export const HostLedgerEntrySchema = z.object({
+export const HostLedgerEntrySchema = z.lazy(() => z.object({
   /** Instance ID (SSM) or host name (SSH). */
   host: z.string(),
   executor: z.enum(VM_EXECUTORS),
@@ -183,7 +188,7 @@ export const HostLedgerEntrySchema = z.object({
   message: z.string().optional(),
   /** True once the script may have changed the host (stopped the service or switched `current`). */
   changed: z.boolean(),
-});
+}));
 export type HostLedgerEntry = z.output<typeof HostLedgerEntrySchema>;
 
 /** Partition key of an execution's ledger. */

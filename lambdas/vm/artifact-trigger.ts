@@ -73,7 +73,7 @@ export const handler = createHandler(ObjectCreatedEventSchema, async function ar
     logger.info('ignored S3 upload', { ...result.ignored[0] });
     return result;
   }
-  const services = vmServicesOf(loadCatalog()).filter((svc) => isArtifactOf(svc, bucket, key));
+  const services = vmServicesOf(await loadCatalog()).filter((svc) => isArtifactOf(svc, bucket, key));
   if (services.length === 0) result.ignored.push({ reason: `s3://${bucket}/${key} is not an artifact of any VM service (bucket, prefix, pattern)` });
   for (const svc of services) {
     const name = artifactExecutionName(svc.name, event);

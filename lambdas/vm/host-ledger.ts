@@ -14,7 +14,7 @@ import { HostLedgerEntrySchema, hostLedgerPartitionKey } from '../shared/vm-depl
 import { documentClient, tableName } from '../shared/table.ts';
 
 /** A ledger item: the contract's entry and what the executors need to find the host's run again. */
-export const LedgerItemSchema = HostLedgerEntrySchema.extend({
+export const LedgerItemSchema = z.lazy(() => HostLedgerEntrySchema.unwrap().extend({
   /** The address the health URL template's `{address}`/`{privateIp}` stand for (SSM: the private IP). */
   address: z.string().optional(),
   /** The SSM command now acting on the host. */
@@ -27,7 +27,7 @@ export const LedgerItemSchema = HostLedgerEntrySchema.extend({
   mode: z.enum(['deploy', 'rollback']).optional(),
   /** True while the deployer holds the host out of its target group. */
   deregistered: z.boolean().optional(),
-});
+}));
 export type LedgerItem = z.output<typeof LedgerItemSchema>;
 
 /** The fields of an item that change as a run goes on. */

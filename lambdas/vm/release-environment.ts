@@ -4,7 +4,7 @@
  * name, before any host is touched; and the environment the script reads,
  * built from them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../shared/format-issues.ts';
 import { InvalidInput } from '../shared/errors.ts';
 
@@ -34,7 +34,7 @@ const command = z.string().min(1, 'must not be empty').refine(noNul, 'must not c
 const count = (min: number) => z.number().int(`must be a whole number`).min(min, `must be at least ${min}`).max(MAX_INT);
 
 /** What a deployment (or a rollback) of one host needs. Field names are the env var names in camelCase. */
-export const releaseInputSchema = z
+export const releaseInputSchema = z.lazy(() => z
   .strictObject({
     mode: z.enum(['deploy', 'rollback']).default('deploy'),
     serviceName: z.string().regex(RELEASE_PATTERNS.serviceName, 'must be letters, digits, . _ @ -, at most 64, starting with a letter or digit'),
@@ -97,7 +97,7 @@ export const releaseInputSchema = z
     if (input.configTarget !== undefined && input.configTemplate === undefined) issue('configTemplate', 'required with configTarget');
     if (input.configTemplate !== undefined && input.configTemplate === input.configTarget) issue('configTarget', 'must differ from configTemplate');
     if (input.healthExpect !== undefined && input.healthUrl === undefined) issue('healthExpect', 'needs healthUrl');
-  });
+  }));
 
 /** The script's inputs, as given (defaults optional). */
 export type ReleaseInputSource = z.input<typeof releaseInputSchema>;

@@ -5,7 +5,7 @@
  * a Step Functions state at most 256 KB), so the collector reads the output as
  * it streams and never holds more than the tail.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The script's phases, in order; `rollback` is the restore after a failure. */
 export const RELEASE_PHASES = [
@@ -26,7 +26,7 @@ export const RELEASE_PHASES = [
 export type ReleasePhase = (typeof RELEASE_PHASES)[number];
 
 /** The script's `DEPLOYER_RESULT` JSON. */
-export const releaseResultSchema = z.object({
+export const releaseResultSchema = z.lazy(() => z.object({
   status: z.enum(['SUCCEEDED', 'FAILED', 'ROLLED_BACK']),
   /** The phase that failed, or the last one on success. */
   phase: z.string(),
@@ -37,7 +37,7 @@ export const releaseResultSchema = z.object({
   message: z.string(),
   mode: z.string().optional(),
   version: z.string().optional(),
-});
+}));
 export type ReleaseResult = z.infer<typeof releaseResultSchema>;
 
 /** One `DEPLOYER_PHASE` line; `atMs` (ms after the run started) when read as it streamed. */

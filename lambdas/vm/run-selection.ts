@@ -8,7 +8,7 @@ import { VmDeploymentSchema, type VmDeployment, type VmExecutor } from '../share
 import { readBatch, readLedger, type LedgerItem } from './host-ledger.ts';
 
 /** What a Start or Poll handler is asked: a batch to deploy, or the rollback. */
-export const RunEventSchema = z.discriminatedUnion('mode', [
+export const RunEventSchema = z.lazy(() => z.discriminatedUnion('mode', [
   z.object({
     mode: z.literal('deploy'),
     deployment: VmDeploymentSchema,
@@ -16,7 +16,7 @@ export const RunEventSchema = z.discriminatedUnion('mode', [
     batch: z.number().int().min(0),
   }),
   z.object({ mode: z.literal('rollback'), deployment: VmDeploymentSchema }),
-]);
+]));
 export type RunEvent = z.output<typeof RunEventSchema>;
 
 /** What a Start handler returns (`$.run`). */

@@ -4,7 +4,8 @@
  * (the fleet, or both groups) and its load balancer.
  */
 import type { DeployerConfig } from '../shared/config.ts';
-import { targetBlocksOf, type VmServiceConfig } from '../shared/vm-config.ts';
+import { targetBlocksOf } from '../shared/config-lookup.ts';
+import type { VmServiceConfig } from '../shared/vm-config.ts';
 
 export type VmServiceView = VmServiceConfig;
 

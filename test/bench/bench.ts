@@ -3,8 +3,9 @@
  *
  * - each Lambda's bundle exactly as `cdk synth` stages it (minified, Node 24,
  *   arm64): its size and cold import time (median of several fresh Node
- *   processes), next to a bundle that imports only the same AWS SDK clients
- *   (what the handler's own code adds to the init phase);
+ *   processes), next to a bundle that imports only the same AWS SDK clients,
+ *   measured in turns with it (what the handler's own code adds to the init
+ *   phase: the median of the pairs' differences);
  * - each strategy rehearsed with its default steps: state transitions (what
  *   Step Functions bills), Lambda invocations, an estimated cost per
  *   deployment at list price, and where the time goes: bakes and approvals,
@@ -13,7 +14,9 @@
  *   restored;
  * - the VM release script on one local host: milliseconds per phase.
  *
- * Options: `--runs N` fresh processes per import measure (default 7).
+ * Options: `--runs N` fresh processes per import measure (default 7);
+ * `--only SECTION` (repeatable: lambdas, deployments, limits, vm-host,
+ * vm-fleet) to print only those sections.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -35,11 +38,22 @@ import { configWith, longestAccepted, LONGEST } from '../support/longest-config.
 import { image, rehearsalConfigYaml } from '../support/rehearsal-config.ts';
 import { vmHostBench } from './vm-host.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+const SECTIONS = ['lambdas', 'deployments', 'limits', 'vm-host', 'vm-fleet'] as const;
+type Section = (typeof SECTIONS)[number];
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, only: { type: 'string', multiple: true } } });
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.stderr.write(`bench: --runs must be a positive integer, got '${values.runs}'\n`);
   process.exit(2);
+}
+const unknownSection = (values.only ?? []).find((s) => !(SECTIONS as readonly string[]).includes(s));
+if (unknownSection !== undefined) {
+  process.stderr.write(`bench: --only must be one of ${SECTIONS.join(', ')}, got '${unknownSection}'\n`);
+  process.exit(2);
+}
+/** True when `section` is to be measured (all of them unless --only names some). */
+function wanted(section: Section): boolean {
+  return values.only === undefined || values.only.includes(section);
 }
 
 /** List prices (us-east-1): Step Functions Standard per transition, Lambda arm64 per GB-second and per request. */
@@ -74,7 +88,16 @@ function table(header: string[], rows: string[][]): string {
 
 /** The AWS SDK client packages a handler's bundle pulls in. */
 async function sdkClientsOf(entry: string): Promise<string[]> {
-  const result = await build({ entryPoints: [fromRepoRoot(entry)], bundle: true, platform: 'node', write: false, metafile: true, logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [fromRepoRoot(entry)],
+    bundle: true,
+    platform: 'node',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    // As the SSH functions are bundled (infra/deployer-function.ts): native addons stay out.
+    external: ['cpu-features', '*.node'],
+  });
   const packages = Object.keys(result.metafile.inputs)
     .map((input) => /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\//.exec(input)?.[1])
     .filter((p): p is string => p !== undefined);
@@ -100,32 +123,42 @@ async function baselineBundle(clients: string[], dir: string): Promise<string> {
   return outfile;
 }
 
+/**
+ * Cold import of `bundle` and of `baseline`, measured in turns (one of each,
+ * RUNS times) so that other load on the machine weighs on both alike; the
+ * difference is the median of the pairs' differences.
+ */
+function pairedImportMs(bundle: string, baseline: string): { ms: number; base: number; added: number } {
+  const pairs = Array.from({ length: RUNS }, () => ({ ms: coldImportMs(bundle), base: coldImportMs(baseline) }));
+  return {
+    ms: median(pairs.map((p) => p.ms)),
+    base: median(pairs.map((p) => p.base)),
+    added: median(pairs.map((p) => p.ms - p.base)),
+  };
+}
+
 async function lambdas(): Promise<string> {
   const synth = await synthDeployer();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-bench-'));
-  const baselines = new Map<string, number>();
+  const baselines = new Map<string, string>();
   const rows: string[][] = [];
   for (const key of Object.keys(ALL_FUNCTIONS) as FunctionKey[]) {
     const bundle = functionBundlePath(synth, key);
     const kib = statSync(bundle).size / 1024;
-    const ms = median(Array.from({ length: RUNS }, () => coldImportMs(bundle)));
     const clients = await sdkClientsOf(ALL_FUNCTIONS[key].entry);
     const id = clients.join(',');
-    if (!baselines.has(id)) {
-      const base = await baselineBundle(clients, dir);
-      baselines.set(id, median(Array.from({ length: RUNS }, () => coldImportMs(base))));
-    }
-    const base = baselines.get(id)!;
+    if (!baselines.has(id)) baselines.set(id, await baselineBundle(clients, dir));
+    const { ms, base, added } = pairedImportMs(bundle, baselines.get(id)!);
     rows.push([
       key,
       kib.toFixed(1),
       ms.toFixed(1),
       base.toFixed(1),
-      `${ms - base >= 0 ? '+' : ''}${(ms - base).toFixed(1)}`,
+      `${added >= 0 ? '+' : ''}${added.toFixed(1)}`,
       clients.map((c) => c.replace('@aws-sdk/', '')).join(' '),
     ]);
   }
-  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'SDK clients alone ms', 'handler adds ms', 'clients'], rows);
+  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'SDK clients alone ms', 'handler adds ms (median of pairs)', 'clients'], rows);
 }
 
 /** Virtual seconds spent in the states whose names match, entry to the next state's entry. */
@@ -257,9 +290,9 @@ async function limits(): Promise<string> {
 
 const started = Date.now();
 process.stdout.write(`Node ${process.version}, ${path.basename(process.execPath)}\n\n`);
-process.stdout.write(`${await lambdas()}\n\n`);
-process.stdout.write(`${await deployments()}\n\n`);
-process.stdout.write(`${await limits()}\n\n`);
-process.stdout.write(`${await vmHostBench(table)}\n\n`);
-process.stdout.write(`${await vmFleetBench(table)}\n\n`);
+if (wanted('lambdas')) process.stdout.write(`${await lambdas()}\n\n`);
+if (wanted('deployments')) process.stdout.write(`${await deployments()}\n\n`);
+if (wanted('limits')) process.stdout.write(`${await limits()}\n\n`);
+if (wanted('vm-host')) process.stdout.write(`${await vmHostBench(table)}\n\n`);
+if (wanted('vm-fleet')) process.stdout.write(`${await vmFleetBench(table)}\n\n`);
 process.stdout.write(`(bench took ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);

@@ -232,10 +232,10 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
 }
 
 /** What the Lambdas say about a config: they are built with the document as JSON (DEPLOYER_CONFIG). */
-function lambdaError(text: string): ConfigError {
+async function lambdaError(text: string): Promise<ConfigError> {
   vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify(parseDocument(text).toJS() ?? {}));
   try {
-    loadCatalog();
+    await loadCatalog();
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -272,7 +272,7 @@ describe('one check everywhere: deployer validate, cdk synth and the Lambdas', (
     // Act
     const cli = await run('validate', '--config', 'deployer.config.yaml');
     const synth = synthError('deployer.config.yaml', cwd);
-    const lambda = lambdaError(text);
+    const lambda = await lambdaError(text);
 
     // Assess
     expect(cli.code).toBe(2);
@@ -332,7 +332,7 @@ describe('one check everywhere: deployer validate, cdk synth and the Lambdas', (
     const cli = await run('validate', '--config', example);
     const synth = loadConfigFile(example);
     vi.stubEnv('DEPLOYER_CONFIG', JSON.stringify(parseDocument(readFileSync(example, 'utf8')).toJS()));
-    const lambda = loadCatalog();
+    const lambda = await loadCatalog();
 
     // Assess
     expect(cli.code).toBe(0);

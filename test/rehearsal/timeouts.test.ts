@@ -14,7 +14,7 @@ const HEALTH = 'https://web.example.com/health';
 
 describe('timeouts, rehearsed', () => {
   it('gives Verify room for the longest health check and its other calls', () => {
-    const longestCheck = HealthCheckSchema.shape.timeoutSeconds.unwrap().maxValue ?? Number.POSITIVE_INFINITY;
+    const longestCheck = HealthCheckSchema.unwrap().shape.timeoutSeconds.unwrap().maxValue ?? Number.POSITIVE_INFINITY;
     expect(functionTimeoutSeconds(ALL_FUNCTIONS.Verify)).toBeGreaterThanOrEqual(longestCheck + 20);
   });
 

@@ -30,7 +30,7 @@ export interface RunningExecution {
 }
 
 /** The fields of a restore run's input (`{"restore": …}`) the CLI shows; other fields may come and go. */
-const RestoreOfSchema = z.object(RestoreRequestSchema.pick({ executionArn: true, name: true, reason: true }).shape);
+const RestoreOfSchema = z.object(RestoreRequestSchema.unwrap().pick({ executionArn: true, name: true, reason: true }).shape);
 
 /** The deployment a restore run puts back: its execution, name, and why it ended. */
 export type RestoreOf = z.output<typeof RestoreOfSchema>;
