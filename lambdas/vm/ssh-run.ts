@@ -13,7 +13,7 @@
  *   on the host (`~/.deployer-runs/<run id>`), then polled.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { InvalidInput } from '../shared/errors.ts';
 import { DetachedRunLost, HostKeyMismatch, SshCommandTimeout, SshConnectFailed, SshConnectTimeout } from './errors.ts';
 import {
@@ -121,8 +121,10 @@ function where(target: SshTarget): string {
  * Open an authenticated connection whose host key matched the pin.
  * @throws InvalidInput, HostKeyMismatch, SshConnectTimeout, SshConnectFailed
  */
-export function connectSsh(target: SshTarget, options: Pick<SshRunOptions, 'connectTimeoutMs'> = {}): Promise<Client> {
+export async function connectSsh(target: SshTarget, options: Pick<SshRunOptions, 'connectTimeoutMs'> = {}): Promise<Client> {
   const pin = parsePinnedHostKey(target.hostKey);
+  // Loaded by the first connection, not at cold start: ssh2 and its crypto take longer to load than the handler's own code.
+  const { default: ssh2 } = await import('ssh2');
   const key = ssh2.utils.parseKey(target.privateKey, target.passphrase);
   if (key instanceof Error) {
     throw new InvalidInput(`privateKey: cannot be read as an SSH private key (${key.message}); give the OpenSSH or PEM text, and its passphrase if it has one`);
