@@ -156,7 +156,10 @@ export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, o
       hosts.push({ instanceId, group, host, before: serves.version });
     }
     if (targets.targetGroup !== undefined && svc.strategy !== 'blue-green') {
+      // The fleet serves behind its target group before the deployment, as it does in an account:
+      // each host is taken out before its stop and put back after its health check.
       world.vm.addTargetGroup({ arn: targets.targetGroup, ...(targets.targetPort === undefined ? {} : { port: targets.targetPort }) });
+      world.vm.registerTargets(targets.targetGroup, ids);
     }
   }
   if (svc.strategy === 'blue-green') seedBlueGreenLoadBalancer(world, svc, hosts);

@@ -41,6 +41,20 @@ describe('VM deployments, rehearsed', () => {
     return { record, ledger, served: await Promise.all(seeded.hosts.map((h) => servedVersion(h.host))) };
   }
 
+  /**
+   * Each host of api-vm's target group with its health state (the fleet is in it before the deployment).
+   * No listener of the rehearsal uses the group, so a registered host is `unused` (Target.NotInUse), as in
+   * AWS; one taken out for its stop would be `draining`, or gone.
+   */
+  function apiTargets(): string[] {
+    const svc = config.vm.find((s) => s.name === 'api-vm')!;
+    if (svc.strategy === 'blue-green' || svc.targets.targetGroup === undefined) throw new Error('the example api-vm has a target group');
+    return session!.world.elbv2
+      .targetHealth(svc.targets.targetGroup)
+      .map((t) => `${t.Target?.Id ?? '?'} ${t.TargetHealth?.State ?? '?'}`)
+      .sort();
+  }
+
   it('rolling: deploys 2.0.0 over 1.0.0 batch by batch; every host serves 2.0.0 over HTTP', async () => {
     // Act
     const { record, ledger, served } = await rehearse('api-vm');
@@ -49,6 +63,8 @@ describe('VM deployments, rehearsed', () => {
     expect(record.error).toBeUndefined();
     expect(record.status).toBe('SUCCEEDED');
     expect(served).toEqual(['2.0.0', '2.0.0', '2.0.0']);
+    // Each host left its target group for its stop and is back in it.
+    expect(apiTargets()).toEqual(seeded!.hosts.map((h) => `${h.instanceId} unused`).sort());
     expect(ledger.map((h) => [h.status, h.releaseBefore, h.releaseAfter])).toEqual([
       ['succeeded', '1.0.0', '2.0.0'],
       ['succeeded', '1.0.0', '2.0.0'],
@@ -65,6 +81,8 @@ describe('VM deployments, rehearsed', () => {
     expect(record.error?.error).toBe('RolledBack');
     expect(record.error?.cause).toMatch(/BatchFailed|batch 1/);
     expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+    // The host that failed was put back in its target group on its old release: none is left drained.
+    expect(apiTargets()).toEqual(seeded!.hosts.map((h) => `${h.instanceId} unused`).sort());
     expect(ledger.filter((h) => h.batch === 0).map((h) => h.phase)).toContain('health');
     expect(ledger.filter((h) => h.batch > 0).every((h) => h.status === 'pending')).toBe(true);
   }, 120_000);
@@ -227,8 +245,12 @@ describe('VM deployments, rehearsed', () => {
     // Act
     const checksum = await session.upload('acme-artifacts', `${key}.sha256`, `${artifact.sha256}  api-vm-2.1.0.tar.gz\n`);
     const event = { eventId: 'upload-1', sequencer: '0062E99A88DC407460' };
-    const first = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
-    const whileRunning = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
+    const bytes = await readFile(artifact.path);
+    // S3 reports the same upload twice at once: the second start reaches Step Functions while the first execution runs.
+    const [first, whileRunning] = await Promise.all([
+      session.upload('acme-artifacts', key, bytes, event),
+      session.upload('acme-artifacts', key, bytes, event),
+    ]);
     const records = await session.settle();
     const afterwards = await session.upload('acme-artifacts', key, await readFile(artifact.path), event);
     await rm(dir, { recursive: true, force: true });
