@@ -57,6 +57,7 @@ export function stateMachineOf(strategy: Strategy): string {
 
 /** Step Functions execution names: 1-80 of [A-Za-z0-9-_]. Service names are at most 40 characters. */
 export function executionName(service: string, digest: string): string {
+  // Stryker disable next-line Regex: equivalent: EcrPushEventSchema lets only `sha256:<64 hex>` through, so `sha256:` occurs once, at the start.
   return `${service}-${digest.replace(/^sha256:/, '').slice(0, 32)}`;
 }
 

@@ -8,7 +8,7 @@
  *   unlucky requests early in a step, and a bad one is caught as soon as the
  *   evidence is there.
  * - p99 latency: the new side's p99 may be at most `maxLatencyRatio` times
- *   the old side's (and a difference under 25 ms never fails: noise). A p99
+ *   the old side's (and a difference of 25 ms or less never fails: noise). A p99
  *   of fewer than 50 requests is only their slowest one: not compared.
  * - Below `minRequests` on the new side there is no verdict: the step keeps
  *   baking, up to `maxExtraBake` past its bake, then fails.
@@ -44,11 +44,12 @@ function ms(seconds: number): string {
 /** True when the new error rate exceeds the old by more than `margin` with 99% confidence. */
 export function errorRateExceeds(newSide: Figures, oldSide: Figures, margin: number): boolean {
   const excess = newSide.errorRate - oldSide.errorRate - margin;
-  if (excess <= 0) return false;
-  // Laplace-smoothed rates keep the standard error above zero for 0 errors.
+  // Laplace-smoothed rates keep the standard error above zero for 0 errors,
+  // so an excess of 0 or less never passes the test below.
   const pn = (newSide.errors + 1) / (newSide.requests + 2);
   const po = (oldSide.errors + 1) / (oldSide.requests + 2);
   const se = Math.sqrt((pn * (1 - pn)) / Math.max(1, newSide.requests) + (po * (1 - po)) / Math.max(1, oldSide.requests));
+  // Stryker disable next-line EqualityOperator: `>=` differs only when a rate difference equals 2.326 times a square root exactly, which no request count gives.
   return excess > Z_99 * se;
 }
 
@@ -78,15 +79,17 @@ export function compareSides(
   }
   let latency = '';
   const enoughForLatency = newSide.requests >= LATENCY_MIN_REQUESTS && oldSide.requests >= LATENCY_MIN_REQUESTS;
-  if (newSide.p99 !== undefined && oldSide.p99 !== undefined && oldSide.p99 > 0 && enoughForLatency) {
-    const ratio = newSide.p99 / oldSide.p99;
-    if (ratio > settings.maxLatencyRatio && newSide.p99 - oldSide.p99 > LATENCY_FLOOR_SECONDS) {
+  if (newSide.p99 !== undefined && oldSide.p99 !== undefined && enoughForLatency) {
+    // Against the limit, not a ratio: an old p99 of 0 ms (all answered within 1 ms) still sets one.
+    const slower = newSide.p99 > oldSide.p99 * settings.maxLatencyRatio;
+    const times = oldSide.p99 > 0 ? (newSide.p99 / oldSide.p99).toFixed(2) : '∞';
+    if (slower && newSide.p99 - oldSide.p99 > LATENCY_FLOOR_SECONDS) {
       return {
         kind: 'fail',
-        detail: `${newLabel} side p99 ${ms(newSide.p99)} is ${ratio.toFixed(2)}x the old side's ${ms(oldSide.p99)} (limit ${settings.maxLatencyRatio}x)`,
+        detail: `${newLabel} side p99 ${ms(newSide.p99)} is ${times}x the old side's ${ms(oldSide.p99)} (limit ${settings.maxLatencyRatio}x)`,
       };
     }
-    latency = `, p99 ${ms(newSide.p99)} vs ${ms(oldSide.p99)} (x${ratio.toFixed(2)} <= ${settings.maxLatencyRatio})`;
+    latency = `, p99 ${ms(newSide.p99)} vs ${ms(oldSide.p99)} (x${times} <= ${settings.maxLatencyRatio})`;
   }
   return { kind: 'pass', detail: `${rates}${latency} over ${newSide.requests} requests` };
 }

@@ -76,7 +76,8 @@ async function recordVerdict(deployment: AnyDeployment, window: Window, verdict:
 }
 
 interface MetricsOutcome {
-  notes: string[];
+  /** The comparison's verdict, when metrics were compared. */
+  note?: string;
   /** False while the new side has too few requests to judge. */
   enough: boolean;
   figures?: { new?: Figures; old?: Figures };
@@ -87,7 +88,7 @@ async function compareMetrics(deployment: AnyDeployment, window: Window, previou
   const settings = deployment.verification.comparison;
   const listener = deployment.loadBalancer?.listenerArn;
   if (settings === undefined || listener === undefined || window.newTargetGroupArn === undefined || window.phase === 'test' || window.phase === 'rollout') {
-    return { notes: [], enough: true, ...(previous.reference !== undefined ? { reference: previous.reference } : {}) };
+    return { enough: true, reference: previous.reference };
   }
   const lb = loadBalancerDimension(listener);
   const newSide = await targetGroupFigures(lb, window.newTargetGroupArn, window.since, time);
@@ -99,10 +100,9 @@ async function compareMetrics(deployment: AnyDeployment, window: Window, previou
   const verdict = compareSides(newSide, oldSide, settings, deployment.strategy === 'canary' ? 'canary' : 'new colour');
   if (verdict.kind === 'fail') throw new VerificationFailed(verdict.detail);
   const figures: { new?: Figures; old?: Figures } = { new: newSide };
+  // Stryker disable next-line ConditionalExpression: equivalent: `old: undefined` leaves the Lambda as JSON, which drops it.
   if (oldNow !== undefined) figures.old = oldNow;
-  const outcome: MetricsOutcome = { notes: [verdict.detail], enough: verdict.kind === 'pass', figures };
-  if (reference !== undefined) outcome.reference = reference;
-  return outcome;
+  return { note: verdict.detail, enough: verdict.kind === 'pass', figures, reference };
 }
 
 export const handler = createHandler(EventSchema, async function verify({ deployment, baseline, window, previous }): Promise<VerificationState> {
@@ -120,7 +120,7 @@ export const handler = createHandler(EventSchema, async function verify({ deploy
   ];
 
   const metrics = await compareMetrics(deployment, window, previous, time);
-  notes.push(...metrics.notes);
+  if (metrics.note !== undefined) notes.push(metrics.note);
 
   let consecutiveHealthFailures = 0;
   const url = window.phase === 'test' ? verification.testUrl : verification.healthCheck?.url;
@@ -147,20 +147,16 @@ export const handler = createHandler(EventSchema, async function verify({ deploy
   const extra = verification.comparison?.maxExtraBakeSeconds ?? 0;
   if (!done && !metrics.enough && time >= bakeUntil + extra * 1000) {
     throw new VerificationFailed(
-      `too little traffic to judge the new revision: ${metrics.notes.join('; ')} after ${formatDuration(Math.round((time - window.since) / 1000))} (bake ${formatDuration(window.bakeSeconds)} + maxExtraBake ${formatDuration(extra)}); lower verification.minRequests or send traffic`,
+      `too little traffic to judge the new revision: ${metrics.note} after ${formatDuration(Math.round((time - window.since) / 1000))} (bake ${formatDuration(window.bakeSeconds)} + maxExtraBake ${formatDuration(extra)}); lower verification.minRequests or send traffic`,
     );
   }
-  const state: VerificationState = {
-    checks: previous.checks + 1,
-    done,
-    startedAt,
-    consecutiveHealthFailures,
-    verdict: `${window.weight !== undefined ? `${window.weight}% ` : ''}${window.phase} check ${previous.checks + 1}: ${notes.join('; ')}`,
-    bakeUntil,
-  };
+  const verdict = `${window.weight !== undefined ? `${window.weight}% ` : ''}${window.phase} check ${previous.checks + 1}: ${notes.join('; ')}`;
+  const state: VerificationState = { checks: previous.checks + 1, done, startedAt, consecutiveHealthFailures, verdict, bakeUntil };
+  // Stryker disable next-line ConditionalExpression: equivalent: `reference: undefined` leaves the Lambda as JSON, which drops it.
   if (metrics.reference !== undefined) state.reference = metrics.reference;
+  // Stryker disable next-line ConditionalExpression: equivalent: `figures: undefined` leaves the Lambda as JSON, which drops it.
   if (metrics.figures !== undefined) state.figures = metrics.figures;
-  if (done && window.phase !== 'rollout') await recordVerdict(deployment, window, state.verdict ?? '');
+  if (done && window.phase !== 'rollout') await recordVerdict(deployment, window, verdict);
   logger.info('verification', { serviceName: deployment.service, ...state });
   return state;
 });

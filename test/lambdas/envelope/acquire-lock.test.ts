@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/envelope/acquire-lock.ts';
 import { useClock } from '../../../lambdas/shared/clock.ts';
+import { logger } from '../../../lambdas/shared/logger.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import { EXECUTION_ARN, REGISTRY, TABLE, deploymentOf, stubDeployerEnv } from '../../support/lambda-fixtures.ts';
 
@@ -289,6 +290,48 @@ describe('AcquireLock', () => {
     expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('no longer exists') });
   });
 
+  it('takes over the lock of a holder that ended, however recently it took the lock', async () => {
+    // Prepare: the grace for a holder that does not exist yet is not for one that ended.
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(conditionFailed({ latestExecution: deployment.executionId, holder: OTHER_EXECUTION, heldSince: new Date(NOW - 60_000).toISOString() }));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', name: 'web-other', startDate: OTHER_STARTED });
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'ACQUIRED',
+      holder: deployment.executionId,
+      reason: `took over the lock of ${OTHER_EXECUTION}, which ended SUCCEEDED without releasing it`,
+    });
+  });
+
+  it('takes over the lock of a holder that still does not exist exactly 10 minutes after it was handed the lock', async () => {
+    // Prepare
+    const deployment = deploymentOf('web');
+    onRegister().resolves({});
+    onTake().rejects(
+      conditionFailed({
+        latestExecution: deployment.executionId,
+        holder: `${OTHER_EXECUTION}-restore`,
+        heldSince: new Date(NOW - 10 * 60_000).toISOString(),
+      }),
+    );
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: { httpStatusCode: 400 } }));
+    onTakeOver().resolves({});
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ACQUIRED', reason: expect.stringContaining('no longer exists') });
+  });
+
   it('restores a holder that was stopped after it changed something (its history has a snapshot) instead of taking its lock', async () => {
     // Prepare
     const deployment = deploymentOf('web');
@@ -312,6 +355,28 @@ describe('AcquireLock', () => {
       name: 'web-other-restore',
     });
     expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: 'holder = :stale AND latestExecution = :me' });
+  });
+
+  it('keeps waiting on the stopped holder when another deployment took its lock before a restore run could', async () => {
+    // Prepare: the hand-over to the restore run is refused, and the lock is no longer the stopped holder's.
+    const deployment = deploymentOf('web');
+    heldByOther(deployment);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED, stopDate: new Date(NOW - 60_000) });
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', snapshotJson: '{}' } });
+    ddbMock.on(GetCommand, { Key: LOCK_KEY }).resolves({ Item: { holder: 'arn:aws:states:x:y:execution:z:third' } });
+    ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :holder' }).rejects(conditionFailed({ holder: 'arn:aws:states:x:y:execution:z:third' }));
+    onTakeOver().rejects(conditionFailed({ holder: 'arn:aws:states:x:y:execution:z:third' }));
+
+    // Act
+    const result = await handler({ deployment }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({
+      status: 'WAITING',
+      holder: OTHER_EXECUTION,
+      reason: `web is being deployed by ${OTHER_EXECUTION} (${OTHER_IMAGE}); waiting for it to end`,
+    });
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('keeps waiting when another deployment took over the stale lock first', async () => {
@@ -540,5 +605,77 @@ describe('AcquireLock', () => {
     // Assess
     await expect(result).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('deployment.') });
     expect(ddbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  describe('logs, for an operator tracing why a deployment waits or took a lock', () => {
+    /** What the handler logged at `level`: message and attributes, in order. */
+    function logged(level: 'info' | 'warn'): unknown[][] {
+      return vi.mocked(logger[level]).mock.calls.map((call) => [...call]);
+    }
+
+    beforeEach(() => {
+      vi.spyOn(logger, 'info');
+      vi.spyOn(logger, 'warn');
+    });
+
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('logs the lock result with the service', async () => {
+      // Prepare
+      const deployment = deploymentOf('web');
+      heldByOther(deployment);
+
+      // Act
+      await handler({ deployment }, lambdaContext());
+
+      // Assess
+      expect(logged('info')).toContainEqual([
+        'lock',
+        { serviceName: 'web', status: 'WAITING', holder: OTHER_EXECUTION, reason: `web is being deployed by ${OTHER_EXECUTION} (${OTHER_IMAGE}); waiting for it to end` },
+      ]);
+    });
+
+    it.each([
+      ['stopped', () => sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED }), 'ABORTED'],
+      [
+        'gone',
+        () => sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: { httpStatusCode: 400 } })),
+        'GONE',
+      ],
+    ])('warns of a stale lock taken over from a %s holder, saying how it ended', async (_what, holderEnded, status) => {
+      // Prepare
+      const deployment = deploymentOf('web');
+      heldByOther(deployment);
+      holderEnded();
+      ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :stale AND latestExecution = :me' }).resolves({});
+      ddbMock.on(UpdateCommand, { Key: { pk: 'SERVICE#web', sk: `DEPLOY#${OTHER_STARTED.toISOString()}#web-other` } }).resolves({});
+
+      // Act
+      await handler({ deployment }, lambdaContext());
+
+      // Assess
+      expect(logged('warn')).toContainEqual(['stale lock taken over', { serviceName: 'web', staleHolder: OTHER_EXECUTION, status }]);
+    });
+
+    it('warns that a stopped holder is being restored before its lock is taken', async () => {
+      // Prepare
+      const deployment = deploymentOf('web');
+      heldByOther(deployment);
+      sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', name: 'web-other', startDate: OTHER_STARTED, stopDate: new Date(NOW - 60_000) });
+      ddbMock.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', snapshotJson: '{}' } });
+      ddbMock.on(UpdateCommand, { ConditionExpression: 'holder = :holder' }).resolves({});
+      sfnMock.on(StartExecutionCommand).resolves({ executionArn: `${OTHER_EXECUTION}-restore` });
+
+      // Act
+      await handler({ deployment }, lambdaContext());
+
+      // Assess
+      expect(logged('warn')).toContainEqual([
+        'restoring a stopped deployment before taking its lock',
+        { serviceName: 'web', staleHolder: OTHER_EXECUTION, restoring: `${OTHER_EXECUTION}-restore` },
+      ]);
+    });
   });
 });

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../lambdas/shared/config.ts';
 import { handler } from '../../../lambdas/envelope/trigger.ts';
+import { logger } from '../../../lambdas/shared/logger.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import {
   ACCOUNT,
@@ -85,6 +86,7 @@ describe('Trigger', () => {
         image: `${REGISTRY}/web:v1.2.0@${DIGEST}`,
         startedBy: 'ecr-push',
         requestedAt: event.time,
+        reason: 'push of web:v1.2.0',
       }),
     ]);
     expect(result).toEqual({ started: [{ service: 'web', executionArn: executionArnOf(name) }], duplicates: [], ignored: [] });
@@ -156,9 +158,23 @@ describe('Trigger', () => {
     });
   });
 
-  it('ignores an untagged push', async () => {
+  it('names an untagged push to another registry as untagged', async () => {
     // Prepare
-    const event = pushEvent({ 'image-tag': undefined });
+    const event = pushEvent({ 'image-tag': undefined }, { account: '999999999999' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(result.ignored).toEqual([{ service: 'web', reason: expect.stringMatching(/^push of web:\(untagged\) ignored: the image is in the ECR registry of account 999999999999/) }]);
+  });
+
+  it.each([
+    ['without a tag', undefined],
+    ['with an empty tag', ''],
+  ])('ignores a push %s', async (_what, tag) => {
+    // Prepare
+    const event = pushEvent({ 'image-tag': tag });
 
     // Act
     const result = await handler(event, lambdaContext());
@@ -192,9 +208,36 @@ describe('Trigger', () => {
     expect(result.ignored).toEqual([{ reason: 'not a successful push (DELETE SUCCESS)' }]);
   });
 
+  it('ignores a push that failed', async () => {
+    // Prepare
+    const event = pushEvent({ result: 'FAILURE' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(result.ignored).toEqual([{ reason: 'not a successful push (PUSH FAILURE)' }]);
+  });
+
+  it('accepts an event time with a UTC offset', async () => {
+    // Prepare
+    const event = pushEvent({}, { time: '2026-01-31T13:00:00+01:00' });
+
+    // Act
+    const result = await handler(event, lambdaContext());
+
+    // Assess
+    expect(result.started).toHaveLength(1);
+  });
+
   it.each([
     ['without an image digest', pushEvent({ 'image-digest': undefined }), /detail\.image-digest: required/],
     ['with a digest that is not sha256', pushEvent({ 'image-digest': 'md5:abc' }), /detail\.image-digest: sha256:<64 hex digits>/],
+    ['with a digest behind a prefix', pushEvent({ 'image-digest': `oci-${DIGEST}` }), /detail\.image-digest: sha256:<64 hex digits>/],
+    ['with a digest of 65 hex digits', pushEvent({ 'image-digest': `${DIGEST}0` }), /detail\.image-digest: sha256:<64 hex digits>/],
+    ['from an account id of 13 digits', pushEvent({}, { account: `${ACCOUNT}0` }), /account: a 12-digit AWS account id/],
+    ['from an account id behind a prefix', pushEvent({}, { account: `x${ACCOUNT}` }), /account: a 12-digit AWS account id/],
     ['from another source', pushEvent({}, { source: 'aws.s3' }), /source: /],
     ['without a time', pushEvent({}, { time: undefined }), /time: required/],
   ])('rejects an event %s as InvalidInput naming the field, starting nothing', async (_what, event, message) => {
@@ -300,6 +343,77 @@ describe('Trigger', () => {
     await expect(result).rejects.toMatchObject({
       name: 'TransientAwsError',
       message: expect.stringContaining('states:StartExecution failed: ThrottlingException'),
+    });
+  });
+
+  describe('logs, for an operator tracing what a push did', () => {
+    /** What the handler logged at `level`: message and attributes, in order. */
+    function logged(level: 'info' | 'error'): unknown[][] {
+      return vi.mocked(logger[level]).mock.calls.map((call) => [...call]);
+    }
+
+    beforeEach(() => {
+      vi.spyOn(logger, 'info');
+      vi.spyOn(logger, 'error');
+    });
+
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('logs an event that is not a successful push, saying why', async () => {
+      // Prepare
+      const event = pushEvent({ 'action-type': 'DELETE' });
+
+      // Act
+      await handler(event, lambdaContext());
+
+      // Assess
+      expect(logged('info')).toEqual([['ignored ECR event', { reason: 'not a successful push (DELETE SUCCESS)' }]]);
+    });
+
+    it('logs each service a push was ignored for, started for, or already deploying', async () => {
+      // Prepare
+      const base = { strategy: 'rolling', cluster: 'prod', container: 'app', repository: 'shop' };
+      stubDeployerEnv(
+        parseConfig({
+          ecs: [
+            { ...base, name: 'shop', service: 'shop', tagPattern: 'v*' },
+            { ...base, name: 'shop-canary', service: 'shop-canary', tagPattern: 'canary-*' },
+            { ...base, name: 'shop-preview', service: 'shop-preview', tagPattern: '*-1?' },
+          ],
+        }),
+      );
+      sfnMock
+        .on(StartExecutionCommand, { name: `shop-preview-${NAME_OF_DIGEST}` })
+        .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: { httpStatusCode: 400 } }));
+      const event = pushEvent({ 'repository-name': 'shop', 'image-tag': 'canary-17' });
+
+      // Act
+      await handler(event, lambdaContext());
+
+      // Assess
+      expect(logged('info')).toEqual([
+        ['ignored', { repository: 'shop', tag: 'canary-17', serviceName: 'shop', reason: 'tag canary-17 does not match tagPattern v*' }],
+        ['duplicate push: deployment already started', { serviceName: 'shop-preview', executionName: `shop-preview-${NAME_OF_DIGEST}` }],
+        ['deployment started', { serviceName: 'shop-canary', executionArn: executionArnOf(`shop-canary-${NAME_OF_DIGEST}`) }],
+      ]);
+    });
+
+    it('logs the service a deployment could not be started for, with the error', async () => {
+      // Prepare
+      const denied = new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', message: 'not authorized', $metadata: { httpStatusCode: 400 } });
+      sfnMock.on(StartExecutionCommand).rejects(denied);
+
+      // Act
+      const result = handler(pushEvent(), lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toThrow();
+      expect(logged('error')).toContainEqual([
+        'could not start deployment',
+        { serviceName: 'web', error: expect.objectContaining({ message: expect.stringContaining('AccessDeniedException') }) },
+      ]);
     });
   });
 });

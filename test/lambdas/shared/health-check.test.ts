@@ -41,6 +41,51 @@ describe('HTTP health check', () => {
     expect(result.detail).toContain('status is undefined');
   });
 
+  it.each([
+    ['null', { checks: null }],
+    ['a string', { checks: 'all good' }],
+  ])('reports a path through %s as a missing field, without throwing', async (_what, body) => {
+    // Prepare
+    const check = HealthCheckSchema.parse({ url: URL_UNDER_TEST, body: { path: 'checks.db.status', equals: 'UP' } });
+    answers(Response.json(body));
+
+    // Act
+    const result = await runHealthCheck(check);
+
+    // Assess
+    expect(result).toEqual({ ok: false, detail: `GET ${URL_UNDER_TEST}: checks.db.status is undefined, expected "UP"` });
+  });
+
+  it('shows only the first 120 characters of a body that is not JSON', async () => {
+    // Prepare
+    const check = HealthCheckSchema.parse({ url: URL_UNDER_TEST, body: { path: 'status', equals: 'UP' } });
+    const page = `<html>${'x'.repeat(114)}LOGIN PAGE</html>`;
+    answers(new Response(page, { status: 200 }));
+
+    // Act
+    const result = await runHealthCheck(check);
+
+    // Assess
+    expect(result).toEqual({ ok: false, detail: `GET ${URL_UNDER_TEST} returned a body that is not JSON: ${page.slice(0, 120)}` });
+  });
+
+  it('fails a body assertion, without throwing, when the body breaks off while it is read', async () => {
+    // Prepare
+    const check = HealthCheckSchema.parse({ url: URL_UNDER_TEST, body: { path: 'status', equals: 'UP' } });
+    const broken = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(new TypeError('terminated: other side closed'));
+      },
+    });
+    answers(new Response(broken, { status: 200 }));
+
+    // Act
+    const result = await runHealthCheck(check);
+
+    // Assess
+    expect(result).toEqual({ ok: false, detail: `GET ${URL_UNDER_TEST} returned a body that is not JSON: ` });
+  });
+
   it('does not take the string "true" for the boolean true', async () => {
     // Prepare
     const check = HealthCheckSchema.parse({ url: URL_UNDER_TEST, body: { path: 'ready', equals: true } });

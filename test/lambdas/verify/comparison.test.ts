@@ -89,6 +89,22 @@ describe('new-vs-old comparison', () => {
       // Assess
       expect([strict.kind, lenient.kind]).toEqual(['fail', 'pass']);
     });
+    it.each([
+      ['the primary of a 10% step (7 errors in 1350)', side(1350, 7), 150, 10],
+      ['an old side without errors', side(100, 0), 100, 8],
+      ['an old side without errors, on ten times the requests', side(100, 0), 1000, 37],
+      ['an old side failing half its requests', side(60, 30), 100, 70],
+    ])('fails a new side from the first error beyond the margin with 99%% confidence, against %s', (_name, oldSide, requests, firstFailing) => {
+      // Prepare: one error fewer is still within noise (thresholds worked out by hand from the z-test).
+      const lastPassing = side(requests, firstFailing - 1);
+      const failing = side(requests, firstFailing);
+
+      // Act
+      const verdicts = [compareSides(lastPassing, oldSide, SETTINGS), compareSides(failing, oldSide, SETTINGS)];
+
+      // Assess
+      expect(verdicts.map((v) => v.kind)).toEqual(['pass', 'fail']);
+    });
   });
 
   describe('p99 latency', () => {
@@ -112,6 +128,39 @@ describe('new-vs-old comparison', () => {
 
       // Assess
       expect(verdict.kind).toBe('pass');
+    });
+
+    it('passes a p99 of exactly maxLatencyRatio times the old side’s', () => {
+      // Prepare: 375 ms against 250 ms is 1.5x with no rounding.
+      const canary = side(200, 0, 0.375);
+
+      // Act
+      const verdict = compareSides(canary, side(1350, 7, 0.25), SETTINGS, 'canary');
+
+      // Assess
+      expect(verdict).toEqual({ kind: 'pass', detail: 'canary 5xx 0.00% vs 0.52% (limit +1 pt), p99 375 ms vs 250 ms (x1.50 <= 1.5) over 200 requests' });
+    });
+
+    it('never fails a difference of exactly 25 ms, whatever the ratio', () => {
+      // Prepare: 2x slower, by 25 ms exactly.
+      const canary = side(200, 0, 0.05);
+
+      // Act
+      const verdict = compareSides(canary, side(2000, 0, 0.025), SETTINGS);
+
+      // Assess
+      expect(verdict.kind).toBe('pass');
+    });
+
+    it('fails a new side over 25 ms slower than an old side whose p99 is 0 ms', () => {
+      // Prepare
+      const canary = side(200, 0, 0.03);
+
+      // Act
+      const verdict = compareSides(canary, side(2000, 0, 0), SETTINGS, 'canary');
+
+      // Assess
+      expect(verdict).toEqual({ kind: 'fail', detail: "canary side p99 30 ms is ∞x the old side's 0 ms (limit 1.5x)" });
     });
 
     it('never fails a difference under 25 ms, whatever the ratio (fast services are noisy)', () => {
@@ -161,6 +210,30 @@ describe('new-vs-old comparison', () => {
       // Assess
       expect(verdict).toEqual({ kind: 'pass', detail: 'canary 5xx 0.00% vs 0.52% (limit +1 pt) over 200 requests' });
     });
+    it('does not judge latency when the new side has no p99', () => {
+      // Prepare
+      const canary = side(200, 0);
+
+      // Act
+      const verdict = compareSides(canary, PRIMARY, SETTINGS);
+
+      // Assess
+      expect(verdict).toEqual({ kind: 'pass', detail: 'new 5xx 0.00% vs 0.52% (limit +1 pt) over 200 requests' });
+    });
+
+    it.each([
+      ['the new side', side(50, 0, 0.9), PRIMARY],
+      ['the old side', side(200, 0, 0.9), side(50, 0, 0.2)],
+    ])('compares the p99 of exactly 50 requests on %s', (_name, newSide, oldSide) => {
+      // Prepare
+      const lowTraffic = { ...SETTINGS, minRequests: 10 };
+
+      // Act
+      const verdict = compareSides(newSide, oldSide, lowTraffic);
+
+      // Assess
+      expect(verdict.kind).toBe('fail');
+    });
   });
 
   describe('too little traffic', () => {
@@ -195,6 +268,28 @@ describe('new-vs-old comparison', () => {
 
       // Assess
       expect(verdict.kind).not.toBe('insufficient');
+    });
+
+    it('gives no verdict on a new side that served nothing while minRequests asks for traffic', () => {
+      // Prepare
+      const canary = side(0, 0);
+
+      // Act
+      const verdict = compareSides(canary, PRIMARY, SETTINGS, 'canary');
+
+      // Assess
+      expect(verdict).toEqual({ kind: 'insufficient', detail: 'canary served 0 request(s), fewer than minRequests 100' });
+    });
+
+    it('fails a new side that did serve requests, all of them errors, when minRequests is 0', () => {
+      // Prepare
+      const canary = side(60, 60, 0.2);
+
+      // Act
+      const verdict = compareSides(canary, PRIMARY, { ...SETTINGS, minRequests: 0 }, 'canary');
+
+      // Assess
+      expect(verdict.kind).toBe('fail');
     });
 
     it('passes on the new side alone when there are no old-side figures', () => {

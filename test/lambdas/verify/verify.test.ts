@@ -1,13 +1,16 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Figures } from '../../../lambdas/shared/alb-metrics.ts';
 import { useClock } from '../../../lambdas/shared/clock.ts';
+import { logger } from '../../../lambdas/shared/logger.ts';
 import type { HealthCheckConfig } from '../../../lambdas/shared/config.ts';
 import { handler } from '../../../lambdas/verify/verify.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import {
+  BLUE_TG,
   CHECKOUT_CANARY_TG,
   CHECKOUT_TG,
   EXECUTION_START,
@@ -66,6 +69,14 @@ function verdictsAppended(): unknown[] {
     .commandCalls(UpdateCommand)
     .filter((call) => call.args[0].input.UpdateExpression?.startsWith('SET verdicts'))
     .map((call) => call.args[0].input.ExpressionAttributeValues?.[':entry']);
+}
+
+/** DynamoDB throttling, as the SDK throws it once its own retries are spent. */
+function throttling(): DynamoDBServiceException {
+  return Object.assign(
+    new DynamoDBServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+    { $retryable: { throttling: true } },
+  );
 }
 
 function figures(requests: number, errors: number, p99?: number): Figures {
@@ -239,6 +250,91 @@ describe('Verify', () => {
       // Assess
       expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
       expect(state.verdict).toContain('no alarms');
+    });
+
+    it('fails naming every alarm that went into ALARM after the baseline', async () => {
+      // Prepare
+      const [first, second] = deployment.verification.alarms as [string, string];
+      alarmsAre({ [first]: { state: 'ALARM', since: BAKE_START + 10_000 }, [second]: { state: 'ALARM', since: BAKE_START + 20_000 } }, 'Threshold Crossed');
+      healthAnswers(HEALTHY);
+
+      // Act
+      const result = handler({ deployment, baseline, window: bakeWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'VerificationFailed',
+        message: `alarm ${first} went into ALARM: Threshold Crossed; alarm ${second} went into ALARM: Threshold Crossed`,
+      });
+    });
+
+    it('reports every alarm already in ALARM before the baseline', async () => {
+      // Prepare
+      const [first, second] = deployment.verification.alarms as [string, string];
+      alarmsAre({ [first]: { state: 'ALARM', since: CAPTURED_AT - 60_000 }, [second]: { state: 'ALARM', since: CAPTURED_AT - 30_000 } });
+      healthAnswers(HEALTHY);
+
+      // Act
+      const state = await handler({ deployment, baseline: { ...baseline, alarmsInAlarm: [first, second] }, window: bakeWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(state.verdict).toContain(`already in ALARM before the deployment: ${first}, ${second}`);
+    });
+
+    it('does not blame the deployment for an alarm that went into ALARM at the instant the baseline was taken (the baseline saw it)', async () => {
+      // Prepare
+      const [firing, quiet] = deployment.verification.alarms as [string, string];
+      alarmsAre({ [firing]: { state: 'ALARM', since: CAPTURED_AT }, [quiet]: 'OK' });
+      healthAnswers(HEALTHY);
+
+      // Act
+      const state = await handler({ deployment, baseline: { ...baseline, alarmsInAlarm: [firing] }, window: bakeWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(state.verdict).toContain(`already in ALARM before the deployment: ${firing}`);
+    });
+
+    it('remembers when the window’s checks started, from its first check on', async () => {
+      // Prepare
+      allAlarmsOk();
+      healthAnswers(HEALTHY);
+      clock = BAKE_START + 90_000;
+
+      // Act
+      const first = await handler({ deployment, baseline, window: bakeWindow, previous: { checks: 0, done: false } }, lambdaContext());
+      clock = BAKE_START + 120_000;
+      const second = await handler({ deployment, baseline, window: bakeWindow, previous: first }, lambdaContext());
+
+      // Assess
+      expect([first.startedAt, second.startedAt]).toEqual([BAKE_START + 90_000, BAKE_START + 90_000]);
+    });
+
+    it('reports a throttled history write as TransientAwsError naming the write, so the state machine retries', async () => {
+      // Prepare
+      allAlarmsOk();
+      healthAnswers(HEALTHY);
+      ddbMock.on(UpdateCommand).rejects(throttling());
+      clock = bakeUntil;
+
+      // Act
+      const result = handler({ deployment, baseline, window: bakeWindow, previous: { checks: 10, done: false } }, lambdaContext());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'TransientAwsError', message: expect.stringContaining('dynamodb:UpdateItem (verdicts) failed') });
+    });
+
+    it('logs each check’s state with the service, for an operator following the bake', async () => {
+      // Prepare
+      allAlarmsOk();
+      healthAnswers(HEALTHY);
+      const info = vi.spyOn(logger, 'info');
+
+      // Act
+      const state = await handler({ deployment, baseline, window: bakeWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(info).toHaveBeenCalledWith('verification', { serviceName: 'web', ...state });
+      info.mockRestore();
     });
 
     describe('health check failures', () => {
@@ -451,6 +547,59 @@ describe('Verify', () => {
       expect(state.verdict).toContain('(no old-side figures to compare with)');
     });
 
+    it('compares with an old side that served exactly minRequests', async () => {
+      // Prepare
+      fakeAlbMetrics(cloudwatchMock, {
+        [CHECKOUT_CANARY_TG]: minutes(STEP_START, 5, { requests: 30, errors: 0 }),
+        [CHECKOUT_TG]: minutes(STEP_START, 5, { requests: 20, errors: 0 }),
+      });
+
+      // Act
+      const state = await run();
+
+      // Assess
+      expect(state.verdict).toContain('canary 5xx 0.00% vs 0.00% (limit +1 pt) over 150 requests');
+      expect(state.reference).toMatchObject({ requests: 100 });
+    });
+
+    it('does not compare with an old side that served fewer than minRequests, nor keep it as the reference', async () => {
+      // Prepare
+      fakeAlbMetrics(cloudwatchMock, {
+        [CHECKOUT_CANARY_TG]: minutes(STEP_START, 5, { requests: 30, errors: 0 }),
+        [CHECKOUT_TG]: minutes(STEP_START, 5, { requests: 10, errors: 5 }),
+      });
+
+      // Act
+      const state = await run();
+
+      // Assess
+      expect(state.verdict).toContain('canary 5xx 0.00% (no old-side figures to compare with) over 150 requests');
+      expect(state.reference).toBeUndefined();
+    });
+
+    it.each([
+      ['the deployment has no comparison thresholds', () => ({ deployment: { ...canary, verification: { ...canary.verification, comparison: undefined } } }), {}],
+      ['the deployment has no load balancer', () => ({ deployment: { ...canary, loadBalancer: undefined } }), {}],
+      ['the window names no new target group', () => ({}), { newTargetGroupArn: undefined }],
+      ['the window is a rollout (tasks still starting)', () => ({}), { phase: 'rollout' }],
+    ])('compares no metrics, keeping the reference, when %s', async (_what, change, windowChange) => {
+      // Prepare
+      fakeAlbMetrics(cloudwatchMock, { [CHECKOUT_CANARY_TG]: minutes(STEP_START, 5, { requests: 30, errors: 30 }) });
+      const reference = figures(2000, 4);
+      const { deployment: changed = canary } = change() as { deployment?: typeof canary };
+
+      // Act
+      const state = await handler(
+        { deployment: changed, baseline, window: { ...stepWindow, ...windowChange }, previous: { checks: 4, done: false, reference } },
+        lambdaContext(),
+      );
+
+      // Assess
+      expect(cloudwatchMock).not.toHaveReceivedCommand(GetMetricDataCommand);
+      expect(state.done).toBe(true);
+      expect(state.reference).toEqual(reference);
+    });
+
     describe('deployer promote', () => {
       const promote = (executionArn: string, requestedAt: number) =>
         ddbMock.on(GetCommand).resolves({
@@ -496,6 +645,45 @@ describe('Verify', () => {
 
         // Assess
         expect(state.done).toBe(false);
+      });
+
+      it('ends the bake on a promote request made at the very instant the window started', async () => {
+        // Prepare
+        promote(canary.executionId, STEP_START);
+
+        // Act
+        const state = await run();
+
+        // Assess
+        expect(state.done).toBe(true);
+      });
+
+      it('does not say a bake that ended on time was promoted', async () => {
+        // Prepare
+        fakeAlbMetrics(cloudwatchMock, {
+          [CHECKOUT_CANARY_TG]: minutes(STEP_START, 5, { requests: 30 }),
+          [CHECKOUT_TG]: minutes(STEP_START, 5, { requests: 270 }),
+        });
+        promote(canary.executionId, STEP_START + 60_000);
+        clock = stepDone + 5_000;
+
+        // Act
+        const state = await run();
+
+        // Assess
+        expect(state.done).toBe(true);
+        expect(state.verdict).not.toContain('promoted');
+      });
+
+      it('reports a throttled read of promote requests as TransientAwsError naming the read', async () => {
+        // Prepare
+        ddbMock.on(GetCommand).rejects(throttling());
+
+        // Act
+        const result = run();
+
+        // Assess
+        await expect(result).rejects.toMatchObject({ name: 'TransientAwsError', message: expect.stringContaining('dynamodb:GetItem (lock) failed') });
       });
     });
   });
@@ -561,6 +749,76 @@ describe('Verify', () => {
 
       // Assess
       expect(state.done).toBe(false);
+    });
+
+    it('does not end the idle colour’s test on a promote request (promote ends bakes only)', async () => {
+      // Prepare
+      allAlarmsOk(blueGreen.verification.alarms);
+      healthAnswers('', 502);
+      ddbMock.on(GetCommand).resolves({
+        Item: { promote: { executionArn: blueGreen.executionId, requestedAt: new Date(BAKE_START + 1_000).toISOString(), requestedBy: 'alice' } },
+      });
+
+      // Act
+      const state = await handler({ deployment: blueGreen, baseline, window: testWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(state.done).toBe(false);
+      expect(ddbMock).not.toHaveReceivedCommand(GetCommand);
+    });
+
+    it('ends keep-warm on a promote request made after keep-warm’s first check', async () => {
+      // Prepare
+      const switchedAt = BAKE_START;
+      allAlarmsOk(blueGreen.verification.alarms);
+      healthAnswers(HEALTHY);
+      fakeAlbMetrics(cloudwatchMock, { [GREEN_TG]: minutes(switchedAt, 3, { requests: 200 }) });
+      ddbMock.on(GetCommand).resolves({
+        Item: { promote: { executionArn: blueGreen.executionId, requestedAt: new Date(switchedAt + 90_000).toISOString(), requestedBy: 'alice' } },
+      });
+      clock = switchedAt + 3 * 60_000;
+      const keepWarm = { phase: 'keep-warm' as const, since: switchedAt, bakeSeconds: blueGreen.keepWarmSeconds, newTargetGroupArn: GREEN_TG, weight: 100 };
+
+      // Act
+      const state = await handler(
+        { deployment: blueGreen, baseline, window: keepWarm, previous: { checks: 1, done: false, startedAt: switchedAt + 60_000 } },
+        lambdaContext(),
+      );
+
+      // Assess
+      expect(state.done).toBe(true);
+      expect(state.verdict).toContain('promoted by alice: bake ended early');
+    });
+
+    it('compares the new colour with the old one, naming it the new colour', async () => {
+      // Prepare
+      allAlarmsOk(blueGreen.verification.alarms);
+      healthAnswers(HEALTHY);
+      fakeAlbMetrics(cloudwatchMock, { [GREEN_TG]: minutes(BAKE_START, 2, { requests: 100 }), [BLUE_TG]: minutes(BAKE_START, 2, { requests: 900 }) });
+      clock = BAKE_START + 2 * 60_000;
+      const bake = { phase: 'bake' as const, since: BAKE_START, bakeSeconds: 600, newTargetGroupArn: GREEN_TG, oldTargetGroupArn: BLUE_TG, weight: 10, step: 0 };
+
+      // Act
+      const state = await handler({ deployment: blueGreen, baseline, window: bake, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(state.verdict).toContain('new colour 5xx 0.00% vs 0.00%');
+    });
+
+    it('makes no HTTP request on the idle colour when the service has a test URL but no health check settings', async () => {
+      // Prepare
+      const { healthCheck: _none, ...withoutHealthCheck } = blueGreen.verification;
+      const testUrlOnly = { ...blueGreen, verification: withoutHealthCheck };
+      allAlarmsOk(blueGreen.verification.alarms);
+      const fetch = vi.fn(async () => Promise.reject(new TypeError('fetch failed')));
+      vi.stubGlobal('fetch', fetch);
+
+      // Act
+      const state = await handler({ deployment: testUrlOnly, baseline, window: testWindow, previous: { checks: 0, done: false } }, lambdaContext());
+
+      // Assess
+      expect(fetch).not.toHaveBeenCalled();
+      expect(state.done).toBe(true);
     });
 
     it('makes no HTTP request on the idle colour when no test URL is configured', async () => {
