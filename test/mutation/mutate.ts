@@ -83,7 +83,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('npm run mutate --')
     .description('Mutation testing of the Lambda code (StrykerJS): the score per file, worst first.')
     .argument('[globs...]', 'files to mutate; a Stryker line range is allowed (lambdas/shared/lock.ts:60-120)', DEFAULT_GLOBS)
-    .option('--force', 'retest every mutant, ignoring the results kept from the last run of the same globs', false)
+    .option(
+      '--force',
+      'retest every mutant, ignoring the results kept from the last run of the same globs (needed after a change to code run at module load, e.g. a schema built at import: Stryker records no test for it and keeps its old result)',
+      false,
+    )
     .option('--typecheck', 'leave out mutants that do not compile (TypeScript checker): truer scores, several times slower', false)
     .option('--concurrency <n>', 'test runners in parallel (default: the number of cores)', positiveInteger)
     .option('--decision-code', 'mutate the decision code only (the files held to 90%, listed in test/mutation/scores.ts)', false)

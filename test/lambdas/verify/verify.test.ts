@@ -726,12 +726,9 @@ describe('Verify', () => {
       });
     });
 
-    // BUG (lambdas/verify/verify.ts:136-141, `promotedSince` at :43-57, with the blue-green ASL's VerifyKeepWarm, whose window starts at
-    // `$.weights.setAt`, the switch to 100%): `deployer promote` "ends the bake of the current step", but the
-    // keep-warm window starts at the same instant as the last step's bake, so the promote that ended the
-    // 100% step's bake also ends keep-warm at its first check: the old colour is drained and scaled down
-    // at once, and the instant rollback keep-warm is for is gone. A promote should only count for the
-    // window it was made in (e.g. requested after the window's first check, or keyed by phase/step).
+    // `deployer promote` ends the bake of the current step; keep-warm starts at the same instant as the
+    // last step's bake (`$.weights.setAt`), so a promote counts only from the window's own start on:
+    // otherwise the promote that ended the 100% step's bake would also end keep-warm at its first check.
     it('keeps the old colour warm after a promote that ended the last step’s bake', async () => {
       // Prepare
       const switchedAt = BAKE_START;
