@@ -63,6 +63,9 @@ const SSM_READ_REASON =
 const SSM_SEND_REASON =
   'ssm:SendCommand names the instances of the deployment, found by their tags at run time: any EC2 instance or managed ' +
   'instance of this account and region, but only with the AWS-RunShellScript document (the release script), granted separately.';
+const SSM_CANCEL_REASON =
+  'ssm:CancelCommand has no resource-level permissions (IAM only accepts "*"); a rollback cancels only the deploy commands its ' +
+  'execution sent and left running (the ledger names them).';
 const TARGET_HEALTH_REASON =
   'elasticloadbalancing:DescribeTargetHealth has no resource-level permissions (IAM only accepts "*"); it is read-only. ' +
   'RegisterTargets and DeregisterTargets are limited to the target groups of the config.';
@@ -332,11 +335,13 @@ function vmFunctionPolicies(
               stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
               stack.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
             ]),
+            ...allow(['ssm:CancelCommand'], ['*']),
             ...artifacts,
             ...ledger,
           ],
           acknowledgments: [
             ...SSM_INSTANCE_ARN_IDS.map((id) => ({ id, reason: SSM_SEND_REASON })),
+            { id: STAR, reason: SSM_CANCEL_REASON },
             ...artifactAcks,
           ],
         }

@@ -42,6 +42,11 @@
 #   ROLLBACK_TO              rollback: optional release to return to (default: INSTALL_DIR/previous)
 #   SERVICE_TIMEOUT_SECONDS  limit for each service control or smoke command (default 120)
 #   DOWNLOAD_TIMEOUT_SECONDS limit for the download (default 900)
+#   LOCK_WAIT_SECONDS        how long to wait for another run of this script in
+#                            INSTALL_DIR to end (default 0: refuse at once). A
+#                            rollback sent while a stopped deployment's run is
+#                            still ending (cancelled, restoring its previous
+#                            release) waits for it instead of failing.
 #
 # Service control, status and smoke commands come from the team's config
 # (trusted). They run with `bash -c`, stdin closed and output captured to a
@@ -245,6 +250,7 @@ validate() {
   [[ $HEALTH_INTERVAL_SECONDS =~ $SECONDS_RE ]] || invalid 'HEALTH_INTERVAL_SECONDS is not valid: must be a number of seconds (e.g. 3 or 0.5)'
   integer SERVICE_TIMEOUT_SECONDS 120 1 'an integer of at least 1'
   integer DOWNLOAD_TIMEOUT_SECONDS 900 1 'an integer of at least 1'
+  integer LOCK_WAIT_SECONDS 0 0 'a whole number of seconds'
   SMOKE_COMMANDS=${SMOKE_COMMANDS:-}
   CONFIG_TEMPLATE=${CONFIG_TEMPLATE:-}
   CONFIG_TARGET=${CONFIG_TARGET:-}
@@ -413,7 +419,11 @@ preflight() {
     fi
   done
   exec 9>"$INSTALL_DIR/.deployer/lock" || fail "cannot open the lock file in $INSTALL_DIR/.deployer"
-  flock -n 9 || fail "another release script is running in $INSTALL_DIR"
+  if ! flock -n 9; then
+    ((LOCK_WAIT_SECONDS > 0)) || fail "another release script is running in $INSTALL_DIR"
+    say "  another release script is running in $INSTALL_DIR: waiting up to ${LOCK_WAIT_SECONDS}s for it to end"
+    flock -w "$LOCK_WAIT_SECONDS" 9 || fail "another release script is still running in $INSTALL_DIR after ${LOCK_WAIT_SECONDS}s"
+  fi
   # Under the lock no other run is alive: what a killed run left is garbage.
   find "$INSTALL_DIR/.deployer" -mindepth 1 -maxdepth 1 -name 'run.*' -exec rm -rf -- {} + 2>/dev/null
   find "$INSTALL_DIR/releases" -mindepth 1 -maxdepth 1 -name '.unpack.*' -exec rm -rf -- {} + 2>/dev/null

@@ -11,7 +11,20 @@ import type { LedgerItem } from './host-ledger.ts';
 import { parseReleaseInput, releaseEnvironment } from './release-environment.ts';
 
 /** What one run does: deploy the artifact, or return the host to `rollbackTo`. */
-export type RunMode = { mode: 'deploy'; artifactUrl: string } | { mode: 'rollback'; rollbackTo?: string };
+export type RunMode =
+  | { mode: 'deploy'; artifactUrl: string }
+  /** `lockWaitSeconds`: how long the script waits for a run still ending on the host (a stopped deployment's). */
+  | { mode: 'rollback'; rollbackTo?: string; lockWaitSeconds?: number };
+
+/**
+ * How long a rollback's script waits for another run on the host to end: a
+ * deployment stopped mid-batch leaves its run going (cancelled, it restores
+ * the release it replaced, which takes its health checks). Half the batch
+ * timeout, so the rollback itself keeps the other half.
+ */
+export function rollbackLockWaitSeconds(deployment: VmDeployment): number {
+  return Math.floor(deployment.batchTimeoutSeconds / 2);
+}
 
 /** The targets block of a host's group. */
 export function targetsOf(deployment: VmDeployment, group: LedgerItem['group']): VmTargets {
@@ -73,9 +86,10 @@ export function hostReleaseEnvironment(deployment: VmDeployment, item: LedgerIte
     ...(release.configTarget === undefined ? {} : { configTarget: release.configTarget }),
     ...(run.mode === 'deploy'
       ? { version: deployment.artifact.version, artifactUrl: run.artifactUrl, artifactSha256: deployment.artifact.sha256 }
-      : run.rollbackTo === undefined
-        ? {}
-        : { rollbackTo: run.rollbackTo }),
+      : {
+          ...(run.rollbackTo === undefined ? {} : { rollbackTo: run.rollbackTo }),
+          ...(run.lockWaitSeconds === undefined ? {} : { lockWaitSeconds: run.lockWaitSeconds }),
+        }),
   };
   return releaseEnvironment(parseReleaseInput(input, `host ${item.host}`));
 }

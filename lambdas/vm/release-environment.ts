@@ -83,6 +83,8 @@ export const releaseInputSchema = z.lazy(() => z
     rollbackTo: version.optional(),
     serviceTimeoutSeconds: count(1).default(120),
     downloadTimeoutSeconds: count(1).default(900),
+    /** How long to wait for another run of the script on the host to end (0: refuse at once). */
+    lockWaitSeconds: count(0).default(0),
   })
   .superRefine((input, ctx) => {
     const issue = (path: string, message: string): void => {
@@ -153,6 +155,7 @@ export function releaseEnvironment(input: ReleaseInput): Record<string, string> 
     ['CONFIG_TARGET', input.configTarget],
     ['CONFIG_VARS', Object.keys(input.configVars).length > 0 ? encodeConfigVars(input.configVars) : undefined],
     ['ROLLBACK_TO', input.rollbackTo],
+    ['LOCK_WAIT_SECONDS', input.lockWaitSeconds > 0 ? String(input.lockWaitSeconds) : undefined],
   ];
   for (const [name, value] of optional) {
     if (value !== undefined) env[name] = value;

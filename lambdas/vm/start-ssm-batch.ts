@@ -11,9 +11,13 @@
  *   instances (SendCommand's limit), all run at once (the batch is the unit
  *   of concurrency), and SSM stops sending after `maxErrors` failures.
  * - Output goes to CloudWatch Logs; the state only carries command IDs.
+ * - A rollback first cancels the deployment's commands still running (an
+ *   execution stopped mid-batch leaves them going), and its script waits for
+ *   their runs to end: a host's release script holds a lock while it works.
  */
-import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { awsCall } from '../shared/aws-call.ts';
+import { CancelCommandCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { awsCall, errorName } from '../shared/aws-call.ts';
+import { DeployerError } from '../shared/errors.ts';
 import { lazyClient } from '../shared/clients.ts';
 import { now } from '../shared/clock.ts';
 import { createHandler } from '../shared/handler.ts';
@@ -22,7 +26,7 @@ import { ENV } from '../registry.ts';
 import { presignedArtifactUrl } from './artifact-url.ts';
 import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
 import { updateLedger, type LedgerItem } from './host-ledger.ts';
-import { hostReleaseEnvironment, type RunMode } from './host-release.ts';
+import { hostReleaseEnvironment, rollbackLockWaitSeconds, type RunMode } from './host-release.ts';
 import { readReleaseScript } from './release-script.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
 import { bashCommandForSh } from './shell-text.ts';
@@ -32,12 +36,39 @@ export const ssm = lazyClient(() => new SSMClient({}));
 /** SendCommand names at most 50 instances. */
 export const SSM_INSTANCE_CHUNK = 50;
 
+/** CancelCommand's answers for a command or instance it no longer knows: nothing left to cancel. */
+const NOTHING_TO_CANCEL = new Set(['InvalidCommandId', 'InvalidInstanceId']);
+
+/**
+ * Cancel the deployment's commands still running on `items` (hosts a stopped
+ * execution left a deploy going on). Best effort: SSM does not promise the
+ * process ends, which is why the rollback's script also waits for the lock.
+ */
+async function cancelRunningDeploys(items: readonly LedgerItem[], service: string): Promise<void> {
+  const byCommand = new Map<string, string[]>();
+  for (const item of items) {
+    if (item.status !== 'running' || item.mode !== 'deploy' || item.commandId === undefined) continue;
+    byCommand.set(item.commandId, [...(byCommand.get(item.commandId) ?? []), item.host]);
+  }
+  for (const [commandId, hosts] of byCommand) {
+    try {
+      await awsCall('ssm:CancelCommand', () => ssm().send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: hosts })));
+      logger.info('running deploy cancelled before the rollback', { serviceName: service, commandId, hosts });
+    } catch (error) {
+      const cause = error instanceof DeployerError && error.cause !== undefined ? error.cause : error;
+      if (!NOTHING_TO_CANCEL.has(errorName(cause))) throw error;
+      logger.info('nothing to cancel: the deploy command has ended', { serviceName: service, commandId, hosts });
+    }
+  }
+}
+
 export const handler = createHandler(RunEventSchema, async function startSsmBatch(event): Promise<RunStarted> {
   const { deployment } = event;
   const items = await hostsToStart(event, 'ssm');
   if (items.length === 0) return { hostCount: 0, notStarted: 0, commandIds: [] };
   const delivery = deliveryTimeoutSeconds(deployment.batchTimeoutSeconds);
   const artifactUrl = event.mode === 'deploy' ? await presignedArtifactUrl(deployment, deployment.batchTimeoutSeconds + delivery) : undefined;
+  if (event.mode === 'rollback') await cancelRunningDeploys(items, deployment.service);
   const script = readReleaseScript();
 
   // Hosts with the same inputs share a command.
@@ -46,7 +77,11 @@ export const handler = createHandler(RunEventSchema, async function startSsmBatc
     const run: RunMode =
       artifactUrl !== undefined
         ? { mode: 'deploy', artifactUrl }
-        : { mode: 'rollback', ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }) };
+        : {
+            mode: 'rollback',
+            lockWaitSeconds: rollbackLockWaitSeconds(deployment),
+            ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }),
+          };
     const env = hostReleaseEnvironment(deployment, item, run);
     const key = JSON.stringify(env);
     const group = groups.get(key) ?? { env, hosts: [] };

@@ -67,17 +67,23 @@ function median(samples: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Milliseconds a fresh Node process takes to `require` the bundle (module init included). */
-function coldImportMs(bundle: string): number {
+/**
+ * What a fresh Node process spends to `require` the bundle (module init
+ * included): wall-clock milliseconds, and CPU milliseconds (user + system,
+ * every thread), which other load on the machine inflates far less.
+ */
+function coldImport(bundle: string): { wall: number; cpu: number } {
   const script =
-    'const t = process.hrtime.bigint(); require(process.argv[1]); ' +
-    'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));';
+    'const c = process.cpuUsage(); const t = process.hrtime.bigint(); require(process.argv[1]); ' +
+    'const u = process.cpuUsage(c); ' +
+    'process.stdout.write(JSON.stringify([Number(process.hrtime.bigint() - t) / 1e6, (u.user + u.system) / 1000]));';
   const out = execFileSync(process.execPath, ['-e', script, bundle], {
     // What the Lambda environment provides at init; nothing is called.
     env: { ...process.env, AWS_REGION: 'us-east-1', DEPLOYER_TABLE: 'bench', DEPLOYER_STATE_MACHINES: '{}', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     encoding: 'utf8',
   });
-  return Number(out);
+  const [wall, cpu] = JSON.parse(out) as [number, number];
+  return { wall, cpu };
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -128,12 +134,13 @@ async function baselineBundle(clients: string[], dir: string): Promise<string> {
  * RUNS times) so that other load on the machine weighs on both alike; the
  * difference is the median of the pairs' differences.
  */
-function pairedImportMs(bundle: string, baseline: string): { ms: number; base: number; added: number } {
-  const pairs = Array.from({ length: RUNS }, () => ({ ms: coldImportMs(bundle), base: coldImportMs(baseline) }));
+function pairedImportMs(bundle: string, baseline: string): { ms: number; base: number; added: number; addedCpu: number } {
+  const pairs = Array.from({ length: RUNS }, () => ({ handler: coldImport(bundle), base: coldImport(baseline) }));
   return {
-    ms: median(pairs.map((p) => p.ms)),
-    base: median(pairs.map((p) => p.base)),
-    added: median(pairs.map((p) => p.ms - p.base)),
+    ms: median(pairs.map((p) => p.handler.wall)),
+    base: median(pairs.map((p) => p.base.wall)),
+    added: median(pairs.map((p) => p.handler.wall - p.base.wall)),
+    addedCpu: median(pairs.map((p) => p.handler.cpu - p.base.cpu)),
   };
 }
 
@@ -148,17 +155,18 @@ async function lambdas(): Promise<string> {
     const clients = await sdkClientsOf(ALL_FUNCTIONS[key].entry);
     const id = clients.join(',');
     if (!baselines.has(id)) baselines.set(id, await baselineBundle(clients, dir));
-    const { ms, base, added } = pairedImportMs(bundle, baselines.get(id)!);
+    const { ms, base, added, addedCpu } = pairedImportMs(bundle, baselines.get(id)!);
     rows.push([
       key,
       kib.toFixed(1),
       ms.toFixed(1),
       base.toFixed(1),
       `${added >= 0 ? '+' : ''}${added.toFixed(1)}`,
+      `${addedCpu >= 0 ? '+' : ''}${addedCpu.toFixed(1)}`,
       clients.map((c) => c.replace('@aws-sdk/', '')).join(' '),
     ]);
   }
-  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'SDK clients alone ms', 'handler adds ms (median of pairs)', 'clients'], rows);
+  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'SDK clients alone ms', 'handler adds ms (median of pairs)', 'handler adds CPU ms', 'clients'], rows);
 }
 
 /** Virtual seconds spent in the states whose names match, entry to the next state's entry. */

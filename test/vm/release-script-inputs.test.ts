@@ -2,7 +2,7 @@
  * vm/release.sh given hostile or broken inputs and artifacts, run for real on
  * local hosts: refused before anything is touched, or harmless.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
@@ -178,6 +178,46 @@ describe('the release script with hostile or broken inputs', () => {
     expect(run.verdict).toMatchObject({ status: 'FAILED', phase: 'preflight', current: 'v1' });
     expect(run.verdict.message).toContain('another release script is running');
     expect(await servedVersion(host)).toBe('v1');
+  });
+
+  /** Hold the script's lock on `host` for `ms`, as a run still ending would; resolves once it is taken, with its release. */
+  async function holdLock(host: LocalHost, ms: number): Promise<{ released: Promise<unknown> }> {
+    const lock = path.join(host.installDir, '.deployer', 'lock');
+    const holder = spawn('flock', ['-n', lock, 'sleep', String(ms / 1000)], { stdio: 'ignore' });
+    const released = new Promise((resolve) => holder.once('exit', resolve));
+    // Taken once a try of the lock fails (a loaded machine may take a while to start the holder).
+    while (spawnSync('flock', ['-n', lock, 'true']).status === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    return { released };
+  }
+
+  it('waits LOCK_WAIT_SECONDS for the run holding the lock to end, then does its work (a rollback after a stop)', async () => {
+    // Prepare
+    const host = hosts[2]!;
+    const { released } = await holdLock(host, 2_000);
+
+    // Act
+    const run = await host.release({ mode: 'rollback', rollbackTo: 'v1', lockWaitSeconds: 30 }, { timeoutMs: 20_000 });
+
+    // Assess
+    await released;
+    expect(run.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v1', mode: 'rollback' });
+    expect(run.outcome.tail).toContain('waiting up to 30s for it to end');
+    expect(await servedVersion(host)).toBe('v1');
+  });
+
+  it('gives up after LOCK_WAIT_SECONDS when the run holding the lock goes on', async () => {
+    // Prepare
+    const host = hosts[2]!;
+    const { released } = await holdLock(host, 4_000);
+
+    // Act
+    const run = await host.release({ mode: 'rollback', rollbackTo: 'v1', lockWaitSeconds: 1 }, { timeoutMs: 20_000 });
+
+    // Assess
+    await released;
+    expect(run.verdict).toMatchObject({ status: 'FAILED', phase: 'preflight', current: 'v1' });
+    expect(run.verdict.message).toContain('another release script is still running');
+    expect(run.verdict.message).toContain('after 1s');
   });
 
   it('checks free disk space first', async () => {

@@ -1,4 +1,4 @@
-import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -117,6 +117,58 @@ describe('StartSsmBatch', () => {
     expect(commandText(0)).not.toContain('export ARTIFACT_URL=');
     expect(ledger.get(instanceId(1))).toMatchObject({ status: 'running', mode: 'rollback' });
     expect(ledger.get(instanceId(3))).toMatchObject({ status: 'failed' });
+  });
+
+  it('cancels the deploy a stopped execution left running before rolling its hosts back, and lets the script wait for it to end', async () => {
+    // Prepare: the execution was stopped while batch 0's command ran on two hosts.
+    const ledger = fakeLedger(ddbMock, undefined, [
+      ledgerItem(instanceId(1), 0, { status: 'running', mode: 'deploy', commandId: 'cmd-deploy', changed: false, releaseBefore: '1.9.0' }),
+      ledgerItem(instanceId(2), 0, { status: 'running', mode: 'deploy', commandId: 'cmd-deploy', changed: false, releaseBefore: '1.9.0' }),
+      ledgerItem(instanceId(3), 1),
+    ]);
+    ssmMock.on(CancelCommandCommand).resolves({});
+
+    // Act
+    const started = await handler({ mode: 'rollback', deployment: vmDeployment() }, lambdaContext());
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-deploy', InstanceIds: [instanceId(1), instanceId(2)] });
+    expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 1);
+    expect(started.hostCount).toBe(2);
+    // Half the batch timeout (1800 s) to wait for the cancelled run, the other half for the rollback.
+    expect(commandText(0)).toContain("export LOCK_WAIT_SECONDS='900'");
+    expect(commandText(0)).toContain("export ROLLBACK_TO='1.9.0'");
+    expect(ledger.get(instanceId(1))).toMatchObject({ status: 'running', mode: 'rollback' });
+  });
+
+  it('rolls back even when the deploy command has ended meanwhile (nothing left to cancel)', async () => {
+    // Prepare
+    fakeLedger(ddbMock, undefined, [
+      ledgerItem(instanceId(1), 0, { status: 'running', mode: 'deploy', commandId: 'cmd-gone', changed: false, releaseBefore: '1.9.0' }),
+    ]);
+    ssmMock.on(CancelCommandCommand).rejects(Object.assign(new Error('The specified command ID is not valid.'), { name: 'InvalidCommandId' }));
+
+    // Act
+    const started = await handler({ mode: 'rollback', deployment: vmDeployment() }, lambdaContext());
+
+    // Assess
+    expect(started.hostCount).toBe(1);
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+  });
+
+  it('sends no rollback over a run it could not cancel: another refusal of the cancel fails the start', async () => {
+    // Prepare
+    fakeLedger(ddbMock, undefined, [
+      ledgerItem(instanceId(1), 0, { status: 'running', mode: 'deploy', commandId: 'cmd-deploy', changed: false, releaseBefore: '1.9.0' }),
+    ]);
+    ssmMock.on(CancelCommandCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+
+    // Act
+    const started = handler({ mode: 'rollback', deployment: vmDeployment() }, lambdaContext());
+
+    // Assess
+    await expect(started).rejects.toThrow(/ssm:CancelCommand failed: AccessDeniedException/);
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 0);
   });
 
   it('refuses a release setting the script would refuse, naming the host and the field, before sending anything', async () => {
