@@ -21,7 +21,7 @@ export const WAITER_ATTRIBUTE = 'waiter';
 
 export { LOCK_RECHECK_SECONDS } from './budget.ts';
 
-export const LockWaiterSchema = z.lazy(() => z.object({ executionArn: z.string(), token: z.string(), since: z.string() }));
+export const LockWaiterSchema = z.object({ executionArn: z.string(), token: z.string(), since: z.string() });
 export type LockWaiter = z.output<typeof LockWaiterSchema>;
 
 /** The waiter recorded on a lock item (as the document client or a condition failure returns it). */

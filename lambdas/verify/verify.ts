@@ -35,7 +35,7 @@ import { BaselineSchema, VerificationStateSchema, WindowSchema, type Verificatio
 
 const EventSchema = z.object({
   deployment: AnyDeploymentSchema,
-  baseline: BaselineSchema.unwrap().partial({ reference: true }),
+  baseline: BaselineSchema.partial({ reference: true }),
   window: WindowSchema,
   previous: VerificationStateSchema,
 });
