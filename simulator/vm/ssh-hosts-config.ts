@@ -122,7 +122,7 @@ export function withSshHosts(
     };
     raw.configFile = { template: 'app.conf.tmpl', target: 'app.conf', vars: { MESSAGE: 'hello' } };
     const health = isRaw(raw.healthCheck) ? raw.healthCheck : {};
-    raw.healthCheck = { url: health.url ?? 'http://127.0.0.1:8080/health', expect: '"status":"UP"', retries: 15, interval: '1s' };
+    raw.healthCheck = { url: health.url ?? 'http://127.0.0.1:8080/health', expect: '"status":"UP"', retries: 10, interval: '1s' };
     raw.smokeTests = [];
   }
   // JSON drops the keys set to undefined, as a file that leaves them out.
