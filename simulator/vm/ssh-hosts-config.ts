@@ -1,6 +1,7 @@
 /**
  * A VM service of a config, reached over SSH instead: its targets (or blue
- * and green groups) become SSH hosts, each a local host behind the
+ * and green groups) become SSH hosts (the ones it lists, by name, or three
+ * per group), each a local host behind the
  * rehearsal's loopback sshd (address 127.0.0.1, the sshd's port and pinned
  * host key) with its own install directory and port, given to the release
  * script as the host's `installDir`, `vars.PORT` and `healthUrl`; the
@@ -55,9 +56,46 @@ function isRaw(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The names of a block's listed SSH hosts (kept, so its batches still fit), or `SSH_HOSTS_PER_GROUP` new ones. */
+function hostNames(block: Raw, service: string, group: SshHostPlan['group']): string[] {
+  const listed = Array.isArray(block.hosts) ? block.hosts.flatMap((h: unknown) => (isRaw(h) && typeof h.name === 'string' ? [h.name] : [])) : [];
+  if (listed.length > 0) return listed;
+  return Array.from({ length: SSH_HOSTS_PER_GROUP }, (_, i) => `${service}-${group === 'fleet' ? '' : `${group}-`}${i + 1}`);
+}
+
+/** The raw entry of each of `services` in the config's document. */
+function rawServices(document: Raw, services: readonly string[]): { raw: Raw; index: number }[] {
+  const vm = Array.isArray(document.vm) ? (document.vm as unknown[]) : [];
+  return services.map((service) => {
+    const index = vm.findIndex((entry) => isRaw(entry) && entry.name === service);
+    const raw = vm[index];
+    if (!isRaw(raw)) throw new Error(`${service}: not a VM service of the config`);
+    return { raw, index };
+  });
+}
+
+function groupsOf(raw: Raw): readonly SshHostPlan['group'][] {
+  return raw.strategy === 'blue-green' ? ['blue', 'green'] : ['fleet'];
+}
+
 /** `i-` and 17 hex digits, distinct for each service, group and host. */
 function instanceIdOf(serviceIndex: number, groupIndex: number, hostIndex: number): string {
   return `i-${(serviceIndex + 1).toString(16).padStart(2, '0')}${groupIndex + 1}${String(hostIndex + 1).padStart(14, '0')}`;
+}
+
+/** The targets block of a group in a raw service entry. */
+function blockOf(raw: Raw, group: SshHostPlan['group']): Raw {
+  const block = raw[group === 'fleet' ? 'targets' : group];
+  return isRaw(block) ? block : {};
+}
+
+/** How many hosts (so ports) `withSshHosts` needs for these services. */
+export function sshHostCount(config: DeployerConfig, services: readonly string[]): number {
+  let count = 0;
+  for (const { raw } of rawServices(JSON.parse(configDocument(config)) as Raw, services)) {
+    for (const group of groupsOf(raw)) count += hostNames(blockOf(raw, group), '', group).length;
+  }
+  return count;
 }
 
 /**
@@ -71,21 +109,15 @@ export function withSshHosts(
   options: SshHostsOptions,
 ): { config: DeployerConfig; hosts: SshHostPlan[] } {
   const document = JSON.parse(configDocument(config)) as Raw;
-  const vm = Array.isArray(document.vm) ? (document.vm as unknown[]) : [];
   const hosts: SshHostPlan[] = [];
-  for (const service of services) {
-    const serviceIndex = vm.findIndex((entry) => isRaw(entry) && entry.name === service);
-    const raw = vm[serviceIndex];
-    if (!isRaw(raw)) throw new Error(`${service}: not a VM service of the config`);
-    const groups = raw.strategy === 'blue-green' ? (['blue', 'green'] as const) : (['fleet'] as const);
-    for (const [groupIndex, group] of groups.entries()) {
-      const key = group === 'fleet' ? 'targets' : group;
-      const block = isRaw(raw[key]) ? raw[key] : {};
+  for (const [position, { raw, index: serviceIndex }] of rawServices(document, services).entries()) {
+    const service = services[position]!;
+    for (const [groupIndex, group] of groupsOf(raw).entries()) {
+      const block = blockOf(raw, group);
       const targetGroup = block.targetGroup;
-      const entries = Array.from({ length: SSH_HOSTS_PER_GROUP }, (_, hostIndex) => {
+      const entries = hostNames(block, service, group).map((name, hostIndex) => {
         const port = options.ports[hosts.length];
-        if (port === undefined) throw new Error(`withSshHosts: ${options.ports.length} ports for more hosts`);
-        const name = `${service}-${group === 'fleet' ? '' : `${group}-`}${hostIndex + 1}`;
+        if (port === undefined) throw new Error(`withSshHosts: ${options.ports.length} ports for more hosts (see sshHostCount)`);
         const installDir = path.join(options.root, name, 'app');
         const instanceId = targetGroup === undefined ? undefined : instanceIdOf(serviceIndex, groupIndex, hostIndex);
         hosts.push({ service, name, group, installDir, port, ...(instanceId === undefined ? {} : { instanceId }) });
@@ -100,7 +132,7 @@ export function withSshHosts(
           ...(instanceId === undefined ? {} : { target: { id: instanceId, port } }),
         };
       });
-      raw[key] = { hosts: entries, ...(targetGroup === undefined ? {} : { targetGroup }) };
+      raw[group === 'fleet' ? 'targets' : group] = { hosts: entries, ...(targetGroup === undefined ? {} : { targetGroup }) };
     }
     const ssh = isRaw(raw.ssh) ? raw.ssh : {};
     raw.ssh = {

@@ -22,7 +22,7 @@ import { Rehearsal, stateMachineFile, type ApprovalPolicy } from '../../simulato
 import { freePort } from '../../simulator/vm/free-port.ts';
 import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import { startRehearsalSshd, type RehearsalSshd } from '../../simulator/vm/rehearsal-sshd.ts';
-import { SSH_HOSTS_PER_GROUP, withSshHosts } from '../../simulator/vm/ssh-hosts-config.ts';
+import { sshHostCount, withSshHosts } from '../../simulator/vm/ssh-hosts-config.ts';
 import { sshdAvailability, sshdRequired } from '../support/sshd.ts';
 import { exampleConfig, REGISTRY } from '../support/example-config.ts';
 import { untilEntered } from '../support/until-entered.ts';
@@ -58,7 +58,7 @@ const SSH_SERVICES = ['api-vm', 'worker-vm', 'portal-vm'];
  */
 async function sshConfigs(sshd: RehearsalSshd, root: string): Promise<{ rehearsed: DeployerConfig; synthPath: string }> {
   const base = exampleConfig();
-  const count = SSH_HOSTS_PER_GROUP * 4;
+  const count = sshHostCount(base, SSH_SERVICES);
   const ports: number[] = [];
   for (let i = 0; i < count; i += 1) ports.push(await freePort());
   const rehearsed = withSshHosts(base, SSH_SERVICES, sshd, { root, ports }).config;

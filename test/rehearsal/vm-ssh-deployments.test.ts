@@ -19,7 +19,7 @@ import { Rehearsal } from '../../simulator/rehearsal.ts';
 import { freePort } from '../../simulator/vm/free-port.ts';
 import { seedVmHosts, type VmRehearsalHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import { startRehearsalSshd, type RehearsalSshd } from '../../simulator/vm/rehearsal-sshd.ts';
-import { withSshHosts, type SshHostsOptions } from '../../simulator/vm/ssh-hosts-config.ts';
+import { sshHostCount, withSshHosts, type SshHostsOptions } from '../../simulator/vm/ssh-hosts-config.ts';
 import { exampleConfig } from '../support/example-config.ts';
 import { otherHostKey, sshdAvailability, sshdRequired } from '../support/sshd.ts';
 import { servedVersion } from '../support/vm-hosts.ts';
@@ -55,9 +55,10 @@ describe.skipIf(skip)(title, () => {
   /** The example config with `service` on three SSH hosts (blue-green: three per colour) behind the sshd. */
   async function sshConfig(service: string, options: Pick<SshHostsOptions, 'hostKeyOf'> = {}): Promise<DeployerConfig> {
     root = await mkdtemp(path.join(os.tmpdir(), `deployer-ssh-${service}-`));
+    const base = exampleConfig();
     const ports: number[] = [];
-    for (let i = 0; i < 6; i += 1) ports.push(await freePort());
-    return withSshHosts(exampleConfig(), [service], sshd, { root, ports, ...options }).config;
+    for (let i = sshHostCount(base, [service]); i > 0; i -= 1) ports.push(await freePort());
+    return withSshHosts(base, [service], sshd, { root, ports, ...options }).config;
   }
 
   /** Rehearse a deployment of `service` to its SSH hosts; every host serves 1.0.0 (blue-green: green 0.9.0) before. */
