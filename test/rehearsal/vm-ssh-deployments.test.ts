@@ -106,6 +106,8 @@ describe.skipIf(skip)(title, () => {
     const visited = record.visits.map((v) => v.name);
     expect(visited).toEqual(expect.arrayContaining(['ResolveSshHosts', 'StartSshBatch', 'PollSshBatch']));
     expect(visited).not.toContain('StartSsmBatch');
+    // Virtual time waited for the scripts running on the hosts: one poll per batch found its runs ended.
+    expect(visited.filter((name) => name === 'PollSshBatch')).toHaveLength(3);
     // Each host's release landed in its own install directory, not a shared one.
     expect(seeded!.hosts.map((h) => installState(h.host.installDir))).toEqual(
       seeded!.hosts.map(() => ({ releases: ['1.0.0', '2.0.0'], current: 'releases/2.0.0' })),
