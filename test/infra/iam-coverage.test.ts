@@ -277,7 +277,7 @@ beforeAll(async () => {
     const { rehearsed, synthPath } = await sshConfigs(sshd, sshRoot);
     sshStatements = functionStatements((await synthDeployer(synthPath)).template);
     for (const [service, options, stopAt] of [
-      ['api-vm', {}, undefined],
+      // A failed health check runs the rolling machine's every SSH function, its rollback's too.
       ['api-vm', { health: 'down' as const }, undefined],
       ['api-vm', {}, 'PollSshBatch'],
       ['worker-vm', {}, undefined],
