@@ -3,7 +3,7 @@
  *
  *   deployer simulate [SERVICE] [--config FILE] [--image IMAGE] [--fail-at STATE] [--stop-at STATE]
  *                     [--unhealthy] [--bad-canary] [--alarm NAME] [--approve | --reject] [--json]
- *                     [--input FILE]
+ *                     [--input FILE] [--artifact PATH] [--fail-host HOST] [--ssh]
  *   deployer validate [--config FILE]
  *   deployer schema
  *   deployer deploy|watch|history|status|approve|reject|promote|rollback ... (against the installed stack: see bin/cli/operate)
@@ -92,6 +92,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--alarm <name>', 'this alarm goes to ALARM once the new revision serves (repeatable)').argParser(collect))
     .option('--artifact <path>', 'VM services: the artifact (.tar.gz) to deploy (default: a small demo app, 2.0.0)')
     .option('--fail-host <host>', "VM services: this host's commands fail (an instance ID of the rehearsal)")
+    .option('--ssh', "VM services: the hosts are SSH hosts behind a loopback OpenSSH sshd started for the run (needs openssh-server; implied when the service lists hosts)")
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--verbose', "also print the handlers' JSON logs")
     .action(async (service: string | undefined, options: SimulateOptions) => {

@@ -345,7 +345,8 @@ function vmFunctionPolicies(
             ...artifactAcks,
           ],
         }
-      : none,
+      : // Every rollback starts at RollbackSsmHosts, which reads the ledger for SSM hosts to return even when there are none.
+        { statements: allow(['dynamodb:Query'], [table.tableArn]), acknowledgments: [] },
     PollSsmBatch: vm.ssm ? { statements: [...allow(['ssm:ListCommandInvocations', 'ssm:GetCommandInvocation'], ['*']), ...ledger], acknowledgments: ssmRead } : none,
     StartSshBatch: vm.ssh
       ? {

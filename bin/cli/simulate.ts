@@ -37,6 +37,8 @@ export interface SimulateOptions {
   artifact?: string;
   /** VM services: this host's commands fail. */
   failHost?: string;
+  /** VM services: the hosts are SSH hosts behind a loopback sshd. */
+  ssh?: boolean;
 }
 
 const ACCOUNT = '123456789012';
@@ -139,8 +141,10 @@ export async function simulateCommand(serviceName: string | undefined, options: 
       unhealthy: options.unhealthy === true,
       json: options.json === true,
       verbose: options.verbose === true,
+      ssh: options.ssh === true,
     });
   }
+  if (options.ssh === true) throw new UsageError(`--ssh: only for VM services; VM services: ${resolved.config.vm.map((s) => s.name).join(', ') || 'none'}`);
   const input = options.input === undefined ? undefined : readInput(options.input);
   const svc = input === undefined ? pickService(resolved.config, serviceName) : serviceForInput(resolved.config, serviceName, input);
   const approvals = checkOptions(svc, options);

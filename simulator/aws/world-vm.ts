@@ -94,11 +94,14 @@ export class WorldVms {
    */
   public addInstance(options: AddInstanceOptions = {}): SimInstance {
     const instance = this.fleet.addInstance(options);
-    if (options.host !== undefined) {
-      this.passThrough(`http://127.0.0.1:${options.host.port}/`);
-      this.passThrough(`http://localhost:${options.host.port}/`);
-    }
+    if (options.host !== undefined) this.allowHttp(options.host.port);
     return instance;
+  }
+
+  /** The simulated `fetch` lets requests to this port on 127.0.0.1 through (a host's app that is no instance: an SSH host). */
+  public allowHttp(port: number): void {
+    this.passThrough(`http://127.0.0.1:${port}/`);
+    this.passThrough(`http://localhost:${port}/`);
   }
 
   /**

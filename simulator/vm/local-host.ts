@@ -95,8 +95,10 @@ export function runReleaseScript(env: Readonly<Record<string, string>>, options:
 
 export interface LocalHostOptions {
   name: string;
-  /** The host's own directory; its INSTALL_DIR is `<dir>/app`. */
+  /** The host's own directory; its INSTALL_DIR is `<dir>/app` unless `installDir` says. */
   dir: string;
+  /** Its INSTALL_DIR, when a config gives it (an SSH host's `installDir`). */
+  installDir?: string;
   /** The port its service listens on. */
   port: number;
   /** Release inputs every run on this host starts from (service name, commands, health...). */
@@ -114,7 +116,7 @@ export class LocalHost {
   public constructor(options: LocalHostOptions) {
     this.name = options.name;
     this.dir = path.resolve(options.dir);
-    this.installDir = path.join(this.dir, 'app');
+    this.installDir = options.installDir === undefined ? path.join(this.dir, 'app') : path.resolve(options.installDir);
     this.port = options.port;
     this.defaults = options.defaults ?? {};
     mkdirSync(this.dir, { recursive: true });

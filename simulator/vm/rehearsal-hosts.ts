@@ -20,6 +20,13 @@
  * directory, port and the demo app's start and stop commands, and with what
  * the deployment sent: the mode, version, artifact URL (the simulated S3's
  * presigned URL, read from local disk) and sha256, or the release to return to.
+ *
+ * SSH hosts (`hosts` in the config, see `withSshHosts`) are local hosts too,
+ * at the install directory and port their entries give, reached by the SSH
+ * functions over a real sshd (`startRehearsalSshd`): the release script runs
+ * with exactly what the config says. Their private key goes into the
+ * simulated Secrets Manager; a host with a `target` is an (unmanaged)
+ * instance of EC2, so its target group can check it.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -48,6 +55,8 @@ export interface RehearsalHost {
   host: LocalHost;
   /** The release it serves when the rehearsal starts. */
   before: string;
+  /** An SSH host: how its target group knows it (its entry's `target.id`), if it does. */
+  targetId?: string;
 }
 
 export interface VmRehearsalHosts {
@@ -69,6 +78,8 @@ export interface VmRehearsalHostOptions {
   health?: DemoHealth;
   /** A real artifact to deploy instead of the demo app's (its sha256 is computed). */
   artifactPath?: string;
+  /** SSH hosts: the private key the sshd accepts (put in each host's privateKeySecret). */
+  sshPrivateKey?: string;
 }
 
 /** `export NAME='value'` lines of a command's text, unquoted. */
@@ -92,6 +103,41 @@ function hostRunner(host: LocalHost): NonNullable<Parameters<SimulatedWorld['vm'
     });
     return runShellScript(bashCommandForSh(readReleaseScript(), env), { cwd: host.dir, workDir, timeoutMs });
   };
+}
+
+/** The SSH hosts of a targets block as local hosts, serving `serves`; their key in the simulated Secrets Manager. */
+async function seedSshHosts(
+  world: SimulatedWorld,
+  svc: VmServiceConfig,
+  targets: ReturnType<typeof targetBlocks>[number],
+  group: RehearsalHost['group'],
+  serves: DemoArtifact,
+  privateKey: string | undefined,
+): Promise<RehearsalHost[]> {
+  if (privateKey === undefined) {
+    throw new Error(`${svc.name}: SSH hosts are rehearsed over a real sshd: start one (startRehearsalSshd, or deployer simulate --ssh) and give its key`);
+  }
+  const hosts: RehearsalHost[] = [];
+  for (const entry of targets.hosts ?? []) {
+    const port = Number(entry.vars?.PORT ?? svc.configFile?.vars.PORT);
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${svc.name}: host ${entry.name} needs vars.PORT, the port its app listens on in the rehearsal`);
+    const installDir = entry.installDir ?? svc.install.dir;
+    const host = new LocalHost({
+      name: entry.name,
+      dir: path.dirname(installDir),
+      installDir,
+      port,
+      defaults: { serviceName: 'demo', ...demoServiceSettings(port), ...REHEARSAL_HEALTH },
+    });
+    const installed = await host.release({ version: serves.version, artifactUrl: serves.url, artifactSha256: serves.sha256 });
+    if (installed.verdict.status !== 'SUCCEEDED') throw new Error(`${entry.name}: the release before the rehearsal did not install: ${installed.verdict.message}`);
+    world.secretsManager.putSecret(entry.privateKeySecret ?? svc.ssh?.privateKeySecret ?? '', privateKey);
+    const targetId = entry.target?.id;
+    if (targetId?.startsWith('i-') === true) world.vm.addInstance({ instanceId: targetId, host, managed: false });
+    else world.vm.allowHttp(port);
+    hosts.push({ instanceId: entry.name, group, host, before: serves.version, ...(targetId === undefined ? {} : { targetId }) });
+  }
+  return hosts;
 }
 
 /** `i-0…01`, … for hosts found by tags. */
@@ -120,7 +166,10 @@ function seedBlueGreenLoadBalancer(world: SimulatedWorld, svc: Extract<VmService
     [group(svc.blue), group(svc.green)],
   );
   for (const colour of ['blue', 'green'] as const) {
-    world.vm.registerTargets(svc[colour].targetGroup, hosts.filter((h) => h.group === colour).map((h) => h.instanceId));
+    world.vm.registerTargets(
+      svc[colour].targetGroup,
+      hosts.filter((h) => h.group === colour).flatMap((h) => (svc[colour].hosts === undefined ? [h.instanceId] : h.targetId === undefined ? [] : [h.targetId])),
+    );
   }
 }
 
@@ -139,8 +188,10 @@ export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, o
   const blocks = svc.strategy === 'blue-green' ? (['blue', 'green'] as const) : (['fleet'] as const);
   for (const [groupIndex, group] of blocks.entries()) {
     const targets = targetBlocks(svc)[groupIndex]!;
-    if (targets.hosts !== undefined) throw new Error(`${svc.name}: SSH hosts are rehearsed over a real sshd (the tests start one), not as simulated instances`);
-    const ids = targets.instanceIds ?? Array.from({ length: HOSTS_PER_TAG_GROUP }, (_, i) => tagInstanceId(groupIndex + 1, i + 1));
+    if (targets.hosts !== undefined) {
+      hosts.push(...(await seedSshHosts(world, svc, targets, group, group === 'green' ? idle : before, options.sshPrivateKey)));
+    }
+    const ids = targets.hosts !== undefined ? [] : (targets.instanceIds ?? Array.from({ length: HOSTS_PER_TAG_GROUP }, (_, i) => tagInstanceId(groupIndex + 1, i + 1)));
     for (const instanceId of ids) {
       const port = await freePort();
       const host = new LocalHost({
@@ -179,6 +230,8 @@ export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, o
     cleanup: async () => {
       await Promise.all(hosts.map((h) => h.host.stopService()));
       await rm(root, { recursive: true, force: true });
+      // SSH hosts live where the config put them.
+      await Promise.all(hosts.filter((h) => !h.host.dir.startsWith(root + path.sep)).map((h) => rm(h.host.dir, { recursive: true, force: true })));
     },
   };
 }

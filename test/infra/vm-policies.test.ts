@@ -74,6 +74,19 @@ describe('VM function policies', () => {
     expect(grants('Trigger').join('\n')).not.toMatch(/vm-rolling/);
   });
 
+  it('lets StartSsmBatch read the ledger when every host is an SSH one: each rollback asks it for the SSM hosts to return first', () => {
+    // Prepare
+    const sshOnly = parseConfig({ vm: [vmSsh({ name: 'legacy', artifacts: { bucket: 'legacy-builds', prefix: '' } })] });
+
+    // Act
+    const { grants } = policiesOf(sshOnly);
+
+    // Assess
+    expect(grants('StartSsmBatch').map((g) => g.split(' ')[0])).toEqual(['dynamodb:Query']);
+    expect(grants('PollSsmBatch')).toEqual([]);
+    expect(grants('ResolveHosts')).toEqual([]);
+  });
+
   it('grants the VM functions nothing when the config has no VM service', () => {
     // Act
     const { grants } = policiesOf(testConfig());

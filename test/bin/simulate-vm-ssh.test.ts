@@ -1,0 +1,120 @@
+/**
+ * `deployer simulate <vm-service> --ssh`: the service's hosts are SSH hosts
+ * behind a loopback OpenSSH sshd started for the run; a service whose config
+ * lists SSH hosts is rehearsed that way without the flag.
+ *
+ * Skipped when sshd is not installed, unless DEPLOYER_REQUIRE_SSHD=1.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../bin/deployer.ts';
+import { sshdAvailability, sshdRequired } from '../support/sshd.ts';
+
+/** Run the CLI in-process; returns its exit code and what it printed. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(argv), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+interface VmReport {
+  status: string;
+  executor: string;
+  error?: { error: string; cause: string };
+  hosts: { host: string; releaseBefore: string; releaseAfter: string | null; phase: string | null; status: string }[];
+}
+
+const EXAMPLE = path.join(import.meta.dirname, '../../examples/deployer.config.yaml');
+
+const availability = sshdAvailability();
+const skip = !availability.available && !sshdRequired();
+const title = skip ? `deployer simulate <vm-service> --ssh (skipped: ${availability.available ? '' : availability.reason})` : 'deployer simulate <vm-service> --ssh';
+
+describe.skipIf(skip)(title, () => {
+  it('rehearses api-vm on three SSH hosts: SUCCEEDED, exit 0, every host from 1.0.0 to 2.0.0 over SSH', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--ssh', '--json');
+
+    // Assess
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report).toMatchObject({ status: 'SUCCEEDED', executor: 'ssh' });
+    expect(report.hosts.map((h) => [h.host, h.releaseBefore, h.releaseAfter, h.status])).toEqual([
+      ['api-vm-1', '1.0.0', '2.0.0', 'succeeded'],
+      ['api-vm-2', '1.0.0', '2.0.0', 'succeeded'],
+      ['api-vm-3', '1.0.0', '2.0.0', 'succeeded'],
+    ]);
+  }, 180_000);
+
+  it('--stop-at PollSshBatch: stopped as from the console; the restore run returns every host to 1.0.0 over SSH', async () => {
+    // Act
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--ssh', '--stop-at', 'PollSshBatch', '--json');
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ABORTED');
+    expect(report.hosts.map((h) => h.releaseAfter)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  }, 180_000);
+
+  it('a service whose config lists SSH hosts is rehearsed over SSH without --ssh, its hosts by their names', async () => {
+    // Prepare
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-ssh-config-'));
+    const config = path.join(dir, 'deployer.config.yaml');
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    const ssh = '    ssh: { subnetIds: [subnet-0123456789abcdef0], securityGroupIds: [sg-0123456789abcdef0], user: deploy, privateKeySecret: deployer/api-key }\n';
+    writeFileSync(
+      config,
+      readFileSync(EXAMPLE, 'utf8')
+        .replace(
+          '      ec2Tags: { app: api, env: prod } # every running instance with these tags (SSM agent Online)\n',
+          [
+            `      hosts:`,
+            `        - { name: web-a, address: 10.0.1.5, hostKey: "${key}", target: { id: i-0123456789abcdef0 } }`,
+            `        - { name: web-b, address: 10.0.1.6, hostKey: "${key}", target: { id: i-0123456789abcdef1 } }`,
+            '',
+          ].join('\n'),
+        )
+        .replace('    install:\n      dir: /opt/api', `${ssh}    install:\n      dir: /opt/api`),
+    );
+
+    // Act
+    const { code, stdout, stderr } = await run('simulate', 'api-vm', '--config', config, '--json');
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report).toMatchObject({ status: 'SUCCEEDED', executor: 'ssh' });
+    expect(report.hosts.map((h) => [h.host, h.releaseAfter])).toEqual([
+      ['web-a', '2.0.0'],
+      ['web-b', '2.0.0'],
+    ]);
+  }, 180_000);
+
+  it('--fail-host with SSH hosts is refused (exit 2): nothing stands between the SSH function and a host to fail', async () => {
+    // Act
+    const { code, stderr } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--ssh', '--fail-host', 'api-vm-2');
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--fail-host: SSH hosts run the release script for real/);
+  });
+});
