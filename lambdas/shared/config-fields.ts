@@ -40,8 +40,11 @@ export function arnString(service: string, patterns: readonly RegExp[], expected
   return z.string().superRefine((value, ctx) => {
     if (patterns.some((pattern) => pattern.test(value))) return;
     const problem = arnPartsProblem(value, service) ?? hint?.(value);
-    // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-    ctx.addIssue({ code: 'custom', message: problem === undefined ? expected : `${problem}; expected ${expected}` });
+    ctx.addIssue({
+      // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+      code: 'custom',
+      message: problem === undefined ? expected : `${problem}; expected ${expected}`,
+    });
   })
     // Checked by the refinement (with a message naming the wrong part); editors get the pattern here.
     .meta({ pattern: patterns.map((pattern) => pattern.source).join('|') });
@@ -83,13 +86,19 @@ export function duration(max: number) {
       // Text that is no duration reads as NaN, which is no whole number either.
       const seconds = typeof value === 'number' ? value : (parseDuration(value) ?? Number.NaN);
       if (!Number.isInteger(seconds) || seconds < 0) {
-        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-        ctx.addIssue({ code: 'custom', message: 'a duration such as "30s", "5m", "2h" or "1h30m" (or whole seconds)' });
+        ctx.addIssue({
+          // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+          code: 'custom',
+          message: 'a duration such as "30s", "5m", "2h" or "1h30m" (or whole seconds)',
+        });
         return z.NEVER;
       }
       if (seconds > max) {
-        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-        ctx.addIssue({ code: 'custom', message: `at most ${formatDuration(max)}` });
+        ctx.addIssue({
+          // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+          code: 'custom',
+          message: `at most ${formatDuration(max)}`,
+        });
         return z.NEVER;
       }
       return seconds;
@@ -189,12 +198,20 @@ const StepSchema = z
       return;
     }
     if (isWeight && step.timeout !== undefined) {
-      // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-      ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'only an approval step has a timeout; use bake for a weight step' });
+      ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+        code: 'custom',
+        path: ['timeout'],
+        message: 'only an approval step has a timeout; use bake for a weight step',
+      });
     }
     if (isApproval && step.bake !== undefined) {
-      // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-      ctx.addIssue({ code: 'custom', path: ['bake'], message: 'an approval step does not bake; put bake on a weight step' });
+      ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+        code: 'custom',
+        path: ['bake'],
+        message: 'an approval step does not bake; put bake on a weight step',
+      });
     }
   });
 
@@ -229,8 +246,11 @@ function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.RefinementCtx):
     last = { index, weight: step.weight };
   });
   if (last === undefined) {
-    // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-    ctx.addIssue({ code: 'custom', message: 'no weight step: add at least {weight: 100}' });
+    ctx.addIssue({
+      // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+      code: 'custom',
+      message: 'no weight step: add at least {weight: 100}',
+    });
   } else if (last.weight !== 100) {
     ctx.addIssue({
       // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
