@@ -88,7 +88,11 @@ export const repositoryName = z
   .max(256)
   .superRefine((value, ctx) => {
     const problem = repositoryNameProblem(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    if (problem !== undefined) ctx.addIssue({
+      // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+      code: 'custom',
+      message: problem,
+    });
   })
   // The pattern is checked by the refinement (with a message saying what to write); editors get it here.
   .meta({ pattern: REPOSITORY_NAME.source });
@@ -201,6 +205,9 @@ const ecsCommon = {
     .describe('How long ECS may take to finish one rollout (or scaling) before the deployment rolls back.'),
 };
 
+/** What editors show on hover over `strategy:`: the choices, since each one is a schema of its own. */
+const STRATEGY_TEXT = 'How the service is deployed: rolling, canary or blue-green (each has its own fields).';
+
 /** Fields of the strategies that move traffic on an ALB. */
 const trafficCommon = {
   verification: TrafficVerificationSchema.prefault({}),
@@ -212,7 +219,7 @@ const trafficCommon = {
 export const RollingServiceSchema = z
   .strictObject({
     ...ecsCommon,
-    strategy: z.literal('rolling'),
+    strategy: z.literal('rolling').describe(STRATEGY_TEXT),
     service: ecsName.describe('ECS service name.'),
     healthCheck: HealthCheckSchema.optional(),
     verification: RollingVerificationSchema.prefault({}),
@@ -230,7 +237,7 @@ export const CanaryServiceSchema = z
   .strictObject({
     ...ecsCommon,
     ...trafficCommon,
-    strategy: z.literal('canary'),
+    strategy: z.literal('canary').describe(STRATEGY_TEXT),
     service: ecsName.describe('The primary ECS service (it serves the traffic the canary does not).'),
     healthCheck: HealthCheckSchema.optional(),
     loadBalancer: z
@@ -263,7 +270,7 @@ export const BlueGreenServiceSchema = z
   .strictObject({
     ...ecsCommon,
     ...trafficCommon,
-    strategy: z.literal('blue-green'),
+    strategy: z.literal('blue-green').describe(STRATEGY_TEXT),
     blue: colour('blue'),
     green: colour('green'),
     healthCheck: BlueGreenHealthCheckSchema.optional(),
@@ -280,13 +287,24 @@ export const BlueGreenServiceSchema = z
   })
   .superRefine((svc, ctx) => {
     if (svc.blue.service === svc.green.service) {
-      ctx.addIssue({ code: 'custom', path: ['green', 'service'], message: 'must differ from blue.service' });
+      ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+        code: 'custom',
+        path: ['green', 'service'],
+        message: 'must differ from blue.service',
+      });
     }
     if (svc.blue.targetGroup === svc.green.targetGroup) {
-      ctx.addIssue({ code: 'custom', path: ['green', 'targetGroup'], message: 'must differ from blue.targetGroup' });
+      ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+        code: 'custom',
+        path: ['green', 'targetGroup'],
+        message: 'must differ from blue.targetGroup',
+      });
     }
     if (svc.loadBalancer.testListener !== undefined && svc.healthCheck?.testUrl === undefined) {
       ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
         code: 'custom',
         path: ['healthCheck', 'testUrl'],
         message: 'required with loadBalancer.testListener: the URL that reaches the idle colour through the test listener',
@@ -346,12 +364,13 @@ function budgetProblem(svc: EcsServiceConfig | VmServiceConfig): { field?: strin
 
 export const DeployerConfigSchema = z
   .strictObject({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('JSON Schema of this file, for editors (deployer schema writes it).'),
     notifications: z
       .strictObject({
         emails: z.array(z.email()).default([]).describe('Addresses subscribed to the notification topic.'),
       })
-      .optional(),
+      .optional()
+      .describe('Who hears about deployments: { emails }.'),
     ecs: EcsServiceListSchema.transform((services) => services ?? [])
       .default([])
       .describe('ECS services.'),
@@ -361,13 +380,19 @@ export const DeployerConfigSchema = z
   })
   .superRefine((config, ctx) => {
     if (config.ecs.length === 0 && config.vm.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['ecs'], message: 'no services: describe at least one service under ecs: or vm:' });
+      ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+        code: 'custom',
+        path: ['ecs'],
+        message: 'no services: describe at least one service under ecs: or vm:',
+      });
     }
     const names = new Map<string, string>();
     const checkName = (list: 'ecs' | 'vm', index: number, name: string): void => {
       const first = names.get(name);
       if (first !== undefined) {
         ctx.addIssue({
+          // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
           code: 'custom',
           path: [list, index, 'name'],
           message: `duplicate service name '${name}' (already used by ${first}); names must be unique across ecs: and vm:`,
@@ -377,7 +402,12 @@ export const DeployerConfigSchema = z
     const checkBudget = (list: 'ecs' | 'vm', index: number, svc: EcsServiceConfig | VmServiceConfig): void => {
       const problem = budgetProblem(svc);
       if (problem !== undefined) {
-        ctx.addIssue({ code: 'custom', path: problem.field === undefined ? [list, index] : [list, index, problem.field], message: problem.message });
+        ctx.addIssue({
+          // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+          code: 'custom',
+          path: problem.field === undefined ? [list, index] : [list, index, problem.field],
+          message: problem.message,
+        });
       }
     };
     const ecsServices = new Map<string, number>();
@@ -388,6 +418,7 @@ export const DeployerConfigSchema = z
         const owner = ecsServices.get(target);
         if (owner !== undefined && owner !== index) {
           ctx.addIssue({
+            // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
             code: 'custom',
             path: ['ecs', index],
             message: `ECS service ${target} is already deployed by ecs[${owner}] (${config.ecs[owner]?.name ?? '?'}); two entries would deploy it at once`,
@@ -404,6 +435,7 @@ export const DeployerConfigSchema = z
         const owner = places.get(place);
         if (owner !== undefined && owner !== index) {
           ctx.addIssue({
+            // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
             code: 'custom',
             path: ['vm', index, ...path],
             message: `${what} is already deployed by vm[${owner}] (${config.vm[owner]?.name ?? '?'}); two services would overwrite each other's releases there`,

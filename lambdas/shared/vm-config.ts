@@ -423,12 +423,15 @@ const VmTrafficVerificationSchema = TrafficVerificationSchema.extend({
     .describe('HTTP check of the service: `url` while traffic shifts; `testUrl` (through the test listener) on the idle hosts first.'),
 }).describe('New-vs-old comparison of the two target groups\' metrics at every step, the alarm policy and the HTTP check.');
 
+/** What editors show on hover over `strategy:`: the choices, since each one is a schema of its own. */
+const VM_STRATEGY_TEXT = 'How the release reaches the hosts: rolling, canary or blue-green (each has its own fields).';
+
 const bake = duration(24 * 3600).default(300).describe('How long the new release is verified after the last batch (default 5m).');
 
 export const VmRollingServiceSchema = z
   .strictObject({
     ...vmCommon,
-    strategy: z.literal('rolling'),
+    strategy: z.literal('rolling').describe(VM_STRATEGY_TEXT),
     targets: TargetsSchema,
     batches: batchesSchema(DEFAULT_VM_BATCHES.rolling),
     verification: VmVerificationSchema.prefault({}),
@@ -439,7 +442,7 @@ export const VmRollingServiceSchema = z
 export const VmCanaryServiceSchema = z
   .strictObject({
     ...vmCommon,
-    strategy: z.literal('canary'),
+    strategy: z.literal('canary').describe(VM_STRATEGY_TEXT),
     targets: TargetsSchema,
     batches: batchesSchema(DEFAULT_VM_BATCHES.canary),
     verification: VmVerificationSchema.prefault({}),
@@ -457,7 +460,7 @@ export const VmCanaryServiceSchema = z
 export const VmBlueGreenServiceSchema = z
   .strictObject({
     ...vmCommon,
-    strategy: z.literal('blue-green'),
+    strategy: z.literal('blue-green').describe(VM_STRATEGY_TEXT),
     blue: colourTargets('blue'),
     green: colourTargets('green'),
     loadBalancer: z

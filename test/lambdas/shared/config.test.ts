@@ -549,6 +549,18 @@ describe('config file', () => {
   });
 });
 
+/** Where, in a JSON Schema, a field (a key of some `properties`) has no description: `ecs.items.oneOf[0].properties.strategy`. */
+function fieldsWithoutDescription(node: unknown, at = ''): string[] {
+  if (Array.isArray(node)) return node.flatMap((item, index) => fieldsWithoutDescription(item, `${at}[${index}]`));
+  if (node === null || typeof node !== 'object') return [];
+  const missing = Object.entries(node).flatMap(([key, value]) => fieldsWithoutDescription(value, at === '' ? key : `${at}.${key}`));
+  const { properties } = node as { properties?: Record<string, { description?: unknown }> };
+  for (const [field, schema] of Object.entries(properties ?? {})) {
+    if (typeof schema.description !== 'string' || schema.description.trim() === '') missing.push(`${at === '' ? '' : `${at}.`}properties.${field}`);
+  }
+  return missing;
+}
+
 describe('config JSON Schema', () => {
   type ServiceSchema = { required: string[]; properties: Record<string, unknown> };
 
@@ -576,6 +588,50 @@ describe('config JSON Schema', () => {
     expect(Object.keys(rollingSchema?.properties ?? {})).toEqual(expect.arrayContaining(['healthCheck', 'alarms', 'tagPattern', 'bakeSeconds']));
     expect(canarySchema?.required).toEqual(expect.arrayContaining(['service', 'loadBalancer']));
     expect(blueGreenSchema?.required).toEqual(expect.arrayContaining(['blue', 'green', 'loadBalancer']));
+  });
+
+  it('describes every field, for the help an editor shows on hover', () => {
+    // Prepare
+    const schema = configJsonSchema();
+
+    // Act
+    const undescribed = fieldsWithoutDescription(schema);
+
+    // Assess
+    expect(undescribed).toEqual([]);
+  });
+
+  it('names the default steps in the description of a canary’s and a blue-green service’s steps', () => {
+    // Prepare
+    const schema = configJsonSchema() as { properties: { ecs: { items: { oneOf: { properties: { steps?: { description?: string } } }[] } } } };
+
+    // Act
+    const [, canarySteps, blueGreenSteps] = schema.properties.ecs.items.oneOf.map((strategy) => strategy.properties.steps?.description);
+
+    // Assess
+    expect(canarySteps).toMatch(/^Traffic steps to the canary, e\.g\. .*Default: \{weight: 10, bake: 5m\}, \{weight: 50, bake: 5m\}, \{weight: 100, bake: 5m\}\.$/);
+    expect(blueGreenSteps).toMatch(/^Traffic steps to the new colour, e\.g\. .*Default: \{weight: 100, bake: 5m\}\.$/);
+  });
+
+  it('describes each strategy, and each colour of a blue-green service by its name', () => {
+    // Prepare
+    type Described = { description?: string; properties: Record<string, { description?: string }> };
+    const schema = configJsonSchema() as { properties: { ecs: { items: { oneOf: Described[] } } } };
+
+    // Act
+    const strategies = schema.properties.ecs.items.oneOf;
+    const blueGreen = strategies[2];
+
+    // Assess
+    expect(strategies.map((strategy) => strategy.description)).toEqual([
+      expect.stringMatching(/^Rolling update/),
+      expect.stringMatching(/^Canary:/),
+      expect.stringMatching(/^Blue-green:/),
+    ]);
+    expect([blueGreen?.properties.blue?.description, blueGreen?.properties.green?.description]).toEqual([
+      'The blue colour: { service, targetGroup }.',
+      'The green colour: { service, targetGroup }.',
+    ]);
   });
 
   it('is plain JSON an editor can load', () => {
