@@ -117,6 +117,10 @@ export async function simulateVm(givenConfig: DeployerConfig, givenSvc: VmServic
       ...(sshRehearsal === undefined ? {} : { sshPrivateKey: sshRehearsal.sshd.privateKey }),
       ...(options.artifact === undefined ? {} : { artifactPath: options.artifact }),
       ...(options.unhealthy === true ? { health: 'down' as const } : {}),
+    }).catch((error: unknown) => {
+      // The hosts could not be set up (an unreadable --artifact): nothing ran, but the session must not linger.
+      session.close();
+      throw error;
     });
     // Blue-green: the forward weights of its listeners, before and after.
     const listenerArns = svc.strategy === 'blue-green' ? [svc.loadBalancer.listener, ...(svc.loadBalancer.testListener === undefined ? [] : [svc.loadBalancer.testListener])] : [];

@@ -41,7 +41,8 @@ const NOTHING_TO_CANCEL = new Set(['InvalidCommandId', 'InvalidInstanceId']);
 
 /**
  * Cancel the deployment's commands still running on `items` (hosts a stopped
- * execution left a deploy going on). Best effort: SSM does not promise the
+ * execution left a deploy going on): each whole command, since every host it
+ * names is one of this execution's. Best effort: SSM does not promise the
  * process ends, which is why the rollback's script also waits for the lock.
  */
 async function cancelRunningDeploys(items: readonly LedgerItem[], service: string): Promise<void> {
@@ -52,7 +53,7 @@ async function cancelRunningDeploys(items: readonly LedgerItem[], service: strin
   }
   for (const [commandId, hosts] of byCommand) {
     try {
-      await awsCall('ssm:CancelCommand', () => ssm().send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: hosts })));
+      await awsCall('ssm:CancelCommand', () => ssm().send(new CancelCommandCommand({ CommandId: commandId })));
       logger.info('running deploy cancelled before the rollback', { serviceName: service, commandId, hosts });
     } catch (error) {
       const cause = error instanceof DeployerError && error.cause !== undefined ? error.cause : error;

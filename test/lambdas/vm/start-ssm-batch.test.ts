@@ -132,7 +132,7 @@ describe('StartSsmBatch', () => {
     const started = await handler({ mode: 'rollback', deployment: vmDeployment() }, lambdaContext());
 
     // Assess
-    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-deploy', InstanceIds: [instanceId(1), instanceId(2)] });
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-deploy' });
     expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 1);
     expect(started.hostCount).toBe(2);
     // Half the batch timeout (1800 s) to wait for the cancelled run, the other half for the rollback.
