@@ -52,6 +52,11 @@ export function isTransient(error: unknown): boolean {
   return typeof status === 'number' && (status >= 500 || status === 429);
 }
 
+/** The SDK error behind `error`: `awsCall` wraps it as the `cause` of a named error. */
+export function sdkErrorOf(error: unknown): unknown {
+  return error instanceof DeployerError && error.cause !== undefined ? error.cause : error;
+}
+
 /** The error's name (`AccessDeniedException`...) or `Error`. */
 export function errorName(error: unknown): string {
   if (typeof error === 'object' && error !== null && typeof (error as SdkErrorShape).name === 'string') {

@@ -5,8 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../registry.ts';
-import { errorName } from './aws-call.ts';
-import { DeployerError } from './errors.ts';
+import { errorName, sdkErrorOf } from './aws-call.ts';
 import { lazyClient } from './clients.ts';
 import { requiredEnv } from './env.ts';
 
@@ -17,11 +16,6 @@ export const documentClient = lazyClient(() =>
 /** Name of the table, from the stack. */
 export function tableName(): string {
   return requiredEnv(ENV.table);
-}
-
-/** The SDK error behind `error`: `awsCall` wraps it as the `cause` of a named error. */
-function sdkErrorOf(error: unknown): unknown {
-  return error instanceof DeployerError && error.cause !== undefined ? error.cause : error;
 }
 
 /** True when a conditional write was refused because its condition did not hold (also once wrapped by `awsCall`). */

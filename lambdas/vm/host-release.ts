@@ -22,8 +22,17 @@ export type RunMode =
  * the release it replaced, which takes its health checks). Half the batch
  * timeout, so the rollback itself keeps the other half.
  */
-export function rollbackLockWaitSeconds(deployment: VmDeployment): number {
+function rollbackLockWaitSeconds(deployment: VmDeployment): number {
   return Math.floor(deployment.batchTimeoutSeconds / 2);
+}
+
+/** The run that returns `item` to the release it served before this execution (SSM and SSH alike). */
+export function rollbackRunOf(deployment: VmDeployment, item: LedgerItem): RunMode {
+  return {
+    mode: 'rollback',
+    lockWaitSeconds: rollbackLockWaitSeconds(deployment),
+    ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }),
+  };
 }
 
 /** The targets block of a host's group. */

@@ -17,10 +17,9 @@ import {
   SSMClient,
   type CommandInvocation,
 } from '@aws-sdk/client-ssm';
-import { awsCall, errorName } from '../shared/aws-call.ts';
+import { awsCall, errorName, sdkErrorOf } from '../shared/aws-call.ts';
 import { lazyClient } from '../shared/clients.ts';
 import { now } from '../shared/clock.ts';
-import { DeployerError } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import { deliveryTimeoutSeconds } from './batch-plan.ts';
@@ -35,10 +34,6 @@ export const ssm = lazyClient(() => new SSMClient({}));
 const GRACE_MS = 60_000;
 const ENDED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const NOT_YET = new Set(['InvocationDoesNotExist', 'InvalidCommandId']);
-
-function causeOf(error: unknown): unknown {
-  return error instanceof DeployerError && error.cause !== undefined ? error.cause : error;
-}
 
 /** Every invocation of a command, by instance; empty when SSM does not know them yet. */
 async function invocationsOf(commandId: string): Promise<Map<string, CommandInvocation>> {
@@ -55,7 +50,7 @@ async function invocationsOf(commandId: string): Promise<Map<string, CommandInvo
       nextToken = page.NextToken;
     } while (nextToken !== undefined);
   } catch (error) {
-    if (!NOT_YET.has(errorName(causeOf(error)))) throw error;
+    if (!NOT_YET.has(errorName(sdkErrorOf(error)))) throw error;
   }
   return out;
 }
@@ -69,7 +64,7 @@ async function outputOf(commandId: string, instanceId: string, listed: string): 
     );
     return `${full.StandardOutputContent ?? ''}\n${full.StandardErrorContent ?? ''}`;
   } catch (error) {
-    if (NOT_YET.has(errorName(causeOf(error)))) return listed;
+    if (NOT_YET.has(errorName(sdkErrorOf(error)))) return listed;
     throw error;
   }
 }

@@ -12,7 +12,7 @@ import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import { presignedArtifactUrl } from './artifact-url.ts';
 import { updateLedger } from './host-ledger.ts';
-import { hostReleaseEnvironment, rollbackLockWaitSeconds } from './host-release.ts';
+import { hostReleaseEnvironment, rollbackRunOf } from './host-release.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
 import { PrivateKeys, SSH_CONCURRENCY, sshOptions, sshTargetOf } from './ssh-access.ts';
 import { startDetachedReleaseOverSsh } from './ssh-run.ts';
@@ -30,13 +30,7 @@ export const handler = createHandler(RunEventSchema, async function startSshBatc
       const env = hostReleaseEnvironment(
         deployment,
         item,
-        artifactUrl !== undefined
-          ? { mode: 'deploy', artifactUrl }
-          : {
-              mode: 'rollback',
-              lockWaitSeconds: rollbackLockWaitSeconds(deployment),
-              ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }),
-            },
+        artifactUrl !== undefined ? { mode: 'deploy', artifactUrl } : rollbackRunOf(deployment, item),
       );
       try {
         const run = await startDetachedReleaseOverSsh(await sshTargetOf(deployment, item, keys), env, options);

@@ -16,8 +16,7 @@
  *   their runs to end: a host's release script holds a lock while it works.
  */
 import { CancelCommandCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { awsCall, errorName } from '../shared/aws-call.ts';
-import { DeployerError } from '../shared/errors.ts';
+import { awsCall, errorName, sdkErrorOf } from '../shared/aws-call.ts';
 import { lazyClient } from '../shared/clients.ts';
 import { now } from '../shared/clock.ts';
 import { createHandler } from '../shared/handler.ts';
@@ -26,7 +25,7 @@ import { ENV } from '../registry.ts';
 import { presignedArtifactUrl } from './artifact-url.ts';
 import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
 import { updateLedger, type LedgerItem } from './host-ledger.ts';
-import { hostReleaseEnvironment, rollbackLockWaitSeconds, type RunMode } from './host-release.ts';
+import { hostReleaseEnvironment, rollbackRunOf, type RunMode } from './host-release.ts';
 import { readReleaseScript } from './release-script.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
 import { bashCommandForSh } from './shell-text.ts';
@@ -56,8 +55,7 @@ async function cancelRunningDeploys(items: readonly LedgerItem[], service: strin
       await awsCall('ssm:CancelCommand', () => ssm().send(new CancelCommandCommand({ CommandId: commandId })));
       logger.info('running deploy cancelled before the rollback', { serviceName: service, commandId, hosts });
     } catch (error) {
-      const cause = error instanceof DeployerError && error.cause !== undefined ? error.cause : error;
-      if (!NOTHING_TO_CANCEL.has(errorName(cause))) throw error;
+      if (!NOTHING_TO_CANCEL.has(errorName(sdkErrorOf(error)))) throw error;
       logger.info('nothing to cancel: the deploy command has ended', { serviceName: service, commandId, hosts });
     }
   }
@@ -75,14 +73,7 @@ export const handler = createHandler(RunEventSchema, async function startSsmBatc
   // Hosts with the same inputs share a command.
   const groups = new Map<string, { env: Record<string, string>; hosts: LedgerItem[] }>();
   for (const item of items) {
-    const run: RunMode =
-      artifactUrl !== undefined
-        ? { mode: 'deploy', artifactUrl }
-        : {
-            mode: 'rollback',
-            lockWaitSeconds: rollbackLockWaitSeconds(deployment),
-            ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }),
-          };
+    const run: RunMode = artifactUrl !== undefined ? { mode: 'deploy', artifactUrl } : rollbackRunOf(deployment, item);
     const env = hostReleaseEnvironment(deployment, item, run);
     const key = JSON.stringify(env);
     const group = groups.get(key) ?? { env, hosts: [] };
