@@ -9,33 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../bin/deployer.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { digestOfTag } from '../../simulator/aws/ecr.ts';
 import type { RehearsalReport } from '../../simulator/report.ts';
+import { run } from '../support/cli-run.ts';
 
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-
-/** Run the CLI in-process; returns its exit code and what it printed. */
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 function report(stdout: string): RehearsalReport {
   return JSON.parse(stdout) as RehearsalReport;

@@ -14,12 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDocument } from 'yaml';
-import { main } from '../../bin/deployer.ts';
 import { schemaReference } from '../../bin/cli/schema-reference.ts';
 import { loadConfigFile } from '../../infra/load-config.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { loadCatalog } from '../../lambdas/shared/catalog.ts';
 import { ConfigError } from '../../lambdas/shared/config.ts';
+import { run } from '../support/cli-run.ts';
 
 /** A valid rolling service; each case below breaks one thing. Line 7 is `repository`, line 8 `tagPattern`. */
 const WEB = [
@@ -210,26 +210,6 @@ const REFUSED: { what: string; text: string; at: string; problem: string }[] = [
   { what: 'ecs: with nothing under it', text: 'notifications:\n  emails: []\necs:\n', at: '3:1', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
   { what: 'an empty ecs list', text: 'ecs: []\n', at: '1:6', problem: 'ecs: no services: describe at least one service under ecs: or vm:' },
 ];
-
-/** Run the CLI in-process; returns its exit code and what it printed. */
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 /** What the Lambdas say about a config: they are built with the document as JSON (DEPLOYER_CONFIG). */
 async function lambdaError(text: string): Promise<ConfigError> {

@@ -162,13 +162,20 @@ describe('the release script with hostile or broken inputs', () => {
     expect(await servedVersion(host)).toBe('v1');
   });
 
+  /** Hold the script's lock on `host` for `ms`, as a run still ending would; resolves once it is taken, with its release. */
+  async function holdLock(host: LocalHost, ms: number): Promise<{ released: Promise<unknown> }> {
+    const lock = path.join(host.installDir, '.deployer', 'lock');
+    const holder = spawn('flock', ['-n', lock, 'sleep', String(ms / 1000)], { stdio: 'ignore' });
+    const released = new Promise((resolve) => holder.once('exit', resolve));
+    // Taken once a try of the lock fails (a loaded machine may take a while to start the holder).
+    while (spawnSync('flock', ['-n', lock, 'true']).status === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    return { released };
+  }
+
   it('refuses a second run on the same INSTALL_DIR while one holds the lock', async () => {
     // Prepare: hold the script's lock as a concurrent run would.
     const host = hosts[2]!;
-    const lock = path.join(host.installDir, '.deployer', 'lock');
-    const holder = spawn('flock', ['-n', lock, 'sleep', '2'], { stdio: 'ignore' });
-    const released = new Promise((resolve) => holder.once('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { released } = await holdLock(host, 2_000);
 
     // Act
     const run = await host.release(deployOf(a.v2!));
@@ -179,16 +186,6 @@ describe('the release script with hostile or broken inputs', () => {
     expect(run.verdict.message).toContain('another release script is running');
     expect(await servedVersion(host)).toBe('v1');
   });
-
-  /** Hold the script's lock on `host` for `ms`, as a run still ending would; resolves once it is taken, with its release. */
-  async function holdLock(host: LocalHost, ms: number): Promise<{ released: Promise<unknown> }> {
-    const lock = path.join(host.installDir, '.deployer', 'lock');
-    const holder = spawn('flock', ['-n', lock, 'sleep', String(ms / 1000)], { stdio: 'ignore' });
-    const released = new Promise((resolve) => holder.once('exit', resolve));
-    // Taken once a try of the lock fails (a loaded machine may take a while to start the holder).
-    while (spawnSync('flock', ['-n', lock, 'true']).status === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    return { released };
-  }
 
   it('waits LOCK_WAIT_SECONDS for the run holding the lock to end, then does its work (a rollback after a stop)', async () => {
     // Prepare
