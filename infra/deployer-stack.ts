@@ -28,6 +28,7 @@ import { DeployerDashboard } from './deployer-dashboard.ts';
 import { DeployerFunction } from './deployer-function.ts';
 import { DeploymentStateMachine, stateMachineName } from './deployment-state-machine.ts';
 import { DeploymentTable } from './deployment-table.ts';
+import { ReleaseScriptAsset } from './release-script-asset.ts';
 import { EcrPushTrigger } from './ecr-push-trigger.ts';
 import { ExecutionEndWatcher } from './execution-end-watcher.ts';
 import { functionEnvironment } from './function-environment.ts';
@@ -142,8 +143,16 @@ export class DeployerStack extends Stack {
       Fn.toJsonString(Object.fromEntries(STRATEGIES.map((strategy) => [strategy, machines[strategy].stateMachine.stateMachineArn]))),
     );
 
+    // SSM hosts download the release script from S3 (see lambdas/vm/start-ssm-batch.ts).
+    const releaseScript = vm.ssm ? new ReleaseScriptAsset(this, 'ReleaseScript') : undefined;
+    if (releaseScript !== undefined) {
+      functions.StartSsmBatch.function.addEnvironment(ENV.releaseScriptObject, releaseScript.objectUri);
+      functions.StartSsmBatch.function.addEnvironment(ENV.releaseScriptSha256, releaseScript.sha256);
+    }
+
     const policies = functionPolicies(this, {
       config,
+      ...(releaseScript === undefined ? {} : { releaseScriptObjectArn: releaseScript.objectArn }),
       table: this.table.table,
       stateMachines,
       ecsStateMachines,

@@ -28,6 +28,8 @@ export interface FunctionPolicyContext {
   readonly vmStateMachines: readonly sfn.IStateMachine[];
   /** Their names, as plain strings (see `stateMachineName`). */
   readonly stateMachineNames: readonly string[];
+  /** ARN of the release script's S3 object (present when a VM service uses SSM): StartSsmBatch presigns GETs of it. */
+  readonly releaseScriptObjectArn?: string;
 }
 
 /** The statements of one function's role, and the cdk-nag findings they deliberately cause. */
@@ -271,7 +273,7 @@ export function functionPolicies(stack: Stack, ctx: FunctionPolicyContext): Reco
       statements: vm.any ? allow(['states:StartExecution'], ctx.vmStateMachines.map((m) => m.stateMachineArn)) : [],
       acknowledgments: [],
     },
-    ...vmFunctionPolicies(stack, vm, table, artifactObjectArns(stack, config)),
+    ...vmFunctionPolicies(stack, vm, table, artifactObjectArns(stack, config), ctx.releaseScriptObjectArn),
     ExecutionEnded: {
       statements: [
         ...allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]),
@@ -301,6 +303,7 @@ function vmFunctionPolicies(
   vm: ReturnType<typeof vmResources>,
   table: dynamodb.ITable,
   artifactArns: string[],
+  releaseScriptObjectArn: string | undefined,
 ): Record<'ResolveHosts' | 'ResolveSshHosts' | 'StartSsmBatch' | 'PollSsmBatch' | 'StartSshBatch' | 'PollSshBatch' | 'SetBatchTargets', FunctionPolicy> {
   const none: FunctionPolicy = { statements: [], acknowledgments: [] };
   if (!vm.any) {
@@ -337,6 +340,8 @@ function vmFunctionPolicies(
             ]),
             ...allow(['ssm:CancelCommand'], ['*']),
             ...artifacts,
+            // The release script the hosts download (presigned by this function).
+            ...(releaseScriptObjectArn === undefined ? [] : allow(['s3:GetObject'], [releaseScriptObjectArn])),
             ...ledger,
           ],
           acknowledgments: [

@@ -52,7 +52,6 @@ export const VM_STATE_MACHINE_FUNCTIONS = {
     description: 'Sends the release script to a batch of SSM instances (or rolls the changed ones back) with Run Command',
     needsConfig: false,
     timeoutSeconds: 120,
-    releaseScript: true,
   },
   PollSsmBatch: {
     entry: 'lambdas/vm/poll-ssm-batch.ts',
@@ -232,6 +231,10 @@ export const ENV = {
   vmStateMachines: 'DEPLOYER_VM_STATE_MACHINES',
   /** Log group the SSM agent writes VM commands' full output to (CloudWatchOutputConfig). */
   vmCommandLogGroup: 'DEPLOYER_VM_COMMAND_LOG_GROUP',
+  /** `s3://bucket/key` of `vm/release.sh` as the stack uploaded it (an asset): SSM hosts download it from there. */
+  releaseScriptObject: 'DEPLOYER_RELEASE_SCRIPT_OBJECT',
+  /** The sha256 of that object, computed at synth: a host runs the script only if it matches. */
+  releaseScriptSha256: 'DEPLOYER_RELEASE_SCRIPT_SHA256',
 } as const;
 
 /** `source` of the lifecycle events the deployer puts on EventBridge. */

@@ -19,6 +19,7 @@ import { documentClient } from '../lambdas/shared/table.ts';
 import type { RegistryPlace } from './aws/ecr.ts';
 import { SimulatedWorld, type Snapshot, type WorldOptions } from './aws/world.ts';
 import { loadHandlers, setHandlerEnvironment } from './handlers.ts';
+import { publishReleaseScript } from './vm/release-script-object.ts';
 import { invokeLambda } from './lambda-invoker.ts';
 import {
   LocalStateMachine,
@@ -160,6 +161,8 @@ export class Rehearsal {
     });
     const handlers = await loadHandlers(options.verbose === true);
     const rehearsal = new Rehearsal(options, handlers);
+    // What `cdk deploy` uploads: the release script SSM hosts download.
+    publishReleaseScript(rehearsal.world.s3, rehearsal.world);
     rehearsal.restore.push(rehearsal.world.install(), useClock(rehearsal.clock));
     return rehearsal;
   }

@@ -22,7 +22,11 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
  * working when that role's session ends, whichever comes first.
  */
 export async function presignedArtifactUrl(deployment: VmDeployment, seconds: number): Promise<string> {
-  const { bucket, key } = deployment.artifact;
+  return presignedGetUrl(deployment.artifact.bucket, deployment.artifact.key, seconds);
+}
+
+/** A GET URL of `s3://bucket/key` valid for `seconds` (at least a minute, at most 7 days), signed with the function's role. */
+export async function presignedGetUrl(bucket: string, key: string, seconds: number): Promise<string> {
   const expiresIn = Math.max(60, Math.min(MAX_PRESIGN_SECONDS, Math.ceil(seconds)));
   // Signed at the deployer's clock (the rehearsal's is virtual), which S3 checks the expiry against.
   return awsCall('s3:GetObject (presign)', () =>

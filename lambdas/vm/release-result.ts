@@ -186,14 +186,12 @@ export function parseReleaseOutput(output: string, tailBytes: number = DEFAULT_T
 export function releaseVerdict(exitCode: number | null, outcome: ReleaseOutcome): ReleaseResult {
   if (outcome.result !== undefined) return outcome.result;
   const last = outcome.phases.at(-1)?.name ?? '';
-  return {
-    status: 'FAILED',
-    phase: last,
-    previous: '',
-    current: '',
-    message:
-      exitCode === null
-        ? `the release script was killed${last === '' ? '' : ` in phase ${last}`} and printed no result`
-        : `the release script exited ${exitCode}${last === '' ? '' : ` in phase ${last}`} and printed no result`,
-  };
+  const how =
+    exitCode === null
+      ? `the release script was killed${last === '' ? '' : ` in phase ${last}`} and printed no result`
+      : `the release script exited ${exitCode}${last === '' ? '' : ` in phase ${last}`} and printed no result`;
+  // Its last words say why, when it said anything (the SSM loader's refusal, a shell error).
+  const lastLine = outcome.tail.trimEnd().split('\n').at(-1)?.trim() ?? '';
+  const said = lastLine === '' || lastLine.startsWith('DEPLOYER_PHASE ') ? '' : `: ${lastLine.slice(0, 300)}`;
+  return { status: 'FAILED', phase: last, previous: '', current: '', message: `${how}${said}` };
 }

@@ -53,3 +53,32 @@ export function bashCommandForSh(script: string, env: Readonly<Record<string, st
   const doc = hereDocument(scriptWithEnvironment(script, env));
   return `exec bash -s ${doc.body}`;
 }
+
+/** Exit status of the loader when the release script cannot be fetched or is not the expected one (EX_SOFTWARE-like, not one of the script's). */
+export const LOADER_FAILED_STATUS = 70;
+
+/**
+ * A POSIX sh command that downloads the release script from `scriptUrl`
+ * (a presigned S3 URL), checks its sha256 and runs it in bash with `env`,
+ * as {@link bashCommandForSh} runs a script it carries: for SSM, whose
+ * command parameters should stay small. Nothing runs unless the download
+ * is the exact script the deployer shipped; the downloaded copy is deleted
+ * before the script starts (bash reads it from the still open file, as
+ * `bash -s` reads a carried script from its here-document).
+ */
+export function bashCommandFetchingScript(scriptUrl: string, sha256: string, env: Readonly<Record<string, string>>): string {
+  if (!/^[a-f0-9]{64}$/.test(sha256)) throw new TypeError('the release script sha256 must be 64 lowercase hex digits');
+  const loader = [
+    `deployer_script=$(mktemp "\${TMPDIR:-/tmp}/deployer-release.XXXXXXXX") || { echo 'deployer: cannot create a file for the release script' >&2; exit ${LOADER_FAILED_STATUS}; }`,
+    `if ! curl -fsS -L --proto '=https,file' --proto-redir '=https' --connect-timeout 30 --max-time 300 --retry 3 -o "$deployer_script" -- ${shellQuote(scriptUrl)} </dev/null; then`,
+    `  rm -f -- "$deployer_script"; echo 'deployer: the release script could not be downloaded from S3 (curl failed; nothing was changed)' >&2; exit ${LOADER_FAILED_STATUS}`,
+    'fi',
+    `if [ "$(sha256sum -- "$deployer_script" | cut -c1-64)" != ${shellQuote(sha256)} ]; then`,
+    `  rm -f -- "$deployer_script"; echo 'deployer: the release script downloaded from S3 is not the one this deployer ships (sha256 mismatch; nothing was changed)' >&2; exit ${LOADER_FAILED_STATUS}`,
+    'fi',
+    '{ rm -f -- "$deployer_script"; exec bash -s; } <"$deployer_script"',
+    '',
+  ].join('\n');
+  const doc = hereDocument(`${exportLines(env)}${loader}`);
+  return `exec bash -s ${doc.body}`;
+}

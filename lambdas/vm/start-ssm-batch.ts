@@ -3,9 +3,13 @@
  * Run Command (`AWS-RunShellScript`), or, in `rollback` mode, to the
  * instances this execution changed, each back to the release it served.
  *
- * - The script and its inputs are the command's text (values single-quoted
- *   in a here-document, never on a command line); the artifact is a
- *   presigned S3 GET URL valid for as long as the batch may run.
+ * - The command's text is the script's inputs (values single-quoted in a
+ *   here-document, never on a command line) and a small loader: the script
+ *   itself is an S3 object the stack uploaded, which the host downloads and
+ *   runs only if its sha256 is the one computed at synth (the script is
+ *   about 30 KB; a command's parameters should stay small). The script and
+ *   the artifact are presigned S3 GET URLs valid for as long as the batch
+ *   may run.
  * - Hosts whose inputs differ (a health URL naming the host, a rollback
  *   target) get separate commands; each command names at most 50
  *   instances (SendCommand's limit), all run at once (the batch is the unit
@@ -22,13 +26,13 @@ import { now } from '../shared/clock.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import { ENV } from '../registry.ts';
-import { presignedArtifactUrl } from './artifact-url.ts';
+import { presignedArtifactUrl, presignedGetUrl } from './artifact-url.ts';
 import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
 import { updateLedger, type LedgerItem } from './host-ledger.ts';
 import { hostReleaseEnvironment, rollbackRunOf, type RunMode } from './host-release.ts';
-import { readReleaseScript } from './release-script.ts';
+import { releaseScriptObject } from './release-script.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
-import { bashCommandForSh } from './shell-text.ts';
+import { bashCommandFetchingScript } from './shell-text.ts';
 
 export const ssm = lazyClient(() => new SSMClient({}));
 
@@ -66,9 +70,11 @@ export const handler = createHandler(RunEventSchema, async function startSsmBatc
   const items = await hostsToStart(event, 'ssm');
   if (items.length === 0) return { hostCount: 0, notStarted: 0, commandIds: [] };
   const delivery = deliveryTimeoutSeconds(deployment.batchTimeoutSeconds);
-  const artifactUrl = event.mode === 'deploy' ? await presignedArtifactUrl(deployment, deployment.batchTimeoutSeconds + delivery) : undefined;
+  const validFor = deployment.batchTimeoutSeconds + delivery;
+  const script = releaseScriptObject();
+  const scriptUrl = await presignedGetUrl(script.bucket, script.key, validFor);
+  const artifactUrl = event.mode === 'deploy' ? await presignedArtifactUrl(deployment, validFor) : undefined;
   if (event.mode === 'rollback') await cancelRunningDeploys(items, deployment.service);
-  const script = readReleaseScript();
 
   // Hosts with the same inputs share a command.
   const groups = new Map<string, { env: Record<string, string>; hosts: LedgerItem[] }>();
@@ -85,7 +91,7 @@ export const handler = createHandler(RunEventSchema, async function startSsmBatc
   const label = event.mode === 'deploy' ? `batch ${event.batch + 1}` : 'rollback';
   const commandIds: string[] = [];
   for (const { env, hosts } of groups.values()) {
-    const command = bashCommandForSh(script, env);
+    const command = bashCommandFetchingScript(scriptUrl, script.sha256, env);
     for (let i = 0; i < hosts.length; i += SSM_INSTANCE_CHUNK) {
       const chunk = hosts.slice(i, i + SSM_INSTANCE_CHUNK);
       const sent = await awsCall('ssm:SendCommand', () =>

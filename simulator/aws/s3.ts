@@ -10,8 +10,8 @@
  * presigned GET URL of a simulated object into a local file (or S3's
  * refusal), so that the simulated SSM can hand the host a `file:///` URL.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -118,7 +118,13 @@ export class SimS3 implements SimulatedApi {
     const object = bucket.get(target.key);
     if (object === undefined) return { refusal: { code: 'NoSuchKey', message: 'The specified key does not exist.' } };
     const file = path.join(this.filesDir(), createHash('sha256').update(`${target.bucket}/${target.key}#${object.etag}`).digest('hex'));
-    writeFileSync(file, object.body);
+    // Named by the object's version, so an existing copy has the same bytes. Hosts may be reading it
+    // right now: a new copy is written aside and renamed into place, never truncated under a reader.
+    if (!existsSync(file)) {
+      const partial = `${file}.${process.pid}.${randomUUID()}.partial`;
+      writeFileSync(partial, object.body);
+      renameSync(partial, file);
+    }
     return { file };
   }
 

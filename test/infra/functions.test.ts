@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fromRepoRoot } from '../../infra/repo-root.ts';
 import { BUNDLE_TARGET, FUNCTION_RUNTIME } from '../../infra/deployer-function.ts';
 import { ALL_FUNCTIONS, functionTimeoutSeconds, type FunctionKey } from '../../lambdas/registry.ts';
 import { functionBundle, synthDeployer, type DeployerSynth } from '../support/synth.ts';
@@ -83,5 +87,29 @@ describe('functions', () => {
 
   it('gives the config to no function through its environment', () => {
     for (const key of KEYS) expect(JSON.stringify(props(key).Environment)).not.toContain('orders-api');
+  });
+
+  it('uploads the release script as an asset, tells StartSsmBatch where it is and its sha256, and lets it GET that object', () => {
+    // Prepare
+    const script = readFileSync(fromRepoRoot('vm/release.sh'));
+    const sha256 = createHash('sha256').update(script).digest('hex');
+
+    // Act
+    const variables = (props('StartSsmBatch').Environment as { Variables: Record<string, unknown> }).Variables;
+    const uri = (variables.DEPLOYER_RELEASE_SCRIPT_OBJECT as { 'Fn::Sub': string })['Fn::Sub'];
+    const key = /^s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/([0-9a-f]{64}\.sh)$/.exec(uri)?.[1];
+    const role = (props('StartSsmBatch').Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const gets = roleStatements(synth.template, role).filter((s) => s.Action?.includes('s3:GetObject')).flatMap((s) => [s.Resource].flat());
+
+    // Assess
+    expect(variables.DEPLOYER_RELEASE_SCRIPT_SHA256).toBe(sha256);
+    expect(key, uri).toBeDefined();
+    expect(gets).toContain(`arn:aws:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/${key}`);
+    // The asset cdk deploy uploads is the script, byte for byte.
+    const staged = readdirSync(synth.assemblyDir).find((f) => f === `asset.${key}`);
+    expect(staged).toBeDefined();
+    expect(readFileSync(path.join(synth.assemblyDir, staged!)).equals(script)).toBe(true);
+    // The SSH functions still carry the script (they send it whole); StartSsmBatch no longer needs it.
+    expect(ALL_FUNCTIONS.StartSsmBatch.releaseScript).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@
  * simulated instance the real release script deploying the demo app, which
  * answers over HTTP with its version.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,8 +31,9 @@ describe('VM deployments, rehearsed', () => {
   });
 
   /** Rehearse a deployment of `service`; the hosts serve 1.0.0 before. */
-  async function rehearse(service: string, options: Parameters<typeof seedVmHosts>[2] = {}) {
+  async function rehearse(service: string, options: Parameters<typeof seedVmHosts>[2] = {}, prepare?: (session: Rehearsal) => void) {
     session = await Rehearsal.create({ config });
+    prepare?.(session);
     const svc = config.vm.find((s) => s.name === service)!;
     seeded = await seedVmHosts(session.world, svc, options);
     const execution = session.startExecution({ service, artifact: seeded.artifact.uri, startedBy: 'rehearsal' });
@@ -85,6 +87,26 @@ describe('VM deployments, rehearsed', () => {
     expect(apiTargets()).toEqual(seeded!.hosts.map((h) => `${h.instanceId} unused`).sort());
     expect(ledger.filter((h) => h.batch === 0).map((h) => h.phase)).toContain('health');
     expect(ledger.filter((h) => h.batch > 0).every((h) => h.status === 'pending')).toBe(true);
+  }, 120_000);
+
+  it('runs nothing on the hosts when the release script in S3 is not the one the stack shipped', async () => {
+    // Prepare: someone replaced the script object the stack uploaded.
+    const marker = path.join(os.tmpdir(), `deployer-pwned-${process.pid}-${Date.now()}`);
+    const tamper = (s: Rehearsal): void => {
+      const [bucket, key] = process.env.DEPLOYER_RELEASE_SCRIPT_OBJECT!.replace('s3://', '').split(/\/(.*)/s);
+      s.world.s3.putObject(bucket!, key!, `#!/bin/bash\ntouch '${marker}'\n`);
+    };
+
+    // Act
+    const { record, ledger, served } = await rehearse('api-vm', {}, tamper);
+
+    // Assess
+    expect(record.error?.error).toBe('RolledBack');
+    expect(record.error?.cause).toMatch(/sha256 mismatch; nothing was changed/);
+    expect(existsSync(marker)).toBe(false);
+    expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+    expect(ledger.filter((h) => h.batch === 0).map((h) => h.releaseAfter ?? h.releaseBefore)).not.toContain('2.0.0');
+    expect(apiTargets()).toEqual(seeded!.hosts.map((h) => `${h.instanceId} unused`).sort());
   }, 120_000);
 
   it('canary: the first host, its bake and approval, then the others; every host serves 2.0.0', async () => {

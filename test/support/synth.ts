@@ -67,7 +67,7 @@ export interface DeployerSynth {
 
 const CACHE_ROOT = path.join(REPO_ROOT, 'node_modules', '.cache', 'ecs-deployer-synth');
 const RESULT_FILE = 'synth-result.json';
-const INPUT_DIRS = ['infra', 'lambdas', 'statemachines'];
+const INPUT_DIRS = ['infra', 'lambdas', 'statemachines', 'vm'];
 const INPUT_FILES = ['bin/app.ts', 'cdk.json', 'package-lock.json', 'tsconfig.json', 'test/support/synth.ts'];
 const WAIT_LIMIT_MS = 170_000;
 

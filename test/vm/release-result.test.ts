@@ -108,6 +108,20 @@ describe('release script output', () => {
     expect(exited.message).toBe('the release script exited 137 in phase download and printed no result');
   });
 
+  it("quotes the last line a script that printed no result wrote (the SSM loader's refusal, a shell error)", () => {
+    // Prepare
+    const outcome = parseReleaseOutput("deployer: the release script downloaded from S3 is not the one this deployer ships (sha256 mismatch; nothing was changed)\n");
+
+    // Act
+    const verdict = releaseVerdict(70, outcome);
+
+    // Assess
+    expect(verdict).toMatchObject({ status: 'FAILED', phase: '' });
+    expect(verdict.message).toBe(
+      'the release script exited 70 and printed no result: deployer: the release script downloaded from S3 is not the one this deployer ships (sha256 mismatch; nothing was changed)',
+    );
+  });
+
   it('does not keep a huge line, and still reads the lines after it', () => {
     // Prepare
     const output = `${'x'.repeat(200_000)}\nDEPLOYER_PHASE cleanup\n${RESULT}`;

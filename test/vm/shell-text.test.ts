@@ -2,12 +2,22 @@
  * What executors send to a host's bash: values arrive in the script exactly
  * as given, and none can end its quotes and run something.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { bashCommandForSh, exportLines, hereDocument, scriptWithEnvironment, shellQuote } from '../../lambdas/vm/shell-text.ts';
-import { runBashScript } from '../../simulator/vm/local-host.ts';
+import { pathToFileURL } from 'node:url';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  bashCommandFetchingScript,
+  bashCommandForSh,
+  exportLines,
+  hereDocument,
+  LOADER_FAILED_STATUS,
+  scriptWithEnvironment,
+  shellQuote,
+} from '../../lambdas/vm/shell-text.ts';
+import { hostEnvironment, runBashScript } from '../../simulator/vm/local-host.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'deployer-shell-'));
 const marker = path.join(dir, 'pwned');
@@ -70,5 +80,57 @@ describe('shell text for hosts', () => {
     // Assess
     expect(refuse[0]).toThrow("'A;touch x' is not a valid environment variable name");
     expect(refuse[1]).toThrow('NUL');
+  });
+
+  describe('a command that fetches the script (SSM)', () => {
+    const script = `printf 'ran with A=%s from %s\\n' "$A" "$0"\ntouch ${JSON.stringify(path.join(dir, 'script-ran'))}\n`;
+    const scriptFile = path.join(dir, 'release.sh');
+    writeFileSync(scriptFile, script);
+    const sha256 = createHash('sha256').update(script).digest('hex');
+    const ran = path.join(dir, 'script-ran');
+    beforeEach(() => rmSync(ran, { force: true }));
+
+    /** Run a loader command as SSM's agent does (sh, stdin closed) with its own TMPDIR. */
+    async function runLoader(url: string, expectedSha: string): Promise<{ exitCode: number | null; tail: string; leftInTmp: string[] }> {
+      const tmp = mkdtempSync(path.join(os.tmpdir(), 'deployer-loader-'));
+      const command = bashCommandFetchingScript(url, expectedSha, { A: `x'y` });
+      const run = await runBashScript(`sh -c ${shellQuote(command)} </dev/null\n`, { env: { ...hostEnvironment(), TMPDIR: tmp } });
+      return { exitCode: run.exitCode, tail: run.outcome.tail, leftInTmp: readdirSync(tmp) };
+    }
+
+    it('downloads the script, checks its sha256 and runs it with the exports, leaving no copy behind', async () => {
+      // Act
+      const run = await runLoader(pathToFileURL(scriptFile).href, sha256);
+
+      // Assess
+      expect(run.exitCode).toBe(0);
+      expect(run.tail).toBe(`ran with A=x'y from bash\n`);
+      expect(run.leftInTmp).toEqual([]);
+    });
+
+    it('runs nothing when the downloaded script is not the one the deployer ships', async () => {
+      // Act
+      const run = await runLoader(pathToFileURL(scriptFile).href, 'f'.repeat(64));
+
+      // Assess
+      expect(run.exitCode).toBe(LOADER_FAILED_STATUS);
+      expect(run.tail).toContain('sha256 mismatch; nothing was changed');
+      expect(existsSync(ran)).toBe(false);
+      expect(run.leftInTmp).toEqual([]);
+    });
+
+    it('fails with a message when the script cannot be downloaded', async () => {
+      // Act
+      const run = await runLoader(pathToFileURL(path.join(dir, 'no-such-script.sh')).href, sha256);
+
+      // Assess
+      expect(run.exitCode).toBe(LOADER_FAILED_STATUS);
+      expect(run.tail).toContain('the release script could not be downloaded from S3');
+      expect(existsSync(ran)).toBe(false);
+    });
+
+    it('refuses an expected sha256 that is not 64 lowercase hex digits (nothing to compare against)', () => {
+      expect(() => bashCommandFetchingScript('https://example.com/x', 'F'.repeat(64), {})).toThrow('64 lowercase hex digits');
+    });
   });
 });

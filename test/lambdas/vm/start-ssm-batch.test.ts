@@ -9,6 +9,9 @@ import { stubDeployerEnv } from '../../support/lambda-fixtures.ts';
 import { ARTIFACT_SHA256, fakeLedger, instanceId, ledgerItem, vmDeployment } from './vm-fixtures.ts';
 
 const ssmMock = mockClient(SSMClient);
+/** Where the stack uploaded `vm/release.sh` (a CDK asset), and its sha256. */
+const SCRIPT_BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
+const SCRIPT_SHA256 = 'c0ffee'.padEnd(64, '0');
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
 /** The shell text of the n-th SendCommand. */
@@ -26,6 +29,8 @@ describe('StartSsmBatch', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
     vi.stubEnv(ENV.vmCommandLogGroup, '/deployer/vm-commands');
+    vi.stubEnv(ENV.releaseScriptObject, `s3://${SCRIPT_BUCKET}/${SCRIPT_SHA256}.sh`);
+    vi.stubEnv(ENV.releaseScriptSha256, SCRIPT_SHA256);
     sent = 0;
     ssmMock.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${(sent += 1)}` } }));
   });
@@ -34,7 +39,7 @@ describe('StartSsmBatch', () => {
     vi.unstubAllEnvs();
   });
 
-  it('sends the release script to the batch with Run Command: 50 instances per command, output to CloudWatch Logs, the artifact as a presigned URL', async () => {
+  it('sends the release script to the batch with Run Command: 50 instances per command, output to CloudWatch Logs, the script and the artifact as presigned URLs', async () => {
     // Prepare: 120 hosts in batch 1, 3 in batch 0
     const hosts = [
       ...[1, 2, 3].map((n) => ledgerItem(instanceId(n), 0)),
@@ -63,7 +68,11 @@ describe('StartSsmBatch', () => {
     expect(text).toContain(`export ARTIFACT_SHA256='${ARTIFACT_SHA256}'`);
     expect(text).toMatch(/export ARTIFACT_URL='https:\/\/acme-artifacts\.s3\.[a-z0-9-]+\.amazonaws\.com\/api\/api-2\.0\.0\.tar\.gz\?[^']*X-Amz-Expires=2400/);
     expect(text).toContain("export VERSION='2.0.0'");
-    expect(text).toContain('DEPLOYER_RESULT');
+    // The script is not in the command: the host downloads it from the stack's asset and checks its sha256.
+    expect(text).not.toContain('DEPLOYER_RESULT');
+    expect(text).toMatch(new RegExp(`curl [^\n]* -- 'https://${SCRIPT_BUCKET}\\.s3\\.[a-z0-9-]+\\.amazonaws\\.com/${SCRIPT_SHA256}\\.sh\\?[^']*X-Amz-Expires=2400`));
+    expect(text).toContain(`!= '${SCRIPT_SHA256}' ]`);
+    expect(Buffer.byteLength(text)).toBeLessThan(8 * 1024);
     expect(ledger.get(instanceId(100))).toMatchObject({ status: 'running', mode: 'deploy', commandId: 'cmd-1' });
     expect(ledger.get(instanceId(1))).toMatchObject({ status: 'pending' });
   });
