@@ -73,7 +73,7 @@ export function executionConsoleUrl(executionArn: string): string {
 }
 
 /** How many traffic steps the config gives the service's deployments (none for rolling, nor for VM canaries, which go by batches). */
-function configuredSteps(svc: ServiceConfig): number | undefined {
+export function configuredSteps(svc: ServiceConfig): number | undefined {
   if (isVmService(svc)) return svc.strategy === 'blue-green' ? svc.steps.length : undefined;
   return svc.strategy === 'rolling' ? undefined : svc.steps.length;
 }

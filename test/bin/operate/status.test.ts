@@ -285,6 +285,8 @@ describe('deployer status', () => {
       ['checkout', 'running'],
       ['payments', 'waiting-for-approval'],
       ['api-vm', 'idle'],
+      ['worker-vm', 'idle'],
+      ['portal-vm', 'idle'],
     ]);
     expect(report.services[0]).toEqual({
       service: 'web',
@@ -375,7 +377,7 @@ describe('deployer status', () => {
     // Assess
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n");
+    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm, worker-vm, portal-vm\n");
     expect(cloudFormation).not.toHaveReceivedAnyCommand();
   });
 });
