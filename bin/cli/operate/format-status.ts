@@ -55,7 +55,8 @@ function idleLines(s: IdleServiceStatus, now: Date): string[] {
  */
 export function progressSentence(p: Progress, steps: number | undefined, kind: 'ecs' | 'vm' = 'ecs'): string {
   const what = kind === 'vm' ? 'release' : 'revision';
-  if (kind === 'vm' && p.phase === 'canary') return `canary: ${p.weight}% of the hosts on the new release`;
+  // Only a VM canary has this phase: its first batch, waiting for its approval.
+  if (p.phase === 'canary') return `canary: ${p.weight}% of the hosts on the new release`;
   if (p.step < 0) return `before the first step: ${p.weight}% on the new ${what} (${p.phase})`;
   const of = steps === undefined ? '' : ` of ${steps}`;
   return `step ${p.step + 1}${of}: ${p.weight}% on the new ${what} (${p.phase})`;
@@ -104,6 +105,8 @@ function runningLines(s: RunningServiceStatus, now: Date): string[] {
   }
   const progress = progressText(s);
   if (progress !== undefined) lines.push(row('progress', progress));
+  if (s.batch !== undefined) lines.push(row('batch', batchSentence(s.batch)));
+  if (s.hostRollback !== undefined) lines.push(row('hosts', hostRollbackSentence(s.hostRollback)));
   if (s.verdict !== undefined) lines.push(row('last verdict', s.verdict));
   if (s.traffic !== undefined) lines.push(row('traffic', trafficSentence(s.traffic)));
   if (s.promoteRequested !== undefined) {
