@@ -1,23 +1,26 @@
 /**
  * The operator CLI driving VM deployments end to end: `deployer deploy`,
  * `promote`, `approve` and `rollback` run in-process against the rehearsal
- * (the real vm-canary state machine and handlers, the simulated AWS, the
+ * (the real VM state machines and handlers, the simulated AWS, the
  * real release script on every simulated host), as an operator runs them
  * against the installed stack. Only the stack's outputs are given here:
  * the simulation has no CloudFormation.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runOperatorCommand } from '../../bin/cli/operate/index.ts';
 import { readLedger } from '../../lambdas/vm/host-ledger.ts';
 import { REHEARSAL_EPOCH, REHEARSAL_STACK, Rehearsal } from '../../simulator/rehearsal.ts';
+import { buildDemoArtifact } from '../../simulator/vm/demo-artifact.ts';
 import { seedVmHosts, type VmRehearsalHosts } from '../../simulator/vm/rehearsal-hosts.ts';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../support/example-config.ts';
 import { servedVersion } from '../support/vm-hosts.ts';
 
 const config = exampleConfig();
-const worker = config.vm.find((s) => s.name === 'worker-vm')!;
 const STATES = `arn:aws:states:us-east-1:123456789012:stateMachine:${REHEARSAL_STACK}`;
 const cloudFormation = mockClient(CloudFormationClient);
 
@@ -28,14 +31,13 @@ interface CliResult {
   stderr: string;
 }
 
-describe('the operator CLI on a VM canary, rehearsed', () => {
+describe('the operator CLI on VM services, rehearsed', () => {
   let session: Rehearsal | undefined;
   let seeded: VmRehearsalHosts | undefined;
 
   beforeEach(async () => {
-    // Nobody answers the approval unless the test runs `deployer approve` (or the deployment is rolled back).
+    // Nobody answers an approval unless the test runs `deployer approve` (or the deployment is rolled back).
     session = await Rehearsal.create({ config, approvals: { answer: 'none' } });
-    seeded = await seedVmHosts(session.world, worker);
     cloudFormation.reset();
     cloudFormation.on(DescribeStacksCommand).resolves({
       Stacks: [
@@ -65,7 +67,28 @@ describe('the operator CLI on a VM canary, rehearsed', () => {
     session = undefined;
     seeded = undefined;
     vi.useRealTimers();
+    await Promise.all(scratch.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   });
+
+  /** Directories a test made. */
+  const scratch: string[] = [];
+
+  /** The hosts of `service`, each serving 1.0.0; the demo app's 2.0.0 is in S3 with its `.sha256`. */
+  async function seed(service: string): Promise<VmRehearsalHosts> {
+    seeded = await seedVmHosts(session!.world, config.vm.find((s) => s.name === service)!);
+    return seeded;
+  }
+
+  /** The demo app's `version` uploaded under `prefix` with its `.sha256` beside it; its S3 URI. */
+  async function upload(prefix: string, file: string, version: string): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-cli-artifact-'));
+    scratch.push(dir);
+    const artifact = await buildDemoArtifact({ version, dir });
+    const key = `${prefix}${file}`;
+    session!.world.s3.putObject('acme-artifacts', key, await readFile(artifact.path));
+    session!.world.s3.putObject('acme-artifacts', `${key}.sha256`, `${artifact.sha256}  ${file}\n`);
+    return `s3://acme-artifacts/${key}`;
+  }
 
   /**
    * Run `deployer ARGV` as an operator, at the rehearsal's virtual time:
@@ -109,6 +132,8 @@ describe('the operator CLI on a VM canary, rehearsed', () => {
     const promoted = operatorAt(4, 'promote', 'worker-vm', '--by', 'carol');
     const approved = operatorAt(60, 'approve', 'worker-vm', '--by', 'alice');
 
+    await seed('worker-vm');
+
     // Act
     const deployed = await operator('deploy', 'worker-vm', '--artifact', seeded!.artifact.uri, '--reason', 'new worker', '--by', 'alice');
     const record = await session!.executions[0]!.done;
@@ -133,6 +158,7 @@ describe('the operator CLI on a VM canary, rehearsed', () => {
 
   it('rollback while the canary waits for its approval: the restore run puts the canary host back on 1.0.0', async () => {
     // Prepare
+    await seed('worker-vm');
     const rolledBack = operatorAt(60, 'rollback', 'worker-vm', '--reason', 'queue backs up', '--by', 'alice');
 
     // Act
@@ -151,4 +177,34 @@ describe('the operator CLI on a VM canary, rehearsed', () => {
     const ledger = await readLedger(record.name);
     expect(ledger.filter((h) => h.batch === 0).map((h) => h.status)).toEqual(['rolled-back']);
   }, 120_000);
+
+  it('rollback with nothing running redeploys the previous artifact, pinned by its SHA-256, as the same release', async () => {
+    // Prepare: 2.0.0, then 3.0.0, deployed to api-vm with the CLI.
+    const hosts = await seed('api-vm');
+    expect((await operator('deploy', 'api-vm', '--artifact', hosts.artifact.uri, '--by', 'alice')).code).toBe(0);
+    expect((await session!.executions[0]!.done).status).toBe('SUCCEEDED');
+    const v3 = await upload('api/', 'api-vm-3.0.0.tar.gz', '3.0.0');
+    expect((await operator('deploy', 'api-vm', '--artifact', v3, '--by', 'alice')).code).toBe(0);
+    expect((await session!.executions[1]!.done).status).toBe('SUCCEEDED');
+    expect(await Promise.all(hosts.hosts.map((h) => servedVersion(h.host)))).toEqual(['3.0.0', '3.0.0', '3.0.0']);
+
+    // Act
+    const rolledBack = await operator('rollback', 'api-vm', '--reason', '3.0.0 leaks memory', '--by', 'bob');
+    const record = await session!.executions[2]!.done;
+    await session!.settle();
+
+    // Assess
+    expect(rolledBack.stderr).toBe('');
+    expect(rolledBack.stdout).toContain(`  back to    2.0.0 (${hosts.artifact.uri})`);
+    expect(record.input).toEqual({
+      service: 'api-vm',
+      artifact: hosts.artifact.uri,
+      version: '2.0.0',
+      sha256: hosts.artifact.sha256,
+      startedBy: 'bob',
+      reason: 'rollback of 3.0.0 by bob: 3.0.0 leaks memory',
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    expect(await Promise.all(hosts.hosts.map((h) => servedVersion(h.host)))).toEqual(['2.0.0', '2.0.0', '2.0.0']);
+  }, 240_000);
 });
