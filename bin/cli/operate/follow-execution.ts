@@ -2,8 +2,9 @@
  * Follow one execution to its end, printing its progress (`deployer watch`,
  * `deployer deploy --wait`): every poll reads the execution's status, the
  * newest events of its history (state, step or VM batch, verdict) and, for
- * an ECS canary and every blue-green, the listener's traffic split. At the end the outcome is read as the rest of
- * the deployer reads it (the history's record, else the execution's error);
+ * an ECS canary and every blue-green, the listener's traffic split. At the
+ * end the outcome is read as the rest of the deployer reads it (the
+ * history's record, else the execution's error);
  * a deployment stopped or timed out after it changed something is followed
  * on through the watcher's restore run, until the service is back.
  */

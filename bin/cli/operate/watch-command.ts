@@ -2,10 +2,9 @@
  * `deployer watch SERVICE [--interval SECONDS]`: follow the service's
  * running deployment (or restore run) to its end, printing its progress:
  * state, step (or VM batch and its hosts), traffic split, verdicts, time
- * since it started. With nothing
- * running, the newest deployment started (one still validating its input or
- * waiting for the lock), else the newest recorded one, which has ended:
- * its outcome is printed. The exit code is the deployment's outcome, as for
+ * since it started. With nothing running, the newest deployment started
+ * (one still validating its input or waiting for the lock), else the newest
+ * recorded one, which has ended: its outcome is printed. The exit code is the deployment's outcome, as for
  * `deploy --wait`.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
