@@ -69,8 +69,10 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('deployer')
-    .description('Progressive deployments of ECS services with AWS Step Functions')
+    .description('Progressive deployments of ECS services and VM fleets with AWS Step Functions')
     .version(packageVersion(), '-V, --version', "print the deployer's version")
+    // The program's own options (--version) only before the command: `deployer deploy SERVICE --version V` is deploy's release name.
+    .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 

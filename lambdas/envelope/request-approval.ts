@@ -5,7 +5,7 @@
  * that answer it, on EventBridge (and so by SNS). The execution then waits
  * until someone answers or the step's timeout passes, which rejects.
  */
-import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
+import { AnyDeploymentSchema, type AnyDeployment } from '../shared/any-deployment.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { awsCall } from '../shared/aws-call.ts';
@@ -15,7 +15,7 @@ import { formatDuration } from '../shared/duration.ts';
 import { createHandler } from '../shared/handler.ts';
 import { announce } from '../shared/lifecycle-events.ts';
 import { logger } from '../shared/logger.ts';
-import { APPROVAL_ATTRIBUTE, ProgressSchema, type PendingApproval } from '../shared/operator-requests.ts';
+import { APPROVAL_ATTRIBUTE, ProgressSchema, type PendingApproval, type Progress } from '../shared/operator-requests.ts';
 import { documentClient, tableName } from '../shared/table.ts';
 
 const EventSchema = z.object({
@@ -28,6 +28,16 @@ const EventSchema = z.object({
 /** What the notification tells people to run. */
 export function approvalInstructions(service: string): string {
   return `approve with \`deployer approve ${service}\`, or reject (and roll back) with \`deployer reject ${service} --reason "..."\``;
+}
+
+/**
+ * Where the deployment waits, for the notification: a traffic step, or a
+ * VM canary's first batch (it has no steps: its approval follows the canary).
+ */
+function where(deployment: AnyDeployment, progress: Progress): string {
+  if (deployment.kind === 'vm' && progress.phase === 'canary') return `of the canary (${progress.weight}% of the hosts on the new release)`;
+  const what = deployment.kind === 'vm' ? 'release' : 'revision';
+  return `at step ${progress.step + 1} of ${deployment.steps.length} (${progress.weight}% on the new ${what} so far)`;
 }
 
 export const handler = createHandler(EventSchema, async function requestApproval({ deployment, progress, token, timeoutSeconds }) {
@@ -51,7 +61,7 @@ export const handler = createHandler(EventSchema, async function requestApproval
       }),
     ),
   );
-  const reason = `waiting for approval at step ${progress.step + 1} of ${deployment.steps.length} (${progress.weight}% on the new revision so far): ${approvalInstructions(deployment.service)}; rejected automatically after ${formatDuration(timeoutSeconds)}`;
+  const reason = `waiting for approval ${where(deployment, progress)}: ${approvalInstructions(deployment.service)}; rejected automatically after ${formatDuration(timeoutSeconds)}`;
   await announce('Deployment Approval Requested', {
     service: deployment.service,
     strategy: deployment.strategy,

@@ -98,6 +98,13 @@ export function versionFromKey(key: string, pattern: string, service: string): s
   return bare.startsWith(`${service}-`) && bare.length > service.length + 1 ? bare.slice(service.length + 1) : bare;
 }
 
+/** An artifact URI `svc` would accept, for messages: `s3://acme-artifacts/api/api-vm-1.4.0.tar.gz`. */
+export function exampleArtifactUri(svc: VmServiceConfig): string {
+  const { bucket, prefix, pattern } = svc.artifacts;
+  const file = pattern.startsWith('*') ? `${svc.name}-1.4.0${pattern.slice(1)}` : pattern;
+  return `s3://${bucket}/${prefix}${file.replace(/\*/g, '1.4.0').replace(/\?/g, '1')}`;
+}
+
 /** Check a VM `request` against `config` (no AWS call). */
 export function checkVmRequest(request: Pick<VmDeploymentRequest, 'service' | 'artifact' | 'version'>, config: DeployerConfig): VmRequestCheck {
   const svc = findVmService(config, request.service);
@@ -108,8 +115,7 @@ export function checkVmRequest(request: Pick<VmDeploymentRequest, 'service' | 'a
     return { ok: false, field: 'service', message: unknownService(request.service, config) };
   }
   const { bucket: wantedBucket, prefix, pattern } = svc.artifacts;
-  const file = pattern.startsWith('*') ? `${svc.name}-1.4.0${pattern.slice(1)}` : pattern;
-  const example = `s3://${wantedBucket}/${prefix}${file.replace(/\*/g, '1.4.0').replace(/\?/g, '1')}`;
+  const example = exampleArtifactUri(svc);
   const uri = S3_URI.exec(request.artifact)?.groups;
   if (uri?.bucket === undefined || uri.key === undefined) {
     return { ok: false, field: 'artifact', message: `'${request.artifact}' is not an S3 URI; expected s3://BUCKET/KEY, e.g. ${example}` };

@@ -4,7 +4,7 @@
  */
 import { DescribeStacksCommand, type CloudFormationClient, type Stack } from '@aws-sdk/client-cloudformation';
 import * as z from 'zod';
-import type { Strategy } from '../../../lambdas/shared/config.ts';
+import { isVmService, type ServiceConfig, type Strategy } from '../../../lambdas/shared/config.ts';
 import { AwsFailure, awsRequest } from './aws-failure.ts';
 
 /**
@@ -25,13 +25,26 @@ const StackOutputsSchema = z.object({
 
 const OUTPUT_KEYS = Object.keys(StackOutputsSchema.shape) as (keyof z.output<typeof StackOutputsSchema>)[];
 
+/**
+ * The VM state machines' outputs (infra/deployer-stack.ts). Optional: a
+ * stack installed before VM services existed still serves its ECS services;
+ * only a command acting on a VM deployment needs them (see {@link stateMachineOf}).
+ */
+const VM_OUTPUT_KEYS: Readonly<Record<Strategy, string>> = {
+  rolling: 'VmRollingStateMachineArn',
+  canary: 'VmCanaryStateMachineArn',
+  'blue-green': 'VmBlueGreenStateMachineArn',
+};
+
 /** What the CLI knows of an installed deployer. */
 export interface InstalledStack {
   stackName: string;
   /** DynamoDB table of locks and history. */
   tableName: string;
-  /** The state machine of each strategy. */
+  /** The state machine of each strategy (ECS services). */
   stateMachines: Record<Strategy, string>;
+  /** The state machine of each strategy for VM services, by strategy; a strategy is absent when the stack has no output for it. */
+  vmStateMachines: Partial<Record<Strategy, string>>;
   /** SNS topic of the notifications. */
   topicArn: string;
 }
@@ -77,10 +90,32 @@ export async function findInstalledStack(client: CloudFormationClient, stackName
     );
   }
   const o = parsed.data;
+  const vmStateMachines: Partial<Record<Strategy, string>> = {};
+  for (const [strategy, key] of Object.entries(VM_OUTPUT_KEYS) as [Strategy, string][]) {
+    const arn = outputs[key];
+    if (typeof arn === 'string' && arn !== '') vmStateMachines[strategy] = arn;
+  }
   return {
     stackName,
     tableName: o.TableName,
     stateMachines: { rolling: o.RollingStateMachineArn, canary: o.CanaryStateMachineArn, 'blue-green': o.BlueGreenStateMachineArn },
+    vmStateMachines,
     topicArn: o.TopicArn,
   };
+}
+
+/**
+ * The state machine that deploys `svc`: its strategy's, of its kind (ECS or
+ * VM). Throws `AwsFailure` (exit 1) when the stack predates VM services and
+ * so has no output for it, saying to update the stack.
+ */
+export function stateMachineOf(stack: InstalledStack, svc: ServiceConfig): string {
+  if (!isVmService(svc)) return stack.stateMachines[svc.strategy];
+  const arn = stack.vmStateMachines[svc.strategy];
+  if (arn === undefined) {
+    throw new AwsFailure(
+      `the stack ${stack.stackName} has no output ${VM_OUTPUT_KEYS[svc.strategy]}, so it cannot deploy the VM service ${svc.name}: it predates VM services; ${howToFix(stack.stackName)}`,
+    );
+  }
+  return arn;
 }

@@ -3,13 +3,14 @@
  * approval step go on.
  */
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { isVmService } from '../../../lambdas/shared/config.ts';
 import { awsRequest } from '../aws/aws-failure.ts';
 import { EXIT } from '../exit-codes.ts';
 import { commandLine } from './follow-up.ts';
 import type { OperatorIo } from './io.ts';
 import { openOperatorContext, type CommonOptions } from './operator-context.ts';
 import { operatorName } from './operator-identity.ts';
-import { answerApproval, findPendingApproval } from './pending-approval.ts';
+import { answerApproval, approvalStepLabel, findPendingApproval } from './pending-approval.ts';
 
 /** Options of `deployer approve`. */
 export interface ApproveOptions extends CommonOptions {
@@ -25,7 +26,8 @@ export interface ApprovalOutput {
 /** Run the command; returns the exit code. */
 export async function approveCommand(service: string, options: ApproveOptions, io: OperatorIo): Promise<number> {
   const by = operatorName(options.by);
-  const { ctx } = await openOperatorContext(options, io, service);
+  const { ctx, services } = await openOperatorContext(options, io, service);
+  const svc = services[0]!;
   const pending = await findPendingApproval(
     ctx,
     service,
@@ -38,7 +40,7 @@ export async function approveCommand(service: string, options: ApproveOptions, i
     ),
   );
   io.stdout(
-    `Approved step ${pending.approval.step + 1} of ${service}'s deployment ${pending.execution.name} as ${by}; it goes on with the next step.\n` +
+    `Approved ${approvalStepLabel(svc, pending.approval)} of ${service}'s deployment ${pending.execution.name} as ${by}; it goes on with the ${isVmService(svc) && svc.strategy === 'canary' ? 'other batches' : 'next step'}.\n` +
       `Follow it: ${commandLine(options, 'status', service)}\n`,
   );
   return EXIT.ok;

@@ -14,8 +14,15 @@ import type { OperatorContext } from './operator-context.ts';
 /** The attributes read: not the stored deployment and snapshot, which only a restore run needs. */
 const ATTRIBUTES = ['status', 'image', 'imageTag', 'previousImage', 'startedBy', 'startedAt', 'endedAt', 'reason', 'error', 'executionArn', 'restore'];
 
-/** What the start of the deployment asked for, kept in the stored deployment (`deploymentJson`). */
-const StoredRequestSchema = z.object({ reason: z.string().optional() });
+/**
+ * What the start of the deployment asked for, kept in the stored deployment
+ * (`deploymentJson`): its reason and, for a VM deployment, the artifact's
+ * SHA-256 it was verified against.
+ */
+const StoredRequestSchema = z.object({
+  reason: z.string().optional(),
+  artifact: z.object({ sha256: z.string() }).optional(),
+});
 
 const HistoryItemSchema = z.object({
   sk: z.string(),
@@ -48,6 +55,8 @@ export interface DeploymentRecord {
   startedBy?: string;
   /** Why it was started, as given with `--reason` or in the input (`push of web:v1.4.0`). */
   requested?: string;
+  /** VM deployments: the SHA-256 the artifact (`image`, its S3 URI) was verified against. */
+  sha256?: string;
   startedAt?: string;
   endedAt?: string;
   /** Why it ended as it did. */
@@ -57,14 +66,14 @@ export interface DeploymentRecord {
   restore?: string;
 }
 
-function requestReason(deploymentJson: string | undefined): string | undefined {
-  if (deploymentJson === undefined) return undefined;
+function storedRequest(deploymentJson: string | undefined): z.output<typeof StoredRequestSchema> {
+  if (deploymentJson === undefined) return {};
   try {
     const parsed = StoredRequestSchema.safeParse(JSON.parse(deploymentJson));
-    return parsed.success ? parsed.data.reason : undefined;
+    return parsed.success ? parsed.data : {};
   } catch {
-    // Not JSON (written by another version): the request's reason is unknown.
-    return undefined;
+    // Not JSON (written by another version): the request's reason and checksum are unknown.
+    return {};
   }
 }
 
@@ -74,8 +83,9 @@ function recordOf(item: Record<string, unknown> | undefined): DeploymentRecord |
   if (!parsed.success) return undefined;
   const { sk: _sk, deploymentJson, reason, ...fields } = parsed.data;
   const record: DeploymentRecord = { ...fields };
-  const requested = requestReason(deploymentJson);
-  if (requested !== undefined) record.requested = requested;
+  const stored = storedRequest(deploymentJson);
+  if (stored.reason !== undefined) record.requested = stored.reason;
+  if (stored.artifact !== undefined) record.sha256 = stored.artifact.sha256;
   if (reason !== undefined) record.cause = reason;
   return record;
 }

@@ -1,14 +1,15 @@
 /**
  * Follow one execution to its end, printing its progress (`deployer watch`,
  * `deployer deploy --wait`): every poll reads the execution's status, the
- * newest events of its history and, for canary and blue-green, the
- * listener's traffic split. At the end the outcome is read as the rest of
- * the deployer reads it (the history's record, else the execution's error);
+ * newest events of its history (state, step or VM batch, verdict) and, for
+ * an ECS canary and every blue-green, the listener's traffic split. At the
+ * end the outcome is read as the rest of the deployer reads it (the
+ * history's record, else the execution's error);
  * a deployment stopped or timed out after it changed something is followed
  * on through the watcher's restore run, until the service is back.
  */
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import type { EcsServiceConfig } from '../../../lambdas/shared/config.ts';
+import { isVmService, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import { isUncleanEnd } from '../../../lambdas/shared/execution-status.ts';
 import { describeFailure } from '../../../lambdas/shared/failure.ts';
 import { deploymentOutcome, type Outcome } from '../../../lambdas/shared/outcome.ts';
@@ -21,6 +22,7 @@ import { listenerOf, readListenerTraffic, targetGroupLabels } from './listener-t
 import type { OperatorContext } from './operator-context.ts';
 import { durationText, ProgressLines, timedLine, type ProgressView } from './progress-lines.ts';
 import { executionNameOf } from './running-deployment.ts';
+import { configuredSteps } from './service-status.ts';
 
 /** How many polls to wait for the watcher to start a restore run (EventBridge delivers within seconds). */
 export const RESTORE_WAIT_POLLS = 12;
@@ -46,11 +48,15 @@ async function describeIfExists(ctx: OperatorContext, executionArn: string): Pro
   }
 }
 
+function kindOf(svc: ServiceConfig): 'ecs' | 'vm' {
+  return isVmService(svc) ? 'vm' : 'ecs';
+}
+
 /** What one poll of a running execution sees. */
-async function look(ctx: OperatorContext, svc: EcsServiceConfig, executionArn: string): Promise<ProgressView> {
+async function look(ctx: OperatorContext, svc: ServiceConfig, executionArn: string): Promise<ProgressView> {
   const seen = await readExecutionProgress(ctx, executionArn);
   const view: ProgressView = { seen };
-  const steps = seen.deployment?.steps?.length ?? (svc.strategy === 'rolling' ? undefined : svc.steps.length);
+  const steps = seen.deployment?.steps?.length ?? configuredSteps(svc);
   if (steps !== undefined && steps > 0) view.steps = steps;
   const listener = seen.deployment?.loadBalancer?.listenerArn ?? listenerOf(svc);
   if (listener !== undefined) view.traffic = await readListenerTraffic(ctx, listener, targetGroupLabels(svc));
@@ -63,7 +69,7 @@ async function look(ctx: OperatorContext, svc: EcsServiceConfig, executionArn: s
  */
 async function pollToEnd(
   ctx: OperatorContext,
-  svc: EcsServiceConfig,
+  svc: ServiceConfig,
   first: DescribeExecutionCommandOutput,
   executionArn: string,
   lines: ProgressLines,
@@ -91,7 +97,7 @@ function executionError(out: DescribeExecutionCommandOutput): string | undefined
  */
 async function followRestore(
   ctx: OperatorContext,
-  svc: EcsServiceConfig,
+  svc: ServiceConfig,
   executionArn: string,
   startedAt: Date,
   pollMs: number,
@@ -111,7 +117,7 @@ async function followRestore(
     return now;
   }
   ctx.io.stdout(timedLine(now.getTime() - startedAt.getTime(), `restore run ${name} puts back what ran before the deployment`));
-  const restoreLines = new ProgressLines(startedAt, '');
+  const restoreLines = new ProgressLines(startedAt, '', kindOf(svc));
   const ended = await pollToEnd(ctx, svc, out, restoreArn, restoreLines, pollMs);
   const error = executionError(ended);
   const endedAt = ended.stopDate ?? new Date();
@@ -125,7 +131,7 @@ async function followRestore(
  */
 export async function followExecution(
   ctx: OperatorContext,
-  svc: EcsServiceConfig,
+  svc: ServiceConfig,
   executionArn: string,
   pollSeconds: number,
 ): Promise<FollowResult> {
@@ -134,7 +140,7 @@ export async function followExecution(
   const name = first.name ?? executionNameOf(executionArn);
   const startedAt = first.startDate ?? new Date();
   const hint = `\`${commandLine(ctx.options, 'approve', svc.name)}\` or \`${commandLine(ctx.options, 'reject', svc.name, '--reason', 'TEXT')}\``;
-  const ended = await pollToEnd(ctx, svc, first, executionArn, new ProgressLines(startedAt, hint), pollMs);
+  const ended = await pollToEnd(ctx, svc, first, executionArn, new ProgressLines(startedAt, hint, kindOf(svc)), pollMs);
   const status = ended.status ?? 'UNKNOWN';
   const stoppedAt = ended.stopDate ?? new Date();
   let record: DeploymentRecord | undefined = await readDeploymentRecord(ctx, svc.name, { name, startDate: startedAt });

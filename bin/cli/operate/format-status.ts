@@ -3,6 +3,7 @@
  */
 import { formatDuration } from '../../../lambdas/shared/duration.ts';
 import type { Progress } from '../../../lambdas/shared/operator-requests.ts';
+import type { BatchSeen, HostCounts } from './execution-progress.ts';
 import type { ListenerTraffic } from './listener-traffic.ts';
 import type { IdleServiceStatus, RunningServiceStatus, ServiceStatus } from './service-status.ts';
 import { executionNameOf } from './running-deployment.ts';
@@ -47,11 +48,37 @@ function idleLines(s: IdleServiceStatus, now: Date): string[] {
   return lines;
 }
 
-/** `step 2 of 5: 25% on the new revision (bake)`: where a deployment is, for people. */
-export function progressSentence(p: Progress, steps: number | undefined): string {
-  if (p.step < 0) return `before the first step: ${p.weight}% on the new revision (${p.phase})`;
+/**
+ * `step 2 of 5: 25% on the new revision (bake)`: where a deployment is, for
+ * people. A VM deployment deploys a release: `… on the new release`, and a
+ * VM canary's `canary: 34% of the hosts on the new release`.
+ */
+export function progressSentence(p: Progress, steps: number | undefined, kind: 'ecs' | 'vm' = 'ecs'): string {
+  const what = kind === 'vm' ? 'release' : 'revision';
+  // Only a VM canary has this phase: its first batch, waiting for its approval.
+  if (p.phase === 'canary') return `canary: ${p.weight}% of the hosts on the new release`;
+  if (p.step < 0) return `before the first step: ${p.weight}% on the new ${what} (${p.phase})`;
   const of = steps === undefined ? '' : ` of ${steps}`;
-  return `step ${p.step + 1}${of}: ${p.weight}% on the new revision (${p.phase})`;
+  return `step ${p.step + 1}${of}: ${p.weight}% on the new ${what} (${p.phase})`;
+}
+
+/** `3 of 4 hosts deployed, 1 failed`: a batch's (or a rollback's) hosts, `done` naming what the succeeded ones are. */
+function hostsSentence(h: HostCounts, done: string): string {
+  const parts = [`${h.succeeded} of ${h.hostCount} host${h.hostCount === 1 ? '' : 's'} ${done}`];
+  if (h.failed > 0) parts.push(`${h.failed} failed`);
+  if (h.running > 0) parts.push(`${h.running} running`);
+  return parts.join(', ');
+}
+
+/** `batch 2 of 3: 1 of 2 hosts deployed, 1 running`; blue-green says which group: `batch 1 of 1 (green hosts)`. */
+export function batchSentence(b: BatchSeen): string {
+  const which = `batch ${b.index + 1} of ${b.count}${b.group === 'fleet' ? '' : ` (${b.group} hosts)`}`;
+  return b.hosts === undefined ? which : `${which}: ${hostsSentence(b.hosts, 'deployed')}`;
+}
+
+/** `rolling back: 2 of 3 hosts back on their release, 1 running`. */
+export function hostRollbackSentence(h: HostCounts): string {
+  return `rolling back: ${hostsSentence(h, 'back on their release')}`;
 }
 
 /** `primary checkout 75%, canary checkout-canary 25%`, or why the split is unknown. */
@@ -78,6 +105,8 @@ function runningLines(s: RunningServiceStatus, now: Date): string[] {
   }
   const progress = progressText(s);
   if (progress !== undefined) lines.push(row('progress', progress));
+  if (s.batch !== undefined) lines.push(row('batch', batchSentence(s.batch)));
+  if (s.hostRollback !== undefined) lines.push(row('hosts', hostRollbackSentence(s.hostRollback)));
   if (s.verdict !== undefined) lines.push(row('last verdict', s.verdict));
   if (s.traffic !== undefined) lines.push(row('traffic', trafficSentence(s.traffic)));
   if (s.promoteRequested !== undefined) {

@@ -7,7 +7,7 @@ import { EXIT } from '../exit-codes.ts';
 import { readHistory, type DeploymentRecord } from './deployment-history.ts';
 import { durationText } from './progress-lines.ts';
 import type { OperatorIo } from './io.ts';
-import { openServicesContext, type CommonOptions } from './operator-context.ts';
+import { openOperatorContext, type CommonOptions } from './operator-context.ts';
 import { wholeNumber } from './whole-number.ts';
 
 /** Deployments listed when --limit is not given. */
@@ -53,7 +53,7 @@ export function formatHistory(service: string, records: readonly DeploymentRecor
 /** Run the command; returns the exit code. */
 export async function historyCommand(service: string, options: HistoryOptions, io: OperatorIo): Promise<number> {
   const limit = wholeNumber('--limit', options.limit, DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT);
-  const { ctx } = await openServicesContext(options, io, service);
+  const { ctx } = await openOperatorContext(options, io, service);
   const records = await readHistory(ctx, service, limit);
   if (options.json === true) io.stdout(`${JSON.stringify({ service, deployments: records }, null, 2)}\n`);
   else io.stdout(formatHistory(service, records, new Date()));

@@ -3,7 +3,8 @@
  * installed in AWS:
  *
  *   deployer status [SERVICE] [--json]
- *   deployer deploy SERVICE --image IMAGE [--reason TEXT] [--by NAME] [--wait] [--interval SECONDS]
+ *   deployer deploy SERVICE --image IMAGE [--reason TEXT] [--by NAME] [--wait] [--interval SECONDS]        (ECS service)
+ *   deployer deploy SERVICE --artifact S3_URI [--version V] [--sha256 HEX] [--reason TEXT] [--by NAME] [--wait] [--interval SECONDS]   (VM service)
  *   deployer watch SERVICE [--interval SECONDS]
  *   deployer history SERVICE [--limit N] [--json]
  *   deployer approve SERVICE [--by NAME]
@@ -11,7 +12,8 @@
  *   deployer promote SERVICE [--by NAME]
  *   deployer rollback SERVICE --reason TEXT [--by NAME]
  *
- * each with [--config FILE] [--stack NAME] [--region REGION].
+ * each with [--config FILE] [--stack NAME] [--region REGION]; every command
+ * acts on ECS and VM services alike.
  *
  * Exit codes: 0 done, 1 nothing to act on or AWS refused (one line on
  * stderr saying what to do next), 2 bad arguments or an unknown service.
@@ -80,9 +82,14 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
   withCommonOptions(
     program
       .command('deploy')
-      .description("Start a deployment of IMAGE to SERVICE with the service's strategy, as a start from the Step Functions console does")
+      .description(
+        "Start a deployment to SERVICE with the service's strategy, as a start from the Step Functions console does: of IMAGE to an ECS service, of ARTIFACT to a VM service",
+      )
       .argument('<service>', 'service name from the config')
-      .requiredOption('--image <image>', 'ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or …@sha256:DIGEST')
+      .option('--image <image>', 'ECS services: the ECR image, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or …@sha256:DIGEST')
+      .option('--artifact <s3-uri>', "VM services: the artifact, s3://BUCKET/KEY under the service's artifacts bucket and prefix")
+      .option('--version <release>', 'VM services: the release name on the hosts (default: from the file name, api-vm-1.4.0.tar.gz: 1.4.0)')
+      .option('--sha256 <hex>', "VM services: the artifact's expected SHA-256 (default: the first word of the object KEY.sha256 beside it)")
       .option('--reason <text>', 'why, recorded with the deployment')
       .option(BY, BY_HELP)
       .option('--wait', 'follow the deployment to its end; exit 0 when it succeeded, 1 when not, 2 when its input was rejected')
@@ -94,7 +101,7 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
   withCommonOptions(
     program
       .command('watch')
-      .description('Follow the running (else the latest) deployment of SERVICE to its end: state, step, traffic, verdicts; exit code by its outcome')
+      .description('Follow the running (else the latest) deployment of SERVICE to its end: state, step or VM batch and its hosts, traffic, verdicts; exit code by its outcome')
       .argument('<service>', 'service name from the config')
       .option(INTERVAL, INTERVAL_HELP),
   ).action(async (service: string, options: WatchOptions) => {
@@ -104,7 +111,7 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
   withCommonOptions(
     program
       .command('history')
-      .description('List the deployments of SERVICE, newest first: when, how long, result, image, who started it and why it ended so')
+      .description('List the deployments of SERVICE, newest first: when, how long, result, image or release, who started it and why it ended so')
       .argument('<service>', 'service name from the config')
       .option('--limit <n>', `how many (1-${MAX_HISTORY_LIMIT}, default ${DEFAULT_HISTORY_LIMIT})`)
       .option('--json', 'print one JSON object instead of text'),
@@ -136,7 +143,7 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
   withCommonOptions(
     program
       .command('promote')
-      .description('End the bake of the current step of the running deployment of SERVICE now')
+      .description('End the current bake of the running deployment of SERVICE now (a step, a VM canary, the last VM batch, keep-warm)')
       .argument('<service>', 'service name from the config')
       .option(BY, BY_HELP),
   ).action(async (service: string, options: PromoteOptions) => {
@@ -146,7 +153,7 @@ function addOperatorCommands(program: Command, setExit: (code: number) => void, 
   withCommonOptions(
     program
       .command('rollback')
-      .description('Abort the running deployment of SERVICE and restore what ran before it; with none running, deploy the previous successful image')
+      .description('Abort the running deployment of SERVICE and restore what ran before it; with none running, deploy the previous successful image (or VM artifact)')
       .argument('<service>', 'service name from the config')
       .requiredOption('--reason <text>', 'why, recorded with the rollback')
       .option(BY, BY_HELP),
@@ -175,6 +182,8 @@ export async function runOperatorCommand(argv: readonly string[], io: OperatorIo
   let code: number = EXIT.ok;
   const program = new Command('deployer')
     .exitOverride()
+    // As bin/deployer.ts: the program's own options only before the command, so `deploy --version V` is deploy's.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
     .showHelpAfterError('(run with --help for usage)');
   addOperatorCommands(program, (c) => {

@@ -1,9 +1,12 @@
 /**
  * `deployer promote SERVICE [--by NAME]`: end the bake of the current step
- * now. The request is written on the lock item, for the running deployment
- * only; its next verification reads it and moves on.
+ * now (for a VM service: the canary's bake, the bake after the last batch,
+ * a traffic step's or the keep-warm). The request is written on the lock
+ * item, for the running deployment only; its next verification (Verify,
+ * the same for ECS and VM) reads it and moves on.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isVmService } from '../../../lambdas/shared/config.ts';
 import type { PromoteRequest } from '../../../lambdas/shared/operator-requests.ts';
 import { AwsFailure, awsRequest } from '../aws/aws-failure.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -23,7 +26,7 @@ export interface PromoteOptions extends CommonOptions {
 /** Run the command; returns the exit code. */
 export async function promoteCommand(service: string, options: PromoteOptions, io: OperatorIo): Promise<number> {
   const by = operatorName(options.by);
-  const { ctx } = await openOperatorContext(options, io, service);
+  const { ctx, services } = await openOperatorContext(options, io, service);
   const situation = await findRunningDeployment(ctx, service);
   const status = commandLine(options, 'status', service);
   if (situation.kind !== 'running') {
@@ -62,7 +65,7 @@ export async function promoteCommand(service: string, options: PromoteOptions, i
     throw error;
   }
   io.stdout(
-    `Asked ${service}'s deployment ${execution.name} to end the bake of its current step now (as ${by}); it moves on at its next verification.\n` +
+    `Asked ${service}'s deployment ${execution.name} to end ${isVmService(services[0]!) ? 'its current bake' : 'the bake of its current step'} now (as ${by}); it moves on at its next verification.\n` +
       `Follow it: ${status}\n`,
   );
   return EXIT.ok;

@@ -10,7 +10,7 @@ import { commandLine } from './follow-up.ts';
 import type { OperatorIo } from './io.ts';
 import { openOperatorContext, type CommonOptions } from './operator-context.ts';
 import { operatorName, operatorReason } from './operator-identity.ts';
-import { answerApproval, findPendingApproval } from './pending-approval.ts';
+import { answerApproval, approvalStepLabel, findPendingApproval } from './pending-approval.ts';
 
 /** Options of `deployer reject`. */
 export interface RejectOptions extends CommonOptions {
@@ -22,7 +22,7 @@ export interface RejectOptions extends CommonOptions {
 export async function rejectCommand(service: string, options: RejectOptions, io: OperatorIo): Promise<number> {
   const by = operatorName(options.by);
   const reason = operatorReason(options.reason);
-  const { ctx } = await openOperatorContext(options, io, service);
+  const { ctx, services } = await openOperatorContext(options, io, service);
   const pending = await findPendingApproval(
     ctx,
     service,
@@ -36,7 +36,7 @@ export async function rejectCommand(service: string, options: RejectOptions, io:
     ),
   );
   io.stdout(
-    `Rejected step ${pending.approval.step + 1} of ${service}'s deployment ${pending.execution.name} as ${by}; the deployment rolls back now.\n` +
+    `Rejected ${approvalStepLabel(services[0]!, pending.approval)} of ${service}'s deployment ${pending.execution.name} as ${by}; the deployment rolls back now.\n` +
       `Follow it: ${commandLine(options, 'status', service)}\n`,
   );
   return EXIT.ok;

@@ -1,11 +1,11 @@
 /**
  * What `deployer status` reports about one service: idle (with its last
- * deployment) or running (execution, state, progress, verdict, traffic
- * split, pending approval). Plain data: printed as text or as JSON.
+ * deployment) or running (execution, state, progress or VM batch, verdict,
+ * traffic split, pending approval). Plain data: printed as text or as JSON.
  */
 import { isVmService, type ServiceConfig, type Strategy } from '../../../lambdas/shared/config.ts';
 import type { Progress } from '../../../lambdas/shared/operator-requests.ts';
-import { readExecutionProgress } from './execution-progress.ts';
+import { readExecutionProgress, type BatchSeen, type HostCounts } from './execution-progress.ts';
 import { commandLine } from './follow-up.ts';
 import { readLastDeployment, type LastDeployment } from './last-deployment.ts';
 import { listenerOf, readListenerTraffic, targetGroupLabels, type ListenerTraffic } from './listener-traffic.ts';
@@ -55,6 +55,10 @@ export interface RunningServiceStatus {
   progress?: Progress;
   /** How many steps the deployment has (canary, blue-green). */
   steps?: number;
+  /** VM deployments: the batch being deployed, and its hosts. */
+  batch?: BatchSeen;
+  /** VM deployments: the hosts' return to their releases, during a rollback. */
+  hostRollback?: HostCounts;
   /** The last verification verdict. */
   verdict?: string;
   traffic?: ListenerTraffic;
@@ -73,7 +77,7 @@ export function executionConsoleUrl(executionArn: string): string {
 }
 
 /** How many traffic steps the config gives the service's deployments (none for rolling, nor for VM canaries, which go by batches). */
-function configuredSteps(svc: ServiceConfig): number | undefined {
+export function configuredSteps(svc: ServiceConfig): number | undefined {
   if (isVmService(svc)) return svc.strategy === 'blue-green' ? svc.steps.length : undefined;
   return svc.strategy === 'rolling' ? undefined : svc.steps.length;
 }
@@ -111,6 +115,8 @@ async function runningStatus(ctx: OperatorContext, svc: ServiceConfig, situation
   if (lock.holderImage !== undefined) status.image = lock.holderImage;
   if (seen.state !== undefined) status.currentState = seen.state;
   if (seen.progress !== undefined) status.progress = seen.progress;
+  if (seen.batch !== undefined) status.batch = seen.batch;
+  if (seen.hostRollback !== undefined) status.hostRollback = seen.hostRollback;
   const steps = seen.deployment?.steps?.length ?? configuredSteps(svc);
   if (steps !== undefined && steps > 0) status.steps = steps;
   if (seen.verdict !== undefined) status.verdict = seen.verdict;

@@ -5,7 +5,7 @@
 import { EXIT } from '../exit-codes.ts';
 import { formatStatus } from './format-status.ts';
 import type { OperatorIo } from './io.ts';
-import { openServicesContext, type CommonOptions } from './operator-context.ts';
+import { openOperatorContext, type CommonOptions } from './operator-context.ts';
 import { serviceStatus } from './service-status.ts';
 
 /** Options of `deployer status`. */
@@ -15,7 +15,7 @@ export interface StatusOptions extends CommonOptions {
 
 /** Run the command; returns the exit code (0 whatever the services do). */
 export async function statusCommand(service: string | undefined, options: StatusOptions, io: OperatorIo): Promise<number> {
-  const { ctx, services } = await openServicesContext(options, io, service);
+  const { ctx, services } = await openOperatorContext(options, io, service);
   const statuses = await Promise.all(services.map((svc) => serviceStatus(ctx, svc)));
   if (options.json === true) io.stdout(`${JSON.stringify({ stack: ctx.stack.stackName, services: statuses }, null, 2)}\n`);
   else io.stdout(`${formatStatus(statuses, new Date())}\n`);

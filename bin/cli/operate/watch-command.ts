@@ -1,16 +1,17 @@
 /**
  * `deployer watch SERVICE [--interval SECONDS]`: follow the service's
  * running deployment (or restore run) to its end, printing its progress:
- * state, step, traffic split, verdicts, time since it started. With nothing
- * running, the newest deployment started (one still validating its input or
- * waiting for the lock), else the newest recorded one, which has ended:
- * its outcome is printed. The exit code is the deployment's outcome, as for
+ * state, step (or VM batch and its hosts), traffic split, verdicts, time
+ * since it started. With nothing running, the newest deployment started
+ * (one still validating its input or waiting for the lock), else the newest
+ * recorded one, which has ended: its outcome is printed. The exit code is the deployment's outcome, as for
  * `deploy --wait`.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import type { EcsServiceConfig } from '../../../lambdas/shared/config.ts';
+import { isVmService, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import { awsRequest } from '../aws/aws-failure.ts';
+import { stateMachineOf } from '../aws/installed-stack.ts';
 import { exitCodeOf } from '../exit-codes.ts';
 import { CommandFailed } from './command-failed.ts';
 import { DEFAULT_POLL_SECONDS } from './deploy-command.ts';
@@ -47,10 +48,10 @@ function serviceOfInput(text: string | undefined): string | undefined {
  * (or restores) it: one that does not hold the lock yet (validating its
  * input, waiting for the lock). Execution names start with the service's.
  */
-async function newestRunning(ctx: OperatorContext, svc: EcsServiceConfig): Promise<string | undefined> {
+async function newestRunning(ctx: OperatorContext, svc: ServiceConfig): Promise<string | undefined> {
   const out = await awsRequest('states:ListExecutions', () =>
     ctx.clients.stepFunctions.send(
-      new ListExecutionsCommand({ stateMachineArn: ctx.stack.stateMachines[svc.strategy], statusFilter: 'RUNNING', maxResults: 100 }),
+      new ListExecutionsCommand({ stateMachineArn: stateMachineOf(ctx.stack, svc), statusFilter: 'RUNNING', maxResults: 100 }),
     ),
   );
   const candidates = (out.executions ?? [])
@@ -66,7 +67,7 @@ async function newestRunning(ctx: OperatorContext, svc: EcsServiceConfig): Promi
 }
 
 /** The execution to follow, and what it is for the first line. */
-async function executionToWatch(ctx: OperatorContext, svc: EcsServiceConfig): Promise<{ executionArn: string; what: string }> {
+async function executionToWatch(ctx: OperatorContext, svc: ServiceConfig): Promise<{ executionArn: string; what: string }> {
   const situation = await findRunningDeployment(ctx, svc.name);
   if (situation.kind === 'running') {
     const what = situation.execution.restoreOf === undefined ? 'running deployment' : `restore run (after ${situation.execution.restoreOf.name})`;
@@ -76,9 +77,10 @@ async function executionToWatch(ctx: OperatorContext, svc: EcsServiceConfig): Pr
   if (starting !== undefined) return { executionArn: starting, what: 'newest deployment (checking its input or waiting for the lock)' };
   const [latest] = await readHistory(ctx, svc.name, 1);
   if (latest?.executionArn === undefined) {
-    throw new CommandFailed(
-      `${svc.name} has no deployment to watch: none runs and none is recorded; start one with \`${commandLine(ctx.options, 'deploy', svc.name, '--image', 'IMAGE')}\` or push a tag matching ${svc.tagPattern}`,
-    );
+    const start = isVmService(svc)
+      ? `\`${commandLine(ctx.options, 'deploy', svc.name, '--artifact', 'S3_URI')}\` or upload an artifact under s3://${svc.artifacts.bucket}/${svc.artifacts.prefix}`
+      : `\`${commandLine(ctx.options, 'deploy', svc.name, '--image', 'IMAGE')}\` or push a tag matching ${svc.tagPattern}`;
+    throw new CommandFailed(`${svc.name} has no deployment to watch: none runs and none is recorded; start one with ${start}`);
   }
   return { executionArn: latest.executionArn, what: 'latest deployment, which has ended' };
 }

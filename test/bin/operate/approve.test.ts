@@ -23,6 +23,8 @@ import {
   stepFunctions,
   table,
   useInstalledDeployer,
+  WORKER_VM_APPROVAL,
+  workerVmDeploying,
 } from './operate-fixtures.ts';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAb2tMSNl1gA/checkout-approval';
@@ -183,6 +185,48 @@ describe('deployer approve', () => {
       'deployer: states:SendTaskSuccess failed (AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: states:SendTaskSuccess); your AWS identity may not call states:SendTaskSuccess: use a role allowed to operate the deployer, or ask for that permission\n',
     );
     expect(table).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it("approves a VM canary's approval after its first batch, so the other batches go on", async () => {
+    // Prepare
+    workerVmDeploying({ approval: true });
+    stepFunctions.on(SendTaskSuccessCommand).resolves({});
+    table.on(UpdateCommand).resolves({});
+
+    // Act
+    const { code, stdout, stderr } = await run('approve', 'worker-vm', '--by', 'alice');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stepFunctions).toHaveReceivedCommandExactlyOnceWith(SendTaskSuccessCommand, {
+      taskToken: WORKER_VM_APPROVAL.token,
+      output: JSON.stringify({ approvedBy: 'alice', approvedAt: NOW.toISOString() }),
+    });
+    expect(table).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      Key: lockKey('worker-vm'),
+      UpdateExpression: 'REMOVE #approval',
+      ExpressionAttributeValues: { ':token': WORKER_VM_APPROVAL.token },
+    });
+    expect(stdout).toBe(
+      "Approved the canary of worker-vm's deployment worker-vm-2b3c4d5e6f70 as alice; it goes on with the other batches.\n" +
+        'Follow it: deployer status worker-vm\n',
+    );
+  });
+
+  it('exits 1 and points to promote when a VM canary is still baking its first batch', async () => {
+    // Prepare
+    workerVmDeploying();
+
+    // Act
+    const { code, stderr } = await run('approve', 'worker-vm', '--by', 'alice');
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'deployer: worker-vm is being deployed by worker-vm-2b3c4d5e6f70, which is not waiting for an approval; to end the current bake early run `deployer promote worker-vm`, or follow it with `deployer status worker-vm`\n',
+    );
+    expect(stepFunctions).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
   it('exits 2 for a service that is not in the config, before any AWS call', async () => {

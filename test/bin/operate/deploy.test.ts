@@ -26,9 +26,11 @@ import {
   listenerWeights,
   lockIs,
   run,
+  stackInstalled,
   stepFunctions,
   useInstalledDeployer,
 } from './operate-fixtures.ts';
+import { run as runCli } from '../../support/cli-run.ts';
 
 const STATES = 'arn:aws:states:us-east-1:123456789012';
 const WEB_STARTED = `${STATES}:execution:EcsDeployer-ecs-rolling:web-20260203T122000Z-1a2b`;
@@ -123,7 +125,19 @@ describe('deployer deploy', () => {
     { argv: ['--image', ''], message: 'deployer: --image: Too small: expected string to have >=1 characters\n' },
     { argv: ['--image', `${REGISTRY}/web:v1`, '--reason', ' '], message: 'deployer: --reason: say why in 1 to 1024 characters, e.g. --reason "p99 latency doubled"\n' },
     { argv: ['--image', `${REGISTRY}/web:v1`, '--interval', '0'], message: "deployer: --interval: '0' is not a whole number from 1 to 300; e.g. --interval 5\n" },
-    { argv: [], message: "error: required option '--image <image>' not specified\n(run with --help for usage)\n" },
+    { argv: [], message: 'deployer: --image: required for web (an ECS service): the image to deploy, e.g. --image ACCOUNT.dkr.ecr.REGION.amazonaws.com/web:v1.2.3\n' },
+    {
+      argv: ['--artifact', 's3://acme-artifacts/api/web-1.4.0.tar.gz'],
+      message: 'deployer: --artifact: web is an ECS service: it deploys an image, not an artifact; give --image ACCOUNT.dkr.ecr.REGION.amazonaws.com/web:v1.2.3 instead\n',
+    },
+    {
+      argv: ['--image', `${REGISTRY}/web:v1`, '--sha256', 'ab'.repeat(32)],
+      message: 'deployer: --sha256: only VM services take it (their artifact\'s checksum); web is an ECS service: leave it out, the image is pinned by its digest\n',
+    },
+    {
+      argv: ['--image', `${REGISTRY}/web:v1`, '--version', '1.4.0'],
+      message: "deployer: --version: only VM services take it (the release name on their hosts); web is an ECS service: leave it out, the image's tag is its version\n",
+    },
   ])('refuses $argv with exit 2 and the flag named, before any AWS call', async ({ argv, message }) => {
     // Act
     const { code, stdout, stderr } = await run('deploy', 'web', ...argv);
@@ -142,21 +156,8 @@ describe('deployer deploy', () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n");
+    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm, worker-vm, portal-vm\n");
     expect(cloudFormation).not.toHaveReceivedCommand(DescribeStacksCommand);
-  });
-
-  it('refuses a VM service with exit 2, saying how to deploy it, before any AWS call', async () => {
-    // Act
-    const { code, stderr } = await run('deploy', 'api-vm', '--image', `${REGISTRY}/web:v1`);
-
-    // Assess
-    expect(code).toBe(2);
-    expect(stderr).toBe(
-      "deployer: SERVICE: 'api-vm' is a VM service; this command handles ECS services only for now: deploy it by uploading its artifact under s3://acme-artifacts/api/ or start it from the Step Functions console, and follow it with `deployer status api-vm`\n",
-    );
-    expect(cloudFormation).not.toHaveReceivedAnyCommand();
-    expect(stepFunctions).not.toHaveReceivedAnyCommand();
   });
 
   it('exits 1 with one line when Step Functions refuses the start', async () => {
@@ -172,6 +173,166 @@ describe('deployer deploy', () => {
     expect(stderr).toBe(
       'deployer: states:StartExecution failed (AccessDeniedException: User: alice is not authorized to perform: states:StartExecution); your AWS identity may not call states:StartExecution: use a role allowed to operate the deployer, or ask for that permission\n',
     );
+  });
+
+  describe('a VM service', () => {
+    const SHA = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+    const API_STARTED = `${STATES}:execution:EcsDeployer-vm-rolling:api-vm-20260203T122000Z-5e6f`;
+
+    it.each([
+      {
+        service: 'api-vm',
+        flags: ['--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--version', '1.4.0-hotfix', '--sha256', SHA],
+        input: { service: 'api-vm', artifact: 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', version: '1.4.0-hotfix', sha256: SHA },
+        stateMachine: STACK_OUTPUTS.VmRollingStateMachineArn,
+      },
+      {
+        service: 'worker-vm',
+        flags: ['--artifact', 's3://acme-artifacts/worker/worker-vm-2.0.0.tar.gz'],
+        input: { service: 'worker-vm', artifact: 's3://acme-artifacts/worker/worker-vm-2.0.0.tar.gz' },
+        stateMachine: STACK_OUTPUTS.VmCanaryStateMachineArn,
+      },
+      {
+        service: 'portal-vm',
+        flags: ['--artifact', 's3://acme-artifacts/portal/portal-vm-3.1.0.tar.gz', '--sha256', SHA.toUpperCase()],
+        input: { service: 'portal-vm', artifact: 's3://acme-artifacts/portal/portal-vm-3.1.0.tar.gz', sha256: SHA.toUpperCase() },
+        stateMachine: STACK_OUTPUTS.VmBlueGreenStateMachineArn,
+      },
+    ])("starts $service's VM strategy's state machine with the console's VM input, naming who and why", async ({ service, flags, input, stateMachine }) => {
+      // Prepare
+      startsAs(`${stateMachine.replace(':stateMachine:', ':execution:')}:${service}-20260203T122000Z-1a2b`);
+
+      // Act
+      const { code, stderr } = await run('deploy', service, ...flags, '--reason', 'hotfix', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stepFunctions).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+        stateMachineArn: stateMachine,
+        name: expect.stringMatching(new RegExp(`^${service}-20260203T122000Z-[0-9a-f]{4}$`)),
+        input: JSON.stringify({ ...input, startedBy: 'alice', reason: 'hotfix' }),
+      });
+    });
+
+    it('prints the artifact, the release name the hosts get (read from the file name) and how to follow it', async () => {
+      // Prepare
+      startsAs(API_STARTED);
+
+      // Act
+      const { code, stdout } = await run('deploy', 'api-vm', '--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stdout).toBe(
+        [
+          "Started api-vm's deployment of s3://acme-artifacts/api/api-vm-1.4.0.tar.gz as release 1.4.0 (VM rolling), by alice",
+          `  execution  ${API_STARTED}`,
+          `  console    ${CONSOLE}${API_STARTED}`,
+          'Follow it: deployer watch api-vm',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('takes --version after the service as the release name, not as the program\'s own --version', async () => {
+      // Prepare
+      startsAs(API_STARTED);
+
+      // Act
+      const { code, stdout } = await runCli('deploy', 'api-vm', '--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--version', '1.4.0-rc1', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stdout).toContain("Started api-vm's deployment of s3://acme-artifacts/api/api-vm-1.4.0.tar.gz as release 1.4.0-rc1 (VM rolling), by alice\n");
+      expect(stepFunctions).toHaveReceivedCommandWith(StartExecutionCommand, {
+        input: JSON.stringify({ service: 'api-vm', artifact: 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', version: '1.4.0-rc1', startedBy: 'alice' }),
+      });
+    });
+
+    it.each([
+      {
+        argv: ['--image', `${REGISTRY}/api:v1.4.0`],
+        message: 'deployer: --image: api-vm is a VM service: it deploys an artifact from S3, not an image; give --artifact s3://acme-artifacts/api/api-vm-1.4.0.tar.gz instead\n',
+      },
+      {
+        argv: [],
+        message: 'deployer: --artifact: required for api-vm (a VM service): the artifact to deploy, e.g. --artifact s3://acme-artifacts/api/api-vm-1.4.0.tar.gz\n',
+      },
+      {
+        argv: ['--artifact', 'api-vm-1.4.0.tar.gz'],
+        message: "deployer: --artifact: an S3 URI of the artifact under the service's prefix, e.g. s3://my-artifacts/api/api-1.4.0.tar.gz\n",
+      },
+      {
+        argv: ['--artifact', 's3://other-artifacts/api/api-vm-1.4.0.tar.gz'],
+        message: "deployer: --artifact: bucket 'other-artifacts' is not the one configured for api-vm ('acme-artifacts'); e.g. s3://acme-artifacts/api/api-vm-1.4.0.tar.gz\n",
+      },
+      {
+        argv: ['--artifact', 's3://acme-artifacts/worker/api-vm-1.4.0.tar.gz'],
+        message: "deployer: --artifact: 'worker/api-vm-1.4.0.tar.gz' is not under api-vm's prefix 'api/'; e.g. s3://acme-artifacts/api/api-vm-1.4.0.tar.gz\n",
+      },
+      {
+        argv: ['--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.zip'],
+        message: "deployer: --artifact: 'api-vm-1.4.0.zip' (after the prefix) does not match api-vm's pattern '*.tar.gz'; e.g. s3://acme-artifacts/api/api-vm-1.4.0.tar.gz\n",
+      },
+      {
+        argv: ['--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--version', '1.4;reboot'],
+        message: 'deployer: --version: letters, digits, . _ -, at most 64, starting with a letter or digit\n',
+      },
+      {
+        argv: ['--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--sha256', 'abc123'],
+        message: 'deployer: --sha256: 64 hexadecimal digits\n',
+      },
+      {
+        argv: ['--artifact', 's3://acme-artifacts/api/api vm.tar.gz'],
+        message: "deployer: --version: no release name can be read from the file name 'api vm.tar.gz' ('api vm' is not letters, digits, . _ -, at most 64): pass version, e.g. \"1.4.0\"\n",
+      },
+    ])('refuses $argv with exit 2 and the flag named, before any AWS call', async ({ argv, message }) => {
+      // Act
+      const { code, stdout, stderr } = await run('deploy', 'api-vm', ...argv, '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(message);
+      expect(cloudFormation).not.toHaveReceivedAnyCommand();
+      expect(stepFunctions).not.toHaveReceivedAnyCommand();
+    });
+
+    it('exits 1 saying to update the stack when the installed stack predates VM services', async () => {
+      // Prepare
+      const { VmRollingStateMachineArn: _r, VmCanaryStateMachineArn: _c, VmBlueGreenStateMachineArn: _b, ...older } = STACK_OUTPUTS;
+      stackInstalled(older);
+
+      // Act
+      const { code, stderr } = await run('deploy', 'api-vm', '--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        "deployer: the stack EcsDeployer has no output VmRollingStateMachineArn, so it cannot deploy the VM service api-vm: it predates VM services; run `npx cdk deploy` in the deployer's checkout to install or update it, or pass --stack NAME (now EcsDeployer) and --region REGION if it is installed elsewhere\n",
+      );
+      expect(stepFunctions).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    it('--wait exits 2 when the deployer rejects the artifact (no checksum beside it), as for a tag nobody pushed', async () => {
+      // Prepare
+      startsAs(API_STARTED);
+      const cause = JSON.stringify({
+        errorType: 'InvalidInput',
+        errorMessage: 'sha256: the artifact s3://acme-artifacts/api/api-vm-1.4.0.tar.gz has no verifiable checksum (s3://acme-artifacts/api/api-vm-1.4.0.tar.gz.sha256: NoSuchKey); upload api/api-vm-1.4.0.tar.gz.sha256 (sha256sum output) or pass sha256',
+      });
+      executionGoesThrough(API_STARTED, [{ status: 'FAILED', stopDate: new Date('2026-02-03T12:20:02.000Z'), error: 'InvalidInput', cause }], {}, NOW);
+
+      // Act
+      const { code, stdout } = await run('deploy', 'api-vm', '--artifact', 's3://acme-artifacts/api/api-vm-1.4.0.tar.gz', '--by', 'ci', '--wait');
+
+      // Assess
+      expect(code).toBe(2);
+      expect(stdout).toContain(
+        '    +0:02  REJECTED after 2s: InvalidInput: sha256: the artifact s3://acme-artifacts/api/api-vm-1.4.0.tar.gz has no verifiable checksum (s3://acme-artifacts/api/api-vm-1.4.0.tar.gz.sha256: NoSuchKey); upload api/api-vm-1.4.0.tar.gz.sha256 (sha256sum output) or pass sha256\n',
+      );
+    });
   });
 
   describe('--wait', () => {

@@ -160,7 +160,7 @@ describe('deployer history', () => {
   it.each([
     { argv: ['history', 'web', '--limit', '0'], message: "deployer: --limit: '0' is not a whole number from 1 to 1000; e.g. --limit 10\n" },
     { argv: ['history', 'web', '--limit', '2.5'], message: "deployer: --limit: '2.5' is not a whole number from 1 to 1000; e.g. --limit 10\n" },
-    { argv: ['history', 'nope'], message: "deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n" },
+    { argv: ['history', 'nope'], message: "deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm, worker-vm, portal-vm\n" },
   ])('exits 2 before any AWS call for $argv', async ({ argv, message }) => {
     // Act
     const { code, stderr } = await run(...argv);

@@ -4,7 +4,7 @@
  * is one line saying what to do, exit 1.
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   CHECKOUT_EXECUTION,
@@ -53,6 +53,23 @@ describe('the installed stack', () => {
     expect(stderr).toContain(
       'deployer: the stack EcsDeployer (UPDATE_COMPLETE) has no output RollingStateMachineArn, CanaryStateMachineArn: it is not an up-to-date deployer stack; run `npx cdk deploy`',
     );
+  });
+
+  it('still serves the ECS services of a stack that predates VM services (no VM state machine outputs)', async () => {
+    // Prepare
+    const { VmRollingStateMachineArn: _r, VmCanaryStateMachineArn: _c, VmBlueGreenStateMachineArn: _b, ...older } = STACK_OUTPUTS;
+    stackInstalled(older);
+    lockIs('checkout', heldBy(CHECKOUT_EXECUTION, CHECKOUT_IMAGE));
+    executionIs(CHECKOUT_EXECUTION, 'RUNNING');
+    table.on(UpdateCommand).resolves({});
+
+    // Act
+    const { code, stderr } = await run('promote', 'checkout', '--by', 'alice');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(table).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'SERVICE#checkout', sk: 'LOCK' } });
   });
 
   it('looks up the stack given with --stack and repeats it in the commands it suggests', async () => {

@@ -1,6 +1,6 @@
 /**
  * A deployer installed in a mocked AWS account, for the operator command
- * tests: a config with one service per strategy (written as
+ * tests: a config with one ECS service and one VM service per strategy (written as
  * deployer.config.yaml in a fresh current directory), the stack's outputs,
  * lock items, executions and their history, listener weights.
  */
@@ -48,11 +48,22 @@ export const PAYMENTS_RULE = `${ELB}:listener-rule/app/prod-alb/50dc6c495c0c9188
 export const PAYMENTS_BLUE_TG = `${ELB}:targetgroup/payments-blue/a1b2c3d4e5f60718`;
 export const PAYMENTS_GREEN_TG = `${ELB}:targetgroup/payments-green/8192a3b4c5d6e7f0`;
 
+/** The listener the VM blue-green service `portal-vm` reweights, and its groups' target groups. */
+export const PORTAL_LISTENER = `${ELB}:listener/app/portal-alb/8f3e2d1c0b9a8776/5c4b3a2918070605`;
+export const PORTAL_BLUE_TG = `${ELB}:targetgroup/portal-blue/3e1f8c2a9b7d6e54`;
+export const PORTAL_GREEN_TG = `${ELB}:targetgroup/portal-green/7a2b9c4d1e3f5a68`;
+
 export const CHECKOUT_EXECUTION = `${STATES}:execution:EcsDeployer-ecs-canary:checkout-5f2a9c3e1b7d`;
 /** The restore run the watcher starts after checkout's deployment was stopped. */
 export const CHECKOUT_RESTORE = `${CHECKOUT_EXECUTION}-restore`;
 export const PAYMENTS_EXECUTION = `${STATES}:execution:EcsDeployer-ecs-blue-green:payments-0c1d2e3f4a5b`;
 export const WEB_EXECUTION = `${STATES}:execution:EcsDeployer-ecs-rolling:web-9e8d7c6b5a49`;
+/** Executions of the VM services: api-vm (rolling), worker-vm (canary), portal-vm (blue-green). */
+export const API_VM_EXECUTION = `${STATES}:execution:EcsDeployer-vm-rolling:api-vm-6c1f0a2b3d4e`;
+export const WORKER_VM_EXECUTION = `${STATES}:execution:EcsDeployer-vm-canary:worker-vm-2b3c4d5e6f70`;
+export const PORTAL_VM_EXECUTION = `${STATES}:execution:EcsDeployer-vm-blue-green:portal-vm-7d8e9f0a1b2c`;
+/** An artifact of worker-vm, as the lock and history show it (its S3 URI). */
+export const WORKER_ARTIFACT = 's3://acme-artifacts/worker/worker-vm-2.0.0.tar.gz';
 export const CHECKOUT_IMAGE = `${REGISTRY}/checkout@${DIGEST}`;
 export const PAYMENTS_IMAGE = `${REGISTRY}/payments@${DIGEST}`;
 
@@ -65,6 +76,9 @@ export const STACK_OUTPUTS = {
   RollingStateMachineArn: `${STATES}:stateMachine:EcsDeployer-ecs-rolling`,
   CanaryStateMachineArn: `${STATES}:stateMachine:EcsDeployer-ecs-canary`,
   BlueGreenStateMachineArn: `${STATES}:stateMachine:EcsDeployer-ecs-blue-green`,
+  VmRollingStateMachineArn: `${STATES}:stateMachine:EcsDeployer-vm-rolling`,
+  VmCanaryStateMachineArn: `${STATES}:stateMachine:EcsDeployer-vm-canary`,
+  VmBlueGreenStateMachineArn: `${STATES}:stateMachine:EcsDeployer-vm-blue-green`,
   TopicArn: 'arn:aws:sns:us-east-1:123456789012:EcsDeployer-Notifications',
 };
 
@@ -114,6 +128,22 @@ vm:
     artifacts: { bucket: acme-artifacts, prefix: api/ }
     targets: { ec2Tags: { app: api } }
     install: { dir: /opt/api }
+    batches: ["25%", "50%", "100%"]
+  - name: worker-vm
+    strategy: canary
+    artifacts: { bucket: acme-artifacts, prefix: worker/ }
+    targets: { instanceIds: [i-0a1b2c3d4e5f60718, i-0b2c3d4e5f6071829, i-0c3d4e5f607182930] }
+    install: { dir: /opt/worker }
+    batches: [1, "100%"]
+    canary: { bake: 10m, approval: true }
+  - name: portal-vm
+    strategy: blue-green
+    artifacts: { bucket: acme-artifacts, prefix: portal/ }
+    blue: { ec2Tags: { app: portal, color: blue }, targetGroup: ${PORTAL_BLUE_TG} }
+    green: { ec2Tags: { app: portal, color: green }, targetGroup: ${PORTAL_GREEN_TG} }
+    loadBalancer: { listener: ${PORTAL_LISTENER} }
+    install: { dir: /opt/portal }
+    steps: [{ weight: 100, bake: 5m }]
 `;
 
 /** Key of a service's lock item. */
@@ -155,6 +185,21 @@ export function executionIs(executionArn: string, status: ExecutionStatus, input
     startDate: STARTED,
     input: JSON.stringify(input),
   });
+}
+
+/** The approval worker-vm's canary waits for after its first batch (a VM canary's approval is step 0). */
+export const WORKER_VM_APPROVAL = {
+  token: 'AQCEAAAAKgAAAAMAAAAAAAAAAb2tMSNl1gA/worker-vm-canary',
+  executionArn: WORKER_VM_EXECUTION,
+  step: 0,
+  requestedAt: '2026-02-03T12:13:00.000Z',
+  timeoutAt: '2026-02-03T16:13:00.000Z',
+};
+
+/** worker-vm's canary deployment runs; with `approval`, it waits for {@link WORKER_VM_APPROVAL}. */
+export function workerVmDeploying(options: { approval?: boolean } = {}): void {
+  lockIs('worker-vm', heldBy(WORKER_VM_EXECUTION, WORKER_ARTIFACT, options.approval === true ? { approval: WORKER_VM_APPROVAL } : {}));
+  executionIs(WORKER_VM_EXECUTION, 'RUNNING', { service: 'worker-vm', artifact: WORKER_ARTIFACT, startedBy: 's3-upload' });
 }
 
 /** How an execution looks at one poll: its status and, once ended, when and why. */
@@ -213,6 +258,20 @@ export function historyIs(executionArn: string, events: HistoryEvent[]): void {
 export function historyGoesThrough(executionArn: string, states: Parameters<typeof entered>[]): void {
   let behaviour = stepFunctions.on(GetExecutionHistoryCommand, { executionArn });
   for (const state of states) behaviour = behaviour.resolvesOnce({ events: [entered(...state)] });
+}
+
+/** At each GetExecutionHistory of `executionArn`, the newest events are the next of `polls` (each newest first). */
+export function historyPollsAre(executionArn: string, polls: HistoryEvent[][]): void {
+  let behaviour = stepFunctions.on(GetExecutionHistoryCommand, { executionArn });
+  for (const events of polls) behaviour = behaviour.resolvesOnce({ events });
+}
+
+/** A `MapState…` event of the Map state `name` (`MapStateEntered`, `MapStateExited`, `MapStateFailed`…). */
+export function mapEvent(id: number, type: 'MapStateEntered' | 'MapStateExited' | 'MapStateFailed', name: string, at: string): HistoryEvent {
+  const timestamp = new Date(at);
+  if (type === 'MapStateEntered') return { id, type, timestamp, stateEnteredEventDetails: { name, input: '{}' } };
+  if (type === 'MapStateExited') return { id, type, timestamp, stateExitedEventDetails: { name, output: '{}' } };
+  return { id, type, timestamp };
 }
 
 /** The newest history item of `service`. */

@@ -20,6 +20,8 @@ import {
   run,
   table,
   useInstalledDeployer,
+  WORKER_VM_EXECUTION,
+  workerVmDeploying,
 } from './operate-fixtures.ts';
 
 describe('deployer promote', () => {
@@ -140,5 +142,48 @@ describe('deployer promote', () => {
 
     // Assess
     expect(code).toBe(2);
+  });
+
+  it("asks a VM deployment to end its current bake (the canary's), through the same lock item Verify reads", async () => {
+    // Prepare
+    workerVmDeploying();
+    table.on(UpdateCommand).resolves({});
+
+    // Act
+    const { code, stdout, stderr } = await run('promote', 'worker-vm', '--by', 'alice');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(table).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: lockKey('worker-vm'),
+      UpdateExpression: 'SET #promote = :request',
+      ConditionExpression: 'holder = :holder',
+      ExpressionAttributeNames: { '#promote': 'promote' },
+      ExpressionAttributeValues: {
+        ':request': { executionArn: WORKER_VM_EXECUTION, requestedAt: NOW.toISOString(), requestedBy: 'alice' },
+        ':holder': WORKER_VM_EXECUTION,
+      },
+    });
+    expect(stdout).toBe(
+      "Asked worker-vm's deployment worker-vm-2b3c4d5e6f70 to end its current bake now (as alice); it moves on at its next verification.\n" +
+        'Follow it: deployer status worker-vm\n',
+    );
+  });
+
+  it('refuses to promote a VM canary that waits for its approval, saying to approve it', async () => {
+    // Prepare
+    workerVmDeploying({ approval: true });
+
+    // Act
+    const { code, stderr } = await run('promote', 'worker-vm', '--by', 'alice');
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'deployer: worker-vm is being deployed by worker-vm-2b3c4d5e6f70, which waits for an approval at step 1, not baking: approve it instead with `deployer approve worker-vm` (or `deployer reject worker-vm --reason TEXT`)\n',
+    );
+    expect(table).not.toHaveReceivedCommand(UpdateCommand);
   });
 });

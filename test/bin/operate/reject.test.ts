@@ -18,6 +18,8 @@ import {
   stepFunctions,
   table,
   useInstalledDeployer,
+  WORKER_VM_APPROVAL,
+  workerVmDeploying,
 } from './operate-fixtures.ts';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAb2tMSNl1gA/payments-approval';
@@ -121,5 +123,29 @@ describe('deployer reject', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(message);
     expect(cloudFormation).not.toHaveReceivedAnyCommand();
+  });
+
+  it('rejects a VM canary after its first batch: ApprovalRejected, so every host it changed goes back', async () => {
+    // Prepare
+    workerVmDeploying({ approval: true });
+    stepFunctions.on(SendTaskFailureCommand).resolves({});
+    table.on(UpdateCommand).resolves({});
+
+    // Act
+    const { code, stdout, stderr } = await run('reject', 'worker-vm', '--reason', 'canary logs errors', '--by', 'alice');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stepFunctions).toHaveReceivedCommandExactlyOnceWith(SendTaskFailureCommand, {
+      taskToken: WORKER_VM_APPROVAL.token,
+      error: 'ApprovalRejected',
+      cause: 'rejected by alice: canary logs errors',
+    });
+    expect(table).toHaveReceivedCommandWith(UpdateCommand, { Key: lockKey('worker-vm'), UpdateExpression: 'REMOVE #approval' });
+    expect(stdout).toBe(
+      "Rejected the canary of worker-vm's deployment worker-vm-2b3c4d5e6f70 as alice; the deployment rolls back now.\n" +
+        'Follow it: deployer status worker-vm\n',
+    );
   });
 });

@@ -23,6 +23,8 @@ import {
   stepFunctions,
   table,
   useInstalledDeployer,
+  WORKER_VM_EXECUTION,
+  workerVmDeploying,
 } from './operate-fixtures.ts';
 
 const CHECKOUT_STARTED = 'arn:aws:states:us-east-1:123456789012:execution:EcsDeployer-ecs-canary:checkout-20260203T122000Z-3c4d';
@@ -165,6 +167,110 @@ describe('deployer rollback', () => {
       expect(stdout).toBe('');
       expect(stderr).toBe(
         'deployer: there is nothing to roll back: no deployment of checkout is running and its history records no successful deployment to go back from; to deploy a given image run `deployer deploy checkout --image IMAGE`\n',
+      );
+      expect(stepFunctions).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+  });
+
+  describe('a VM service', () => {
+    const WORKER_STARTED = 'arn:aws:states:us-east-1:123456789012:execution:EcsDeployer-vm-canary:worker-vm-20260203T122000Z-3c4d';
+    const sha = (byte: string): string => byte.repeat(32);
+    /** A history item of worker-vm: the artifact's URI as `image`, its release as `imageTag`, its checksum in the stored deployment. */
+    const vmItem = (release: string, sha256: string, record: Record<string, unknown>): Record<string, unknown> => ({
+      pk: 'SERVICE#worker-vm',
+      sk: `DEPLOY#${String(record.startedAt)}#worker-vm-x`,
+      image: `s3://acme-artifacts/worker/worker-vm-${release}.tar.gz`,
+      imageTag: release,
+      deploymentJson: JSON.stringify({ service: 'worker-vm', kind: 'vm', artifact: { bucket: 'acme-artifacts', key: `worker/worker-vm-${release}.tar.gz`, version: release, sha256 } }),
+      ...record,
+    });
+
+    it('stops the running deployment; the restore run puts every host it changed back on its release', async () => {
+      // Prepare
+      workerVmDeploying();
+      stepFunctions.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+
+      // Act
+      const { code, stdout, stderr } = await run('rollback', 'worker-vm', '--reason', 'queue backs up', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stepFunctions).toHaveReceivedCommandExactlyOnceWith(StopExecutionCommand, {
+        executionArn: WORKER_VM_EXECUTION,
+        error: 'RollbackRequested',
+        cause: 'rollback requested by alice: queue backs up',
+      });
+      expect(stdout).toBe(
+        "Stopped worker-vm's deployment worker-vm-2b3c4d5e6f70 (RollbackRequested, by alice: queue backs up).\n" +
+          "The deployer's watcher now hands worker-vm to a restore run (worker-vm-2b3c4d5e6f70-restore) that puts back what ran before the deployment (every host it changed back on the release it served) and records it; if the deployment had not changed anything yet, it just releases the lock.\n" +
+          'Follow it: deployer status worker-vm\n',
+      );
+    });
+
+    it('with none running, deploys the previous successful artifact pinned by its SHA-256, under its release name, through the canary', async () => {
+      // Prepare: 2.0.0 runs (redeployed once as 2.0.0-again: the same bytes), a failed 1.9.5, then 1.9.0 before.
+      table.on(QueryCommand).resolves({
+        Items: [
+          vmItem('2.1.0', sha('21'), { status: 'ROLLED_BACK', startedAt: '2026-02-03T11:00:00.000Z' }),
+          vmItem('2.0.0', sha('20'), { status: 'SUCCEEDED', startedBy: 's3-upload', startedAt: '2026-02-03T09:00:00.000Z', endedAt: '2026-02-03T09:30:00.000Z' }),
+          vmItem('2.0.0-again', sha('20'), { status: 'SUCCEEDED', startedAt: '2026-02-02T09:00:00.000Z' }),
+          vmItem('1.9.5', sha('19'), { status: 'FAILED', startedAt: '2026-02-01T12:00:00.000Z' }),
+          vmItem('1.9.0', sha('90'), { status: 'SUCCEEDED', startedBy: 'bob', startedAt: '2026-02-01T09:00:00.000Z', endedAt: '2026-02-01T09:30:00.000Z' }),
+        ],
+      });
+      stepFunctions.on(StartExecutionCommand).resolves({ executionArn: WORKER_STARTED, startDate: NOW });
+
+      // Act
+      const { code, stdout, stderr } = await run('rollback', 'worker-vm', '--reason', 'queue backs up', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stepFunctions).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+        stateMachineArn: STACK_OUTPUTS.VmCanaryStateMachineArn,
+        name: expect.stringMatching(/^worker-vm-20260203T122000Z-[0-9a-f]{4}$/),
+        input: JSON.stringify({
+          service: 'worker-vm',
+          artifact: 's3://acme-artifacts/worker/worker-vm-1.9.0.tar.gz',
+          version: '1.9.0',
+          sha256: sha('90'),
+          startedBy: 'alice',
+          reason: 'rollback of 2.0.0 by alice: queue backs up',
+        }),
+      });
+      expect(stdout).toBe(
+        [
+          'No deployment of worker-vm is running, so rolling back means deploying the artifact it ran before.',
+          '  now        2.0.0 (s3://acme-artifacts/worker/worker-vm-2.0.0.tar.gz), deployed 2026-02-03T09:30:00.000Z by s3-upload',
+          '  back to    1.9.0 (s3://acme-artifacts/worker/worker-vm-1.9.0.tar.gz), deployed 2026-02-01T09:30:00.000Z by bob',
+          `Started worker-vm's deployment of s3://acme-artifacts/worker/worker-vm-1.9.0.tar.gz as release 1.9.0, sha256 ${sha('90')} (VM canary, reason: rollback of 2.0.0 by alice: queue backs up); it goes through worker-vm's canary batches and verification like any deployment, and rolls back if they fail.`,
+          `  execution  ${WORKER_STARTED}`,
+          `  console    https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${WORKER_STARTED}`,
+          'Follow it: deployer watch worker-vm',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('with none running, refuses (exit 1) when every earlier success deployed the same bytes', async () => {
+      // Prepare
+      table.on(QueryCommand).resolves({
+        Items: [
+          vmItem('2.0.0', sha('20'), { status: 'SUCCEEDED', startedAt: '2026-02-03T09:00:00.000Z' }),
+          vmItem('2.0.0-again', sha('20'), { status: 'SUCCEEDED', startedAt: '2026-02-02T09:00:00.000Z' }),
+          vmItem('1.9.0', sha('90'), { status: 'ROLLED_BACK', startedAt: '2026-02-01T09:00:00.000Z' }),
+        ],
+      });
+
+      // Act
+      const { code, stdout, stderr } = await run('rollback', 'worker-vm', '--reason', 'bad', '--by', 'alice');
+
+      // Assess
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(
+        'deployer: there is nothing to roll back to: no deployment of worker-vm is running, and its history has no successful deployment of another artifact before 2.0.0 (s3://acme-artifacts/worker/worker-vm-2.0.0.tar.gz); to deploy a given artifact run `deployer deploy worker-vm --artifact S3_URI`\n',
       );
       expect(stepFunctions).not.toHaveReceivedCommand(StartExecutionCommand);
     });

@@ -23,6 +23,8 @@ import {
   REGISTRY,
   TABLE,
   WEB_EXECUTION,
+  WORKER_ARTIFACT,
+  WORKER_VM_EXECUTION,
   awsError,
   cloudFormation,
   entered,
@@ -38,6 +40,7 @@ import {
   restoreInput,
   ruleWeights,
   run,
+  workerVmDeploying,
   stepFunctions,
   table,
   useInstalledDeployer,
@@ -285,6 +288,8 @@ describe('deployer status', () => {
       ['checkout', 'running'],
       ['payments', 'waiting-for-approval'],
       ['api-vm', 'idle'],
+      ['worker-vm', 'idle'],
+      ['portal-vm', 'idle'],
     ]);
     expect(report.services[0]).toEqual({
       service: 'web',
@@ -368,6 +373,57 @@ describe('deployer status', () => {
     );
   });
 
+  it('shows a running VM canary: the batch it deploys with its hosts, the last verdict', async () => {
+    // Prepare
+    workerVmDeploying();
+    historyIs(WORKER_VM_EXECUTION, [
+      exited(31, 'PollSsmBatch', '2026-02-03T12:19:30.000Z', {
+        deployment: { startedBy: 's3-upload', steps: [] },
+        hosts: { group: 'fleet', executor: 'ssm', hostCount: 3, batchCount: 2 },
+        batch: 1,
+        progress: { done: false, hostCount: 2, succeeded: 1, failed: 0, running: 1, allowedFailures: 0, failedHosts: [], at: 0 },
+      }),
+      entered(27, 'PollSsmBatch', '2026-02-03T12:19:30.000Z', { deployment: { startedBy: 's3-upload', steps: [] } }),
+      exited(20, 'CanaryVerifyBatch', '2026-02-03T12:10:00.000Z', { verification: { verdict: 'bake check 20: alarms OK (1); promoted by carol: bake ended early' } }),
+    ]);
+
+    // Act
+    const { code, stdout } = await run('status', 'worker-vm');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(loadBalancing).not.toHaveReceivedAnyCommand();
+    expect(stdout).toBe(
+      [
+        'worker-vm  canary  deploying',
+        '  execution         worker-vm-2b3c4d5e6f70, started 2026-02-03T12:00:00.000Z (20m ago) by s3-upload',
+        `  console           https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${WORKER_VM_EXECUTION}`,
+        `  image             ${WORKER_ARTIFACT}`,
+        '  state             PollSsmBatch since 2026-02-03T12:19:30.000Z (30s ago)',
+        '  batch             batch 2 of 2: 1 of 2 hosts deployed, 1 running',
+        '  last verdict      bake check 20: alarms OK (1); promoted by carol: bake ended early',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("shows a VM canary waiting for its approval as the canary's share of the hosts", async () => {
+    // Prepare
+    workerVmDeploying({ approval: true });
+    historyIs(WORKER_VM_EXECUTION, [
+      entered(48, 'RequestApproval', '2026-02-03T12:13:00.000Z', { deployment: { steps: [] }, progress: { step: 0, weight: 34, phase: 'canary' } }),
+    ]);
+
+    // Act
+    const { code, stdout } = await run('status', 'worker-vm');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('worker-vm  canary  waiting for approval\n');
+    expect(stdout).toContain('  progress          canary: 34% of the hosts on the new release\n');
+    expect(stdout).toContain('                    approve: deployer approve worker-vm\n');
+  });
+
   it('exits 2 for a service that is not in the config, before any AWS call', async () => {
     // Act
     const { code, stdout, stderr } = await run('status', 'nope');
@@ -375,7 +431,7 @@ describe('deployer status', () => {
     // Assess
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm\n");
+    expect(stderr).toBe("deployer: SERVICE: 'nope' is not in deployer.config.yaml; services: web, checkout, payments, api-vm, worker-vm, portal-vm\n");
     expect(cloudFormation).not.toHaveReceivedAnyCommand();
   });
 });

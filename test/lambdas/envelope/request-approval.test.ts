@@ -7,6 +7,7 @@ import { approvalInstructions, handler } from '../../../lambdas/envelope/request
 import { useClock } from '../../../lambdas/shared/clock.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import { EVENT_BUS, TABLE, canaryDeployment, stubDeployerEnv } from '../../support/lambda-fixtures.ts';
+import { vmDeployment } from '../vm/vm-fixtures.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const eventsMock = mockClient(EventBridgeClient);
@@ -91,6 +92,21 @@ describe('RequestApproval', () => {
         'waiting for approval at step 3 of 5 (25% on the new revision so far): approve with `deployer approve checkout`, or reject (and roll back) with `deployer reject checkout --reason "..."`; rejected automatically after 4h',
     });
     expect(detail.reason).toContain(approvalInstructions('checkout'));
+  });
+
+  it("announces a VM canary's approval as the canary's, with its share of the hosts", async () => {
+    // Prepare: the VM canary state machine's CanaryProgress after the first batch (a VM canary has no traffic steps).
+    const canary = vmDeployment({ service: 'worker', strategy: 'canary', canaryApproval: true, canaryBakeSeconds: 600 });
+
+    // Act
+    await handler({ deployment: canary, progress: { step: 0, weight: 34, phase: 'canary' }, token: TOKEN, timeoutSeconds: 3600 }, lambdaContext());
+
+    // Assess
+    const entry = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    const detail = JSON.parse(entry?.Detail ?? '{}') as Record<string, unknown>;
+    expect(detail.reason).toBe(
+      'waiting for approval of the canary (34% of the hosts on the new release): approve with `deployer approve worker`, or reject (and roll back) with `deployer reject worker --reason "..."`; rejected automatically after 1h',
+    );
   });
 
   it('fails, announcing nothing, when the execution no longer holds the lock', async () => {
