@@ -18,6 +18,13 @@ import { fromRepoRoot, REPO_ROOT } from './repo-root.ts';
 export const FUNCTION_RUNTIME: lambda.Runtime = lambda.Runtime.NODEJS_24_X;
 /** esbuild target matching {@link FUNCTION_RUNTIME}. */
 export const BUNDLE_TARGET = 'node24';
+/**
+ * Packages' ES module builds first (esbuild's default for Node is `main`
+ * first): the AWS SDK's `dist-es` lets esbuild leave out what a function does
+ * not use, which makes bundles a quarter smaller and their cold import about a
+ * third faster (`npm run bench`) than with the SDK's CommonJS builds.
+ */
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 
 /**
  * Metadata key on each `AWS::Lambda::Function` whose value is the function's
@@ -101,6 +108,7 @@ export class DeployerFunction extends Construct {
         minify: true,
         sourceMap: false,
         target: BUNDLE_TARGET,
+        mainFields: BUNDLE_MAIN_FIELDS,
         format: OutputFormat.CJS,
         // Bundle the AWS SDK v3 clients too: the functions run the versions
         // the tests ran, not whatever the Lambda runtime ships.

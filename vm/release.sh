@@ -40,6 +40,9 @@
 #   CONFIG_VARS              optional; base64 of KEY=VALUE lines (KEY ^[A-Z_][A-Z0-9_]*$);
 #                            each {{KEY}} in the template is replaced by VALUE, literally
 #   ROLLBACK_TO              rollback: optional release to return to (default: INSTALL_DIR/previous)
+#   ROLLBACK_FROM            rollback without ROLLBACK_TO: the release being undone; a host
+#                            whose current release is another one is left as it is (the
+#                            deployment never switched it, or its run switched back itself)
 #   SERVICE_TIMEOUT_SECONDS  limit for each service control or smoke command (default 120)
 #   DOWNLOAD_TIMEOUT_SECONDS limit for the download (default 900)
 #   LOCK_WAIT_SECONDS        how long to wait for another run of this script in
@@ -228,6 +231,7 @@ validate() {
   else
     maybe VERSION "$VERSION_RE" 'letters, digits, . _ -, at most 64, starting with a letter or digit'
     maybe ROLLBACK_TO "$VERSION_RE" 'a release name: letters, digits, . _ -, starting with a letter or digit'
+    maybe ROLLBACK_FROM "$VERSION_RE" 'a release name: letters, digits, . _ -, starting with a letter or digit'
   fi
   integer KEEP_RELEASES 5 2 'an integer of at least 2'
   START_COMMAND=${START_COMMAND:-systemctl start \"\$SERVICE_NAME\"}
@@ -649,6 +653,12 @@ deploy() {
 }
 
 rollback() {
+  if [[ -z ${ROLLBACK_TO:-} && -n ${ROLLBACK_FROM:-} && $OLD_RELEASE != "$ROLLBACK_FROM" ]]; then
+    # `previous` is what came before the release being undone only if the host is on it.
+    if [[ -n $OLD_RELEASE ]]; then health; fi
+    result SUCCEEDED "${OLD_RELEASE:-no release} is current, not $ROLLBACK_FROM: the deployment did not change this host; nothing changed"
+    return 0
+  fi
   local target=${ROLLBACK_TO:-$OLD_PREVIOUS}
   [[ -n $target ]] || fail 'no previous release is recorded (INSTALL_DIR/previous) and ROLLBACK_TO is not set; nothing was changed'
   [[ -d $INSTALL_DIR/releases/$target ]] || fail "release $target is not installed in $INSTALL_DIR/releases; nothing was changed"

@@ -13,8 +13,12 @@ import { parseReleaseInput, releaseEnvironment } from './release-environment.ts'
 /** What one run does: deploy the artifact, or return the host to `rollbackTo`. */
 export type RunMode =
   | { mode: 'deploy'; artifactUrl: string }
-  /** `lockWaitSeconds`: how long the script waits for a run still ending on the host (a stopped deployment's). */
-  | { mode: 'rollback'; rollbackTo?: string; lockWaitSeconds?: number };
+  /**
+   * `lockWaitSeconds`: how long the script waits for a run still ending on the host (a stopped deployment's).
+   * `rollbackFrom`: the release this execution deployed, when the ledger does not know what the host served
+   * before (stopped before a poll saw it): the host goes back only if it is on that release.
+   */
+  | { mode: 'rollback'; rollbackTo?: string; rollbackFrom?: string; lockWaitSeconds?: number };
 
 /**
  * How long a rollback's script waits for another run on the host to end: a
@@ -31,7 +35,9 @@ export function rollbackRunOf(deployment: VmDeployment, item: LedgerItem): RunMo
   return {
     mode: 'rollback',
     lockWaitSeconds: rollbackLockWaitSeconds(deployment),
-    ...(item.releaseBefore === undefined ? {} : { rollbackTo: item.releaseBefore }),
+    // Without the release it served, `previous` is right only if this execution's deploy switched the host:
+    // a deploy stopped before its switch (or that switched back itself) left the host where it was.
+    ...(item.releaseBefore === undefined ? { rollbackFrom: deployment.artifact.version } : { rollbackTo: item.releaseBefore }),
   };
 }
 
@@ -97,6 +103,7 @@ export function hostReleaseEnvironment(deployment: VmDeployment, item: LedgerIte
       ? { version: deployment.artifact.version, artifactUrl: run.artifactUrl, artifactSha256: deployment.artifact.sha256 }
       : {
           ...(run.rollbackTo === undefined ? {} : { rollbackTo: run.rollbackTo }),
+          ...(run.rollbackFrom === undefined ? {} : { rollbackFrom: run.rollbackFrom }),
           ...(run.lockWaitSeconds === undefined ? {} : { lockWaitSeconds: run.lockWaitSeconds }),
         }),
   };

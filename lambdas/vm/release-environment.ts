@@ -81,6 +81,8 @@ export const releaseInputSchema = z.lazy(() => z
       )
       .default({}),
     rollbackTo: version.optional(),
+    /** Rollback without `rollbackTo`: the release being undone; a host not on it was never switched (or switched back itself). */
+    rollbackFrom: version.optional(),
     serviceTimeoutSeconds: count(1).default(120),
     downloadTimeoutSeconds: count(1).default(900),
     /** How long to wait for another run of the script on the host to end (0: refuse at once). */
@@ -155,6 +157,7 @@ export function releaseEnvironment(input: ReleaseInput): Record<string, string> 
     ['CONFIG_TARGET', input.configTarget],
     ['CONFIG_VARS', Object.keys(input.configVars).length > 0 ? encodeConfigVars(input.configVars) : undefined],
     ['ROLLBACK_TO', input.rollbackTo],
+    ['ROLLBACK_FROM', input.rollbackFrom],
     ['LOCK_WAIT_SECONDS', input.lockWaitSeconds > 0 ? String(input.lockWaitSeconds) : undefined],
   ];
   for (const [name, value] of optional) {

@@ -341,7 +341,11 @@ export async function startDetachedOverSsh(target: SshTarget, script: string, op
       'd=$1',
       'exec 3<"$d/run.sh"',
       'rm -f "$d/run.sh"',
-      `${bashCommand(options.sudo)} <&3 >"$d/output.log" 2>&1 3<&-`,
+      // In the background, so that its pid is known: a cancel signals the script, never this wrapper,
+      // which waits for it and records its exit code whatever happens.
+      `${bashCommand(options.sudo)} <&3 >"$d/output.log" 2>&1 3<&- &`,
+      'echo "$!" >"$d/script-pid"',
+      'wait "$!"',
       'echo "$?" >"$d/exit-code.tmp" && mv "$d/exit-code.tmp" "$d/exit-code"',
     ].join('\n'),
   );
@@ -374,6 +378,28 @@ export function startDetachedReleaseOverSsh(
   options: SshRunOptions & { script?: string } = {},
 ): Promise<DetachedRun> {
   return startDetachedOverSsh(target, scriptWithEnvironment(options.script ?? readReleaseScript(), env), options);
+}
+
+/**
+ * Ask a detached run to stop, as SSM's CancelCommand does: SIGTERM to the
+ * script (with sudo, to sudo, which passes it on). The release script traps
+ * it: a run past the service's stop switches back to the release that served
+ * and starts it, then exits. Returns whether a running script was signalled
+ * (false: it had already ended, or the host does not know the run).
+ */
+export async function cancelDetachedOverSsh(target: SshTarget, runId: string, options: SshRunOptions = {}): Promise<boolean> {
+  const dir = runDirectory(runId);
+  const cancel = [
+    `d=${dir}`,
+    'if [ ! -d "$d" ] || [ -f "$d/exit-code" ]; then echo "DEPLOYER_CANCEL ended"; exit 0; fi',
+    'pid=$(cat "$d/script-pid" 2>/dev/null || true)',
+    'if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then echo "DEPLOYER_CANCEL signalled"; else echo "DEPLOYER_CANCEL ended"; fi',
+    '',
+  ].join('\n');
+  const answer = await runScriptOverSsh(target, cancel, { ...options, sudo: false, commandTimeoutMs: SMALL_COMMAND_TIMEOUT_MS });
+  const said = /^DEPLOYER_CANCEL (signalled|ended)$/m.exec(answer.outcome.tail);
+  if (said === null) throw new SshConnectFailed(`SSH to ${where(target)}: unexpected answer to a cancel:\n${answer.outcome.tail.slice(0, 2000)}`);
+  return said[1] === 'signalled';
 }
 
 const TAIL_MARK = 'DEPLOYER_TAIL';

@@ -5,6 +5,10 @@
  * the pinned one before anything is sent; a host that cannot be reached
  * fails (nothing ran on it). The runs go on after this function returns:
  * PollSshBatch follows them.
+ *
+ * A rollback first cancels the deploy a stopped execution left running on a
+ * host (SIGTERM to its script, which returns the host to the release that
+ * served), and its own script waits for the host's lock until that run ends.
  */
 import pMap from 'p-map';
 import { now } from '../shared/clock.ts';
@@ -15,7 +19,27 @@ import { updateLedger } from './host-ledger.ts';
 import { hostReleaseEnvironment, rollbackRunOf } from './host-release.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
 import { PrivateKeys, SSH_CONCURRENCY, sshOptions, sshTargetOf } from './ssh-access.ts';
-import { startDetachedReleaseOverSsh } from './ssh-run.ts';
+import { cancelDetachedOverSsh, startDetachedReleaseOverSsh, type SshTarget } from './ssh-run.ts';
+import type { LedgerItem } from './host-ledger.ts';
+
+/**
+ * Cancel the deploy still running on `item` (an execution stopped mid-batch
+ * left it going). Best effort: a failure is logged, and the rollback's script
+ * waits for the host's lock all the same.
+ */
+async function cancelRunningDeploy(target: SshTarget, item: LedgerItem, service: string): Promise<void> {
+  if (item.status !== 'running' || item.mode !== 'deploy' || item.runId === undefined) return;
+  try {
+    const signalled = await cancelDetachedOverSsh(target, item.runId);
+    logger.info(signalled ? 'running deploy cancelled before the rollback' : 'nothing to cancel: the deploy run has ended', {
+      serviceName: service,
+      host: item.host,
+      runId: item.runId,
+    });
+  } catch (error) {
+    logger.warn('the running deploy could not be cancelled; the rollback waits for it', { serviceName: service, host: item.host, error: error as Error });
+  }
+}
 
 export const handler = createHandler(RunEventSchema, async function startSshBatch(event): Promise<RunStarted> {
   const { deployment } = event;
@@ -33,7 +57,9 @@ export const handler = createHandler(RunEventSchema, async function startSshBatc
         artifactUrl !== undefined ? { mode: 'deploy', artifactUrl } : rollbackRunOf(deployment, item),
       );
       try {
-        const run = await startDetachedReleaseOverSsh(await sshTargetOf(deployment, item, keys), env, options);
+        const target = await sshTargetOf(deployment, item, keys);
+        if (event.mode === 'rollback') await cancelRunningDeploy(target, item, deployment.service);
+        const run = await startDetachedReleaseOverSsh(target, env, options);
         await updateLedger(deployment.executionName, item.host, { status: 'running', mode: event.mode, runId: run.runId, sentAt: now() });
         return true;
       } catch (error) {

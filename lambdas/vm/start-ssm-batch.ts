@@ -30,7 +30,7 @@ import { presignedArtifactUrl, presignedGetUrl } from './artifact-url.ts';
 import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
 import { updateLedger, type LedgerItem } from './host-ledger.ts';
 import { hostReleaseEnvironment, rollbackRunOf, type RunMode } from './host-release.ts';
-import { releaseScriptObject } from './release-script.ts';
+import { releaseScriptObject } from './release-script-object.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
 import { bashCommandFetchingScript } from './shell-text.ts';
 

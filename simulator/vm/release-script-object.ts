@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ENV } from '../../lambdas/registry.ts';
-import { releaseScriptPath, type ReleaseScriptObject } from '../../lambdas/vm/release-script.ts';
+import type { ReleaseScriptObject } from '../../lambdas/vm/release-script-object.ts';
+import { releaseScriptPath } from '../../lambdas/vm/release-script.ts';
 import type { SimS3 } from '../aws/s3.ts';
 
 /** Upload `vm/release.sh` to `s3` as `cdk deploy` does, and set StartSsmBatch's environment. */

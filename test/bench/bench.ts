@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { BUNDLE_TARGET } from '../../infra/deployer-function.ts';
+import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from '../../infra/deployer-function.ts';
 import { fromRepoRoot } from '../../infra/repo-root.ts';
 import { ALL_FUNCTIONS, type FunctionKey } from '../../lambdas/registry.ts';
 import { parseConfigYaml } from '../../lambdas/shared/config-file.ts';
@@ -101,6 +101,7 @@ async function sdkClientsOf(entry: string): Promise<string[]> {
     write: false,
     metafile: true,
     logLevel: 'silent',
+    mainFields: BUNDLE_MAIN_FIELDS,
     // As the SSH functions are bundled (infra/deployer-function.ts): native addons stay out.
     external: ['cpu-features', '*.node'],
   });
@@ -122,6 +123,7 @@ async function baselineBundle(clients: string[], dir: string): Promise<string> {
     platform: 'node',
     format: 'cjs',
     target: BUNDLE_TARGET,
+    mainFields: BUNDLE_MAIN_FIELDS,
     outfile,
     nodePaths: [fromRepoRoot('node_modules')],
     logLevel: 'silent',

@@ -39,7 +39,7 @@ describe('deploying with the release script on a local host', () => {
   let a: Record<string, DemoArtifact>;
 
   beforeAll(async () => {
-    ({ root, hosts, cleanup } = await demoHosts(6, 'deployer-script-'));
+    ({ root, hosts, cleanup } = await demoHosts(7, 'deployer-script-'));
     a = await demoArtifacts(root, { v1: 'up', v2: 'up', v3: 'down', v4: 'crash', v5: 'up', v6: 'up' });
   });
 
@@ -235,6 +235,23 @@ describe('deploying with the release script on a local host', () => {
     expect(repeated.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v2' });
     expect(repeated.verdict.message).toContain('nothing changed');
     expect(await servedVersion(host)).toBe('v2');
+  });
+
+  it('undoes only the release named by ROLLBACK_FROM: a host on another one (never switched, or switched back) is left as it is', async () => {
+    // Prepare: v2 serves, v1 before it; a deployment of v3 was stopped before it switched the host.
+    const host = hosts[6]!;
+    await onV2(host);
+
+    // Act
+    const untouched = await host.release({ mode: 'rollback', rollbackFrom: 'v3' });
+    const undone = await host.release({ mode: 'rollback', rollbackFrom: 'v2' });
+
+    // Assess
+    expect(untouched.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v2', mode: 'rollback' });
+    expect(untouched.verdict.message).toBe('v2 is current, not v3: the deployment did not change this host; nothing changed');
+    expect(untouched.outcome.phases.map((p) => p.name)).not.toContain('stop');
+    expect(undone.verdict).toMatchObject({ status: 'SUCCEEDED', previous: 'v2', current: 'v1' });
+    expect(await servedVersion(host)).toBe('v1');
   });
 
   it('returns to the release it served when the one rolled back to is unhealthy', async () => {

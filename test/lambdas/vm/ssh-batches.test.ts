@@ -13,6 +13,7 @@ import type { BatchProgress } from '../../../lambdas/vm/batch-progress.ts';
 import type { LedgerItem } from '../../../lambdas/vm/host-ledger.ts';
 import { handler as pollSshBatch } from '../../../lambdas/vm/poll-ssh-batch.ts';
 import { handler as resolveSshHosts } from '../../../lambdas/vm/resolve-ssh-hosts.ts';
+import { pollDetachedOverSsh } from '../../../lambdas/vm/ssh-run.ts';
 import { handler as startSshBatch } from '../../../lambdas/vm/start-ssh-batch.ts';
 import type { DemoArtifact } from '../../../simulator/vm/demo-artifact.ts';
 import { demoServiceSettings } from '../../../simulator/vm/demo-artifact.ts';
@@ -177,6 +178,33 @@ describe.skipIf(skip)(title, () => {
     expect(ledger.get('host-2')).toMatchObject({ status: 'pending' });
     expect(await Promise.all(hosts.map(servedVersion))).toEqual(['v2', 'v2', 'v2']);
   }, 120_000);
+
+  it('a rollback after a stop mid-batch cancels the deploy still running on the host: it stops at once, back on v2, and the rollback leaves it there', async () => {
+    // Prepare: v3 fails its health check, slowly (100 s of retries); the execution is stopped while it retries.
+    const slow = deploymentOf('v3', [1, '100%']);
+    slow.release.healthRetries = 400;
+    ledger = fakeLedger(ddbMock, slow.executionName);
+    await resolveSshHosts({ deployment: slow, group: 'fleet' }, lambdaContext());
+    await startSshBatch({ mode: 'deploy', deployment: slow, group: 'fleet', batch: 0 }, lambdaContext());
+    const runId = ledger.get('host-1')!.runId!;
+    const target = { host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey, hostKey: sshd.hostKey };
+    while (!(await pollDetachedOverSsh(target, runId)).outcome.phases.some((p) => p.name === 'health')) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    // Act
+    const rollback = await runToEnd({ mode: 'rollback', deployment: slow });
+
+    // Assess
+    const deploy = await pollDetachedOverSsh(target, runId);
+    expect(deploy.state).toBe('exited');
+    expect(deploy.verdict).toMatchObject({ status: 'ROLLED_BACK', message: expect.stringContaining('interrupted by signal TERM') });
+    expect(rollback).toMatchObject({ done: true, hostCount: 1, succeeded: 1, failed: 0 });
+    // No poll saw what the host served before, and the cancelled run had switched it back: the rollback leaves it on v2
+    // (not `previous`, v1, which would undo a deployment this execution did not make).
+    expect(ledger.get('host-1')).toMatchObject({ status: 'rolled-back', releaseAfter: 'v2' });
+    expect(await Promise.all(hosts.map(servedVersion))).toEqual(['v2', 'v2', 'v2']);
+  }, 90_000);
 
   it('refuses a host presenting another key than the pinned one: nothing runs, no ledger is written', async () => {
     // Prepare
