@@ -19,7 +19,8 @@
  * vm-fleet) to print only those sections.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -92,8 +93,13 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The AWS SDK client packages a handler's bundle pulls in. */
-async function sdkClientsOf(entry: string): Promise<string[]> {
+/** What a handler's sources import from the AWS SDK: package -> the names they import (`*` for a namespace import). */
+type SdkImports = Map<string, Set<string>>;
+
+const SDK_IMPORT = /^import\s+(?!type\b)([^;]*?)\s+from\s+'(@aws-sdk\/[^']+)';/gm;
+
+/** The AWS SDK imports of every source file under lambdas/ that a handler's bundle includes. */
+async function sdkImportsOf(entry: string): Promise<SdkImports> {
   const result = await build({
     entryPoints: [fromRepoRoot(entry)],
     bundle: true,
@@ -105,16 +111,37 @@ async function sdkClientsOf(entry: string): Promise<string[]> {
     // As the SSH functions are bundled (infra/deployer-function.ts): native addons stay out.
     external: ['cpu-features', '*.node'],
   });
-  const packages = Object.keys(result.metafile.inputs)
-    .map((input) => /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\//.exec(input)?.[1])
-    .filter((p): p is string => p !== undefined);
-  return [...new Set(packages)].sort();
+  const imports: SdkImports = new Map();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    if (input.includes('node_modules') || !input.startsWith('lambdas/')) continue;
+    for (const match of readFileSync(fromRepoRoot(input), 'utf8').matchAll(SDK_IMPORT)) {
+      const [, clause, pkg] = match as unknown as [string, string, string];
+      const names = imports.get(pkg) ?? new Set<string>();
+      if (clause.startsWith('*')) names.add('*');
+      for (const name of /\{([^}]*)\}/.exec(clause)?.[1]?.split(',') ?? []) {
+        const bare = name.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!;
+        if (bare !== '' && !name.trim().startsWith('type ')) names.add(bare);
+      }
+      imports.set(pkg, names);
+    }
+  }
+  return imports;
 }
 
-/** A bundle built like the functions' that only imports `clients`. */
-async function baselineBundle(clients: string[], dir: string): Promise<string> {
-  const source = path.join(dir, `baseline-${clients.map((c) => c.replace(/\W/g, '_')).join('-') || 'none'}.mjs`);
-  writeFileSync(source, clients.map((c, i) => `import * as c${i} from '${c}'; globalThis.keep${i} = c${i};`).join('\n'));
+/**
+ * A bundle built like the functions' that imports only what the handler
+ * imports from the AWS SDK (the same clients and commands: with the SDK's ES
+ * builds, esbuild leaves out the commands nobody imports, in both).
+ */
+async function baselineBundle(imports: SdkImports, dir: string): Promise<string> {
+  const id = [...imports].map(([pkg, names]) => `${pkg}:${[...names].sort().join('+')}`).sort().join(',');
+  const source = path.join(dir, `baseline-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.mjs`);
+  const lines = [...imports].map(([pkg, names], i) =>
+    names.has('*')
+      ? `import * as c${i} from '${pkg}'; globalThis.keep${i} = c${i};`
+      : `import { ${[...names].join(', ')} } from '${pkg}'; globalThis.keep${i} = [${[...names].join(', ')}];`,
+  );
+  writeFileSync(source, lines.join('\n'));
   const outfile = source.replace(/\.mjs$/, '.js');
   await build({
     entryPoints: [source],
@@ -154,9 +181,10 @@ async function lambdas(): Promise<string> {
   for (const key of Object.keys(ALL_FUNCTIONS) as FunctionKey[]) {
     const bundle = functionBundlePath(synth, key);
     const kib = statSync(bundle).size / 1024;
-    const clients = await sdkClientsOf(ALL_FUNCTIONS[key].entry);
-    const id = clients.join(',');
-    if (!baselines.has(id)) baselines.set(id, await baselineBundle(clients, dir));
+    const imports = await sdkImportsOf(ALL_FUNCTIONS[key].entry);
+    const clients = [...imports.keys()].sort();
+    const id = [...imports].map(([pkg, names]) => `${pkg}:${[...names].sort().join('+')}`).sort().join(',');
+    if (!baselines.has(id)) baselines.set(id, await baselineBundle(imports, dir));
     const { ms, base, added, addedCpu } = pairedImportMs(bundle, baselines.get(id)!);
     rows.push([
       key,
@@ -168,7 +196,7 @@ async function lambdas(): Promise<string> {
       clients.map((c) => c.replace('@aws-sdk/', '')).join(' '),
     ]);
   }
-  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'SDK clients alone ms', 'handler adds ms (median of pairs)', 'handler adds CPU ms', 'clients'], rows);
+  return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'its SDK imports alone ms', 'handler adds ms (median of pairs)', 'handler adds CPU ms', 'clients'], rows);
 }
 
 /** Virtual seconds spent in the states whose names match, entry to the next state's entry. */
