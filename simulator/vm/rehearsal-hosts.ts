@@ -52,7 +52,7 @@ export interface RehearsalHost {
   instanceId: string;
   group: 'fleet' | 'blue' | 'green';
   host: LocalHost;
-  /** The release it serves when the rehearsal starts. */
+  /** The release it serves when the rehearsal starts ('' for none: a new host). */
   before: string;
   /** An SSH host: how its target group knows it (its entry's `target.id`), if it does. */
   targetId?: string;
@@ -70,8 +70,8 @@ export interface VmRehearsalHosts {
 export interface VmRehearsalHostOptions {
   /** The release every host (blue-green: every live host) serves before (default 1.0.0). */
   beforeVersion?: string;
-  /** Blue-green: the release the idle group's hosts serve before (default 0.9.0). */
-  idleVersion?: string;
+  /** Blue-green: the release the idle group's hosts serve before (default 0.9.0); null: none, new hosts (a first blue-green deployment). */
+  idleVersion?: string | null;
   /** The release deployed (default 2.0.0), and whether it passes its health check. */
   version?: string;
   health?: DemoHealth;
@@ -126,7 +126,7 @@ async function seedSshHosts(
   svc: VmServiceConfig,
   targets: ReturnType<typeof targetBlocks>[number],
   group: RehearsalHost['group'],
-  serves: DemoArtifact,
+  serves: DemoArtifact | undefined,
   privateKey: string | undefined,
 ): Promise<RehearsalHost[]> {
   if (privateKey === undefined) {
@@ -144,15 +144,21 @@ async function seedSshHosts(
       port,
       defaults: { serviceName: 'demo', ...demoServiceSettings(port), ...REHEARSAL_HEALTH },
     });
-    const installed = await host.release({ version: serves.version, artifactUrl: serves.url, artifactSha256: serves.sha256 });
-    if (installed.verdict.status !== 'SUCCEEDED') throw new Error(`${entry.name}: the release before the rehearsal did not install: ${installed.verdict.message}`);
+    await installBefore(host, serves);
     world.secretsManager.putSecret(entry.privateKeySecret ?? svc.ssh?.privateKeySecret ?? '', privateKey);
     const targetId = entry.target?.id;
     if (targetId?.startsWith('i-') === true) world.vm.addInstance({ instanceId: targetId, host, managed: false });
     else world.vm.allowHttp(port);
-    hosts.push({ instanceId: entry.name, group, host, before: serves.version, ...(targetId === undefined ? {} : { targetId }) });
+    hosts.push({ instanceId: entry.name, group, host, before: serves?.version ?? '', ...(targetId === undefined ? {} : { targetId }) });
   }
   return hosts;
+}
+
+/** Install the release `host` serves before the rehearsal (none: a new host, nothing installed). */
+async function installBefore(host: LocalHost, serves: DemoArtifact | undefined): Promise<void> {
+  if (serves === undefined) return;
+  const installed = await host.release({ version: serves.version, artifactUrl: serves.url, artifactSha256: serves.sha256 });
+  if (installed.verdict.status !== 'SUCCEEDED') throw new Error(`${host.name}: the release before the rehearsal did not install: ${installed.verdict.message}`);
 }
 
 /** `i-0…01`, … for hosts found by tags. */
@@ -194,7 +200,12 @@ export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, o
   const beforeVersion = options.beforeVersion ?? '1.0.0';
   const version = options.version ?? '2.0.0';
   const before = await buildDemoArtifact({ version: beforeVersion, dir: path.join(root, 'artifacts') });
-  const idle = svc.strategy === 'blue-green' ? await buildDemoArtifact({ version: options.idleVersion ?? '0.9.0', dir: path.join(root, 'artifacts') }) : before;
+  const idle =
+    svc.strategy !== 'blue-green'
+      ? before
+      : options.idleVersion === null
+        ? undefined
+        : await buildDemoArtifact({ version: options.idleVersion ?? '0.9.0', dir: path.join(root, 'artifacts') });
   const deployed =
     options.artifactPath === undefined
       ? await buildDemoArtifact({ version, dir: path.join(root, 'artifacts'), health: options.health ?? 'up' })
@@ -216,10 +227,9 @@ export async function seedVmHosts(world: SimulatedWorld, svc: VmServiceConfig, o
         defaults: { serviceName: 'demo', ...demoServiceSettings(port), ...REHEARSAL_HEALTH },
       });
       const serves = group === 'green' ? idle : before;
-      const installed = await host.release({ version: serves.version, artifactUrl: serves.url, artifactSha256: serves.sha256 });
-      if (installed.verdict.status !== 'SUCCEEDED') throw new Error(`${instanceId}: the release before the rehearsal did not install: ${installed.verdict.message}`);
+      await installBefore(host, serves);
       world.vm.addInstance({ instanceId, tags: { ...targets.ec2Tags }, host, runner: hostRunner(host) });
-      hosts.push({ instanceId, group, host, before: serves.version });
+      hosts.push({ instanceId, group, host, before: serves?.version ?? '' });
     }
     if (targets.targetGroup !== undefined && svc.strategy !== 'blue-green') {
       // The fleet serves behind its target group before the deployment, as it does in an account:

@@ -201,6 +201,41 @@ describe('VM deployments, rehearsed', () => {
       expect(record.visits.map((v) => v.name)).not.toContain('ShiftTraffic');
     }, 180_000);
 
+    it('a first blue-green deployment, to new idle hosts with nothing installed: green gets 2.0.0 and the traffic', async () => {
+      // Act
+      const { record, ledger, served } = await rehearse('portal-vm', { idleVersion: null });
+
+      // Assess
+      expect(record.error).toBeUndefined();
+      expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0', '2.0.0', '2.0.0', '2.0.0']);
+      expect(ledger.map((h) => [h.group, h.status, h.releaseAfter])).toEqual([
+        ['green', 'succeeded', '2.0.0'],
+        ['green', 'succeeded', '2.0.0'],
+        ['green', 'succeeded', '2.0.0'],
+      ]);
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['2.0.0']);
+    }, 180_000);
+
+    it('a first blue-green deployment that fails its health check: the new hosts are left with nothing running, the traffic stays on blue', async () => {
+      // Act
+      const { record, ledger, served } = await rehearse('portal-vm', { idleVersion: null, health: 'down' });
+
+      // Assess: each host's script stopped the release it could not start; the rollback has nothing to return them to.
+      expect(record.error?.error).toBe('RolledBack');
+      expect(record.error?.cause).toMatch(/BatchFailed: .*i-02000000000000001 \(health\)/);
+      expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0', undefined, undefined, undefined]);
+      // Before ROLLBACK_FROM, the rollback went to `previous`, which a new host does not have: RollbackFailed.
+      expect(ledger.map((h) => [h.group, h.status, h.releaseAfter ?? ''])).toEqual([
+        ['green', 'rolled-back', ''],
+        ['green', 'rolled-back', ''],
+        ['green', 'rolled-back', ''],
+      ]);
+      expect(shares(LISTENER)).toEqual({ [BLUE]: 100 });
+      expect(await servedThrough(portal.verification.healthCheck!.url!)).toEqual(['1.0.0']);
+      expect(record.visits.map((v) => v.name)).not.toContain('ShiftTraffic');
+    }, 180_000);
+
     it('the next deployment goes to blue, idle since the last one: blue gets 3.0.0 and the traffic, green keeps 2.0.0 warm', async () => {
       // Prepare: 2.0.0 deployed to green, as in the first test; then 3.0.0 uploaded.
       const first = await rehearse('portal-vm');

@@ -117,7 +117,7 @@ function runningLines(s: RunningServiceStatus, now: Date): string[] {
   if (a !== undefined) {
     const since = `${a.requestedAt}${relative(a.requestedAt, now)}`;
     const until = `${a.timeoutAt}${relative(a.timeoutAt, now)}`;
-    lines.push(row('approval', `step ${a.step + 1}, waiting since ${since}, counts as rejected at ${until}`));
+    lines.push(row('approval', `${a.at}, waiting since ${since}, counts as rejected at ${until}`));
     lines.push(row('', `approve: ${a.approve}`));
     lines.push(row('', `reject:  ${a.reject}`));
   }

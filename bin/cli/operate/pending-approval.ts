@@ -3,7 +3,6 @@
  * find it, answer it and clear it from the lock item.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isVmService, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import type { PendingApproval } from '../../../lambdas/shared/operator-requests.ts';
 import { AwsFailure, awsRequest } from '../aws/aws-failure.ts';
 import { CommandFailed } from './command-failed.ts';
@@ -18,10 +17,6 @@ export interface ApprovalToAnswer {
   approval: PendingApproval;
 }
 
-/** `step 3`; `the canary` for a VM canary, whose one approval follows its first batch. */
-export function approvalStepLabel(svc: ServiceConfig, approval: PendingApproval): string {
-  return isVmService(svc) && svc.strategy === 'canary' ? 'the canary' : `step ${approval.step + 1}`;
-}
 
 /** Errors of SendTaskSuccess/SendTaskFailure saying the token is no longer waited for. */
 const ANSWERED_OR_TIMED_OUT = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

@@ -37,7 +37,7 @@ export async function promoteCommand(service: string, options: PromoteOptions, i
   }
   if (situation.approval !== undefined) {
     throw new CommandFailed(
-      `${describeSituation(situation)}, not baking: approve it instead with \`${commandLine(options, 'approve', service)}\` (or \`${commandLine(options, 'reject', service, '--reason', 'TEXT')}\`)`,
+      `${describeSituation(situation, services[0])}, not baking: approve it instead with \`${commandLine(options, 'approve', service)}\` (or \`${commandLine(options, 'reject', service, '--reason', 'TEXT')}\`)`,
     );
   }
   const { execution } = situation;

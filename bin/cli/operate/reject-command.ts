@@ -10,7 +10,8 @@ import { commandLine } from './follow-up.ts';
 import type { OperatorIo } from './io.ts';
 import { openOperatorContext, type CommonOptions } from './operator-context.ts';
 import { operatorName, operatorReason } from './operator-identity.ts';
-import { answerApproval, approvalStepLabel, findPendingApproval } from './pending-approval.ts';
+import { answerApproval, findPendingApproval } from './pending-approval.ts';
+import { approvalStepLabel } from './running-deployment.ts';
 
 /** Options of `deployer reject`. */
 export interface RejectOptions extends CommonOptions {

@@ -6,6 +6,7 @@
  */
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
+import { isVmService, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import type { PendingApproval } from '../../../lambdas/shared/operator-requests.ts';
 import { RestoreRequestSchema } from '../../../lambdas/shared/restore.ts';
 import { AwsFailure, awsRequest } from '../aws/aws-failure.ts';
@@ -116,8 +117,13 @@ export function staleLockNote(situation: ServiceSituation): string {
   return ` (its lock still names ${executionNameOf(situation.holder)}, which is ${status}; the next deployment takes the lock over)`;
 }
 
-/** One clause naming the service and its state, for messages. */
-export function describeSituation(situation: ServiceSituation): string {
+/** `step 3`; `the canary` for a VM canary, whose one approval follows its first batch. */
+export function approvalStepLabel(svc: ServiceConfig, approval: Pick<PendingApproval, 'step'>): string {
+  return isVmService(svc) && svc.strategy === 'canary' ? 'the canary' : `step ${approval.step + 1}`;
+}
+
+/** One clause naming the service and its state, for messages (`svc` names a VM canary's approval for what it is). */
+export function describeSituation(situation: ServiceSituation, svc?: ServiceConfig): string {
   switch (situation.kind) {
     case 'idle':
     case 'stale':
@@ -129,6 +135,12 @@ export function describeSituation(situation: ServiceSituation): string {
       }
       return situation.approval === undefined
         ? `${situation.service} is being deployed by ${situation.execution.name}`
-        : `${situation.service} is being deployed by ${situation.execution.name}, which waits for an approval at step ${situation.approval.step + 1}`;
+        : `${situation.service} is being deployed by ${situation.execution.name}, which waits for ${approvalClause(situation.approval, svc)}`;
   }
+}
+
+/** `an approval at step 3`, or `the approval of the canary`. */
+function approvalClause(approval: PendingApproval, svc: ServiceConfig | undefined): string {
+  const label = svc === undefined ? `step ${approval.step + 1}` : approvalStepLabel(svc, approval);
+  return label === 'the canary' ? 'the approval of the canary' : `an approval at ${label}`;
 }

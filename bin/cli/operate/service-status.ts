@@ -10,7 +10,7 @@ import { commandLine } from './follow-up.ts';
 import { readLastDeployment, type LastDeployment } from './last-deployment.ts';
 import { listenerOf, readListenerTraffic, targetGroupLabels, type ListenerTraffic } from './listener-traffic.ts';
 import type { OperatorContext } from './operator-context.ts';
-import { findRunningDeployment, type RestoreOf, type SituationOf } from './running-deployment.ts';
+import { approvalStepLabel, findRunningDeployment, type RestoreOf, type SituationOf } from './running-deployment.ts';
 
 /** A service with no running deployment. */
 export interface IdleServiceStatus {
@@ -27,6 +27,8 @@ export interface IdleServiceStatus {
 export interface ApprovalStatus {
   /** Index of the approval step in the deployment's steps. */
   step: number;
+  /** Where it waits: `step 3`, or `the canary` (a VM canary). */
+  at: string;
   requestedAt: string;
   timeoutAt: string;
   approve: string;
@@ -125,6 +127,7 @@ async function runningStatus(ctx: OperatorContext, svc: ServiceConfig, situation
   if (approval !== undefined) {
     status.approval = {
       step: approval.step,
+      at: approvalStepLabel(svc, approval),
       requestedAt: approval.requestedAt,
       timeoutAt: approval.timeoutAt,
       approve: commandLine(ctx.options, 'approve', svc.name),

@@ -182,7 +182,7 @@ describe('deployer promote', () => {
     // Assess
     expect(code).toBe(1);
     expect(stderr).toBe(
-      'deployer: worker-vm is being deployed by worker-vm-2b3c4d5e6f70, which waits for an approval at step 1, not baking: approve it instead with `deployer approve worker-vm` (or `deployer reject worker-vm --reason TEXT`)\n',
+      'deployer: worker-vm is being deployed by worker-vm-2b3c4d5e6f70, which waits for the approval of the canary, not baking: approve it instead with `deployer approve worker-vm` (or `deployer reject worker-vm --reason TEXT`)\n',
     );
     expect(table).not.toHaveReceivedCommand(UpdateCommand);
   });

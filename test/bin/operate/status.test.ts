@@ -321,6 +321,7 @@ describe('deployer status', () => {
     expect(report.services[2]).toMatchObject({
       approval: {
         step: 1,
+        at: 'step 2',
         requestedAt: '2026-02-03T12:15:00.000Z',
         timeoutAt: '2026-02-03T13:15:00.000Z',
         approve: 'deployer approve payments',
@@ -421,6 +422,7 @@ describe('deployer status', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('worker-vm  canary  waiting for approval\n');
     expect(stdout).toContain('  progress          canary: 34% of the hosts on the new release\n');
+    expect(stdout).toMatch(/^ {2}approval {10}the canary, waiting since /m);
     expect(stdout).toContain('                    approve: deployer approve worker-vm\n');
   });
 
