@@ -93,7 +93,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--reject', 'approval steps are rejected: the deployment rolls back')
     .addOption(new Option('--alarm <name>', 'this alarm goes to ALARM once the new revision serves (repeatable)').argParser(collect))
     .option('--artifact <path>', 'VM services: the artifact (.tar.gz) to deploy (default: a small demo app, 2.0.0)')
-    .option('--fail-host <host>', "VM services: this host's commands fail (an instance ID of the rehearsal)")
+    .option('--fail-host <host>', "VM services: this host's runs fail there (an instance ID, or an SSH host's name)")
     .option('--ssh', "VM services: the hosts are SSH hosts behind a loopback OpenSSH sshd started for the run (needs openssh-server; implied when the service lists hosts)")
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--verbose', "also print the handlers' JSON logs")

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { readLedger } from '../../lambdas/vm/host-ledger.ts';
 import { targetBlocks } from '../../lambdas/vm/vm-services.ts';
 import type { VmServiceConfig } from '../../lambdas/shared/vm-config.ts';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { deploymentOutcome } from '../../lambdas/shared/outcome.ts';
 import { stateMachinePath, stoppableStateNames, taskStateNames, type AslDefinition } from '../../simulator/asl.ts';
 import { allStates } from '../../simulator/local-state-machine.ts';
@@ -27,6 +27,7 @@ import { Rehearsal } from '../../simulator/rehearsal.ts';
 import { freePort } from '../../simulator/vm/free-port.ts';
 import { sshdAvailability } from '../../simulator/vm/loopback-sshd.ts';
 import { seedVmHosts } from '../../simulator/vm/rehearsal-hosts.ts';
+import type { LocalHost } from '../../simulator/vm/local-host.ts';
 import { startRehearsalSshd, type RehearsalSshd } from '../../simulator/vm/rehearsal-sshd.ts';
 import { sshHostCount, withSshHosts } from '../../simulator/vm/ssh-hosts-config.ts';
 import type { DeployerConfig } from '../../lambdas/shared/config.ts';
@@ -80,12 +81,21 @@ function forwardsTo(weights: Record<string, number>): string {
     .join(', ');
 }
 
+/**
+ * Make an SSH host's release script fail there, as `failHost` does for an
+ * SSM instance: nothing stands between the SSH function and the host, so the
+ * host itself is broken: its script's lock file is a directory, which the
+ * script cannot open (it fails at preflight, before changing anything).
+ */
+function breakSshHost(host: LocalHost): void {
+  const lock = path.join(host.installDir, '.deployer', 'lock');
+  rmSync(lock, { recursive: true, force: true });
+  mkdirSync(lock, { recursive: true });
+}
+
 /** Rehearse a deployment of the VM service `svc`; returns the exit code. */
 export async function simulateVm(givenConfig: DeployerConfig, givenSvc: VmServiceConfig, options: SimulateVmOptions): Promise<number> {
   const ssh = options.ssh === true || targetBlocks(givenSvc).some((t) => t.hosts !== undefined);
-  if (ssh && options.failHost !== undefined) {
-    throw new UsageError('--fail-host: SSH hosts run the release script for real (nothing stands between the SSH function and the host to fail); use --unhealthy, --fail-at or --stop-at');
-  }
   const hasApproval = givenSvc.strategy === 'canary' ? givenSvc.canary.approval : givenSvc.strategy === 'blue-green' && givenSvc.steps.some((s) => s.kind === 'approval');
   const approvals = approvalFlags(options, hasApproval, `${givenSvc.name} has no approval to reject; add approval: true to its canary (or {approval: true} to its steps)`);
   const file = `vm-${givenSvc.strategy}.asl.json`;
@@ -131,7 +141,8 @@ export async function simulateVm(givenConfig: DeployerConfig, givenSvc: VmServic
       if (options.failHost !== undefined) {
         const host = seeded.hosts.find((h) => h.instanceId === options.failHost);
         if (host === undefined) throw new UsageError(`--fail-host: '${options.failHost}' is not a host of ${svc.name}; hosts: ${seeded.hosts.map((h) => h.instanceId).join(', ')}`);
-        session.world.vm.failHost(host.instanceId);
+        if (ssh) breakSshHost(host.host);
+        else session.world.vm.failHost(host.instanceId);
       }
       // That state's AWS calls fail (AccessDenied), as with ECS services.
       if (options.failAt !== undefined) session.world.failCalls({ stateName: options.failAt });

@@ -89,12 +89,20 @@ describe.skipIf(skip)(title, () => {
     ]);
   }, 180_000);
 
-  it('--fail-host with SSH hosts is refused (exit 2): nothing stands between the SSH function and a host to fail', async () => {
+  it('--fail-host NAME with SSH hosts: that host fails at preflight, naming it; ROLLED_BACK, exit 1, every host still on 1.0.0', async () => {
     // Act
-    const { code, stderr } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--ssh', '--fail-host', 'api-vm-2');
+    const { code, stdout } = await run('simulate', 'api-vm', '--config', EXAMPLE, '--ssh', '--fail-host', 'api-vm-1', '--json');
 
     // Assess
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/--fail-host: SSH hosts run the release script for real/);
-  });
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as VmReport;
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.error?.cause).toMatch(/api-vm-1 \(preflight\): .*cannot open the lock file/);
+    expect(report.hosts.map((h) => [h.host, h.releaseBefore, h.releaseAfter])).toEqual([
+      ['api-vm-1', '1.0.0', '1.0.0'],
+      ['api-vm-2', '1.0.0', '1.0.0'],
+      ['api-vm-3', '1.0.0', '1.0.0'],
+    ]);
+    expect(report.hosts[0]).toMatchObject({ status: 'failed', phase: 'preflight' });
+  }, 180_000);
 });

@@ -87,7 +87,7 @@ export function trafficSentence(traffic: ListenerTraffic): string {
 }
 
 function progressText(s: RunningServiceStatus): string | undefined {
-  return s.progress === undefined ? undefined : progressSentence(s.progress, s.steps);
+  return s.progress === undefined ? undefined : progressSentence(s.progress, s.steps, s.kind);
 }
 
 function runningLines(s: RunningServiceStatus, now: Date): string[] {

@@ -38,6 +38,8 @@ export interface ApprovalStatus {
 /** A service being deployed, or restored after a stopped deployment. */
 export interface RunningServiceStatus {
   service: string;
+  /** What it deploys: an image (ECS) or a release on hosts (VM). */
+  kind: 'ecs' | 'vm';
   strategy: Strategy;
   /** `restoring`: a restore run puts back what a stopped deployment changed. */
   state: 'running' | 'waiting-for-approval' | 'restoring';
@@ -100,6 +102,7 @@ async function runningStatus(ctx: OperatorContext, svc: ServiceConfig, situation
   const seen = await readExecutionProgress(ctx, execution.executionArn);
   const status: RunningServiceStatus = {
     service: svc.name,
+    kind: isVmService(svc) ? 'vm' : 'ecs',
     strategy: svc.strategy,
     state: execution.restoreOf !== undefined ? 'restoring' : approval === undefined ? 'running' : 'waiting-for-approval',
     execution: {

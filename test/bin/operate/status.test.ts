@@ -20,6 +20,10 @@ import {
   PAYMENTS_GREEN_TG,
   PAYMENTS_IMAGE,
   PAYMENTS_RULE,
+  PORTAL_BLUE_TG,
+  PORTAL_GREEN_TG,
+  PORTAL_LISTENER,
+  PORTAL_VM_EXECUTION,
   REGISTRY,
   TABLE,
   WEB_EXECUTION,
@@ -424,6 +428,22 @@ describe('deployer status', () => {
     expect(stdout).toContain('  progress          canary: 34% of the hosts on the new release\n');
     expect(stdout).toMatch(/^ {2}approval {10}the canary, waiting since /m);
     expect(stdout).toContain('                    approve: deployer approve worker-vm\n');
+  });
+
+  it('shows a VM blue-green step as a share of the traffic on the new release', async () => {
+    // Prepare
+    const artifact = 's3://acme-artifacts/portal/portal-vm-2.0.0.tar.gz';
+    lockIs('portal-vm', heldBy(PORTAL_VM_EXECUTION, artifact));
+    executionIs(PORTAL_VM_EXECUTION, 'RUNNING', { service: 'portal-vm', artifact, startedBy: 's3-upload' });
+    historyIs(PORTAL_VM_EXECUTION, [entered(60, 'Verify', '2026-02-03T12:18:00.000Z', { deployment: { steps: [{}, {}] }, progress: { step: 0, weight: 50, phase: 'bake' } })]);
+    listenerWeights(PORTAL_LISTENER, { [PORTAL_BLUE_TG]: 50, [PORTAL_GREEN_TG]: 50 });
+
+    // Act
+    const { code, stdout } = await run('status', 'portal-vm');
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('  progress          step 1 of 2: 50% on the new release (bake)\n');
   });
 
   it('exits 2 for a service that is not in the config, before any AWS call', async () => {
