@@ -40,9 +40,12 @@
 #   CONFIG_VARS              optional; base64 of KEY=VALUE lines (KEY ^[A-Z_][A-Z0-9_]*$);
 #                            each {{KEY}} in the template is replaced by VALUE, literally
 #   ROLLBACK_TO              rollback: optional release to return to (default: INSTALL_DIR/previous)
-#   ROLLBACK_FROM            rollback without ROLLBACK_TO: the release being undone; a host
-#                            whose current release is another one is left as it is (the
-#                            deployment never switched it, or its run switched back itself)
+#   DEPLOYMENT_ID            deploy: optional name of the deployment (its execution), kept
+#                            in INSTALL_DIR/.deployer/journal with what the run changes
+#   ROLLBACK_OF              rollback without ROLLBACK_TO: undo what the deployment of this
+#                            DEPLOYMENT_ID changed on the host, if it is still the host's last
+#                            change; a host it did not change (never switched, switched back,
+#                            already on that release) is left as it is
 #   SERVICE_TIMEOUT_SECONDS  limit for each service control or smoke command (default 120)
 #   DOWNLOAD_TIMEOUT_SECONDS limit for the download (default 900)
 #   LOCK_WAIT_SECONDS        how long to wait for another run of this script in
@@ -91,6 +94,7 @@ shopt -u patsub_replacement 2>/dev/null || true
 
 readonly NAME_RE='^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$'
 readonly VERSION_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+readonly DEPLOYMENT_ID_RE='^[A-Za-z0-9_-]{1,80}$'
 readonly SHA_RE='^[0-9a-fA-F]{64}$'
 readonly DIR_RE='^(/[A-Za-z0-9_][A-Za-z0-9._-]*)+$'
 readonly REL_RE='^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$'
@@ -114,6 +118,15 @@ STOPPED=0
 OLD_RELEASE=''
 OLD_PREVIOUS=''
 TMP_DIR=''
+# What the last deployment changed here (INSTALL_DIR/.deployer/journal): who, from, to, and
+# whether it finished. A run killed while it changed the host (SSM's cancel is a SIGKILL)
+# leaves `changing`: the next run puts the host back first.
+JOURNAL=''
+J_DEPLOYMENT=''
+J_FROM=''
+J_PREVIOUS=''
+J_TO=''
+J_STATE=''
 declare -a CONTROL_ENV=()
 declare -A VARS=()
 
@@ -228,10 +241,11 @@ validate() {
     ((${#ARTIFACT_URL} <= 8192)) || invalid 'ARTIFACT_URL is not valid: at most 8192 characters'
     [[ $ARTIFACT_URL =~ $HTTPS_RE || $ARTIFACT_URL =~ $FILE_RE ]] ||
       invalid 'ARTIFACT_URL is not valid: must be an https:// URL (no spaces or quotes) or file:/// followed by a path'
+    maybe DEPLOYMENT_ID "$DEPLOYMENT_ID_RE" 'a deployment name: 1-80 letters, digits, _ or -'
   else
     maybe VERSION "$VERSION_RE" 'letters, digits, . _ -, at most 64, starting with a letter or digit'
     maybe ROLLBACK_TO "$VERSION_RE" 'a release name: letters, digits, . _ -, starting with a letter or digit'
-    maybe ROLLBACK_FROM "$VERSION_RE" 'a release name: letters, digits, . _ -, starting with a letter or digit'
+    maybe ROLLBACK_OF "$DEPLOYMENT_ID_RE" 'a deployment name: 1-80 letters, digits, _ or -'
   fi
   integer KEEP_RELEASES 5 2 'an integer of at least 2'
   START_COMMAND=${START_COMMAND:-systemctl start \"\$SERVICE_NAME\"}
@@ -372,6 +386,8 @@ restore() { # why
   local why=$1 failed_phase=$PHASE
   trap '' TERM INT HUP
   say "DEPLOYER_PHASE rollback"
+  # A deploy puts back what it changed: nothing of it is left to undo.
+  if [[ $DEPLOYER_MODE == deploy && -n $JOURNAL ]]; then rm -f -- "$JOURNAL"; fi
   run_control stop "$STOP_COMMAND" || warn "stop during the rollback failed; starting ${OLD_RELEASE:-nothing} anyway"
   if [[ -z $OLD_RELEASE ]]; then
     unpoint current
@@ -396,6 +412,47 @@ restore() { # why
   say "DEPLOYER_ROLLED_BACK $OLD_RELEASE"
   PHASE=$failed_phase
   result ROLLED_BACK "$why; back on $OLD_RELEASE"
+}
+
+# ------------------------------------------------------------------ journal
+
+journal_write() { # state
+  local tmp="$JOURNAL.tmp"
+  printf 'deployment=%s\nfrom=%s\nprevious=%s\nto=%s\nstate=%s\n' \
+    "${DEPLOYMENT_ID:-}" "$OLD_RELEASE" "$OLD_PREVIOUS" "$VERSION" "$1" >"$tmp" && mv -f -T -- "$tmp" "$JOURNAL"
+}
+
+# Read the journal into J_*; false when there is none. Values are checked as inputs are.
+journal_read() {
+  J_DEPLOYMENT='' J_FROM='' J_PREVIOUS='' J_TO='' J_STATE=''
+  [[ -f $JOURNAL ]] || return 1
+  local key value
+  while IFS='=' read -r key value; do
+    case $key in
+      deployment) [[ $value =~ $DEPLOYMENT_ID_RE ]] && J_DEPLOYMENT=$value ;;
+      from) [[ $value =~ $VERSION_RE ]] && J_FROM=$value ;;
+      previous) [[ $value =~ $VERSION_RE ]] && J_PREVIOUS=$value ;;
+      to) [[ $value =~ $VERSION_RE ]] && J_TO=$value ;;
+      state) [[ $value == changing || $value == finished ]] && J_STATE=$value ;;
+    esac
+  done <"$JOURNAL"
+  return 0
+}
+
+# A run was killed while it changed the host: put back the release it replaced, started.
+recover_interrupted() {
+  say "  a run of ${J_DEPLOYMENT:-a deployment} was killed while it changed this host (${J_FROM:-none} -> ${J_TO:-?}): restoring ${J_FROM:-no release} first"
+  run_control stop "$STOP_COMMAND" || warn 'the stop command failed; going on'
+  if [[ -n $J_FROM ]]; then
+    [[ -d $INSTALL_DIR/releases/$J_FROM ]] || fail "cannot restore $J_FROM after an interrupted run: it is not installed"
+    point current "$J_FROM" || fail "cannot switch current back to $J_FROM after an interrupted run"
+    if [[ -n $J_PREVIOUS ]]; then point previous "$J_PREVIOUS"; else unpoint previous; fi
+    run_control start "$START_COMMAND" || fail "$J_FROM did not start again after an interrupted run"
+  else
+    unpoint current
+  fi
+  rm -f -- "$JOURNAL"
+  say "  restored ${J_FROM:-no release} after the interrupted run"
 }
 
 # ------------------------------------------------------------------- phases
@@ -445,6 +502,8 @@ preflight() {
   say "  $((free_kb / 1024)) MB free on $INSTALL_DIR"
   CONTROL_ENV=("PATH=${PATH:-/usr/local/bin:/usr/bin:/bin}" "HOME=${HOME:-/}" "USER=${USER:-$(id -un)}" "LANG=C"
     "SERVICE_NAME=$SERVICE_NAME" "INSTALL_DIR=$INSTALL_DIR")
+  JOURNAL="$INSTALL_DIR/.deployer/journal"
+  if journal_read && [[ $J_STATE == changing ]]; then recover_interrupted; fi
   # Again under the lock: a run that held it may have switched meanwhile.
   OLD_RELEASE=$(release_of current)
   OLD_PREVIOUS=$(release_of previous)
@@ -643,20 +702,46 @@ deploy() {
   unpack
   configure
   permissions
+  journal_write changing || fail 'cannot write the journal in INSTALL_DIR/.deployer'
   stop_service
   switch_to "$VERSION"
   start_service
   health
   smoke
   cleanup_releases
+  journal_write finished || warn 'cannot mark the journal done'
   result SUCCEEDED "$VERSION deployed${OLD_RELEASE:+ over $OLD_RELEASE}"
 }
 
-rollback() {
-  if [[ -z ${ROLLBACK_TO:-} && -n ${ROLLBACK_FROM:-} && $OLD_RELEASE != "$ROLLBACK_FROM" ]]; then
-    # `previous` is what came before the release being undone only if the host is on it.
+# Undo what the deployment ROLLBACK_OF changed, if it is still the host's last change.
+rollback_of() {
+  if ! journal_read || [[ $J_DEPLOYMENT != "$ROLLBACK_OF" || $J_STATE != finished || $OLD_RELEASE != "$J_TO" ]]; then
     if [[ -n $OLD_RELEASE ]]; then health; fi
-    result SUCCEEDED "${OLD_RELEASE:-no release} is current, not $ROLLBACK_FROM: the deployment did not change this host; nothing changed"
+    result SUCCEEDED "${OLD_RELEASE:-no release} serves: $ROLLBACK_OF did not change this host, or its change is undone; nothing changed"
+    return 0
+  fi
+  if [[ -z $J_FROM ]]; then
+    stop_service
+    unpoint current
+    unpoint previous
+    CURRENT=''
+    rm -f -- "$JOURNAL"
+    result SUCCEEDED "$J_TO undone: the host had no release before $ROLLBACK_OF; the service is stopped"
+    return 0
+  fi
+  [[ -d $INSTALL_DIR/releases/$J_FROM ]] || fail "release $J_FROM is not installed in $INSTALL_DIR/releases; nothing was changed"
+  stop_service
+  switch_to "$J_FROM"
+  if [[ -n $J_PREVIOUS ]]; then point previous "$J_PREVIOUS"; else unpoint previous; fi
+  start_service
+  health
+  rm -f -- "$JOURNAL"
+  result SUCCEEDED "rolled back to $J_FROM from $J_TO (undoing $ROLLBACK_OF)"
+}
+
+rollback() {
+  if [[ -z ${ROLLBACK_TO:-} && -n ${ROLLBACK_OF:-} ]]; then
+    rollback_of
     return 0
   fi
   local target=${ROLLBACK_TO:-$OLD_PREVIOUS}

@@ -15,10 +15,10 @@ export type RunMode =
   | { mode: 'deploy'; artifactUrl: string }
   /**
    * `lockWaitSeconds`: how long the script waits for a run still ending on the host (a stopped deployment's).
-   * `rollbackFrom`: the release this execution deployed, when the ledger does not know what the host served
-   * before (stopped before a poll saw it): the host goes back only if it is on that release.
+   * `rollbackOf`: this execution's name, when the ledger does not know what the host served before (stopped
+   * before a poll saw it, or a host that served nothing): the host's journal says what the execution changed there.
    */
-  | { mode: 'rollback'; rollbackTo?: string; rollbackFrom?: string; lockWaitSeconds?: number };
+  | { mode: 'rollback'; rollbackTo?: string; rollbackOf?: string; lockWaitSeconds?: number };
 
 /**
  * How long a rollback's script waits for another run on the host to end: a
@@ -36,8 +36,9 @@ export function rollbackRunOf(deployment: VmDeployment, item: LedgerItem): RunMo
     mode: 'rollback',
     lockWaitSeconds: rollbackLockWaitSeconds(deployment),
     // Without the release it served, `previous` is right only if this execution's deploy switched the host:
-    // a deploy stopped before its switch (or that switched back itself) left the host where it was.
-    ...(item.releaseBefore === undefined ? { rollbackFrom: deployment.artifact.version } : { rollbackTo: item.releaseBefore }),
+    // the host's journal says whether it did, and from what (a deploy stopped before its switch, or that
+    // switched back itself, or a host already on the release, is left as it is).
+    ...(item.releaseBefore === undefined ? { rollbackOf: deployment.executionName } : { rollbackTo: item.releaseBefore }),
   };
 }
 
@@ -100,10 +101,10 @@ export function hostReleaseEnvironment(deployment: VmDeployment, item: LedgerIte
     ...(release.configTemplate === undefined ? {} : { configTemplate: release.configTemplate }),
     ...(release.configTarget === undefined ? {} : { configTarget: release.configTarget }),
     ...(run.mode === 'deploy'
-      ? { version: deployment.artifact.version, artifactUrl: run.artifactUrl, artifactSha256: deployment.artifact.sha256 }
+      ? { version: deployment.artifact.version, artifactUrl: run.artifactUrl, artifactSha256: deployment.artifact.sha256, deploymentId: deployment.executionName }
       : {
           ...(run.rollbackTo === undefined ? {} : { rollbackTo: run.rollbackTo }),
-          ...(run.rollbackFrom === undefined ? {} : { rollbackFrom: run.rollbackFrom }),
+          ...(run.rollbackOf === undefined ? {} : { rollbackOf: run.rollbackOf }),
           ...(run.lockWaitSeconds === undefined ? {} : { lockWaitSeconds: run.lockWaitSeconds }),
         }),
   };

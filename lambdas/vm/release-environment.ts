@@ -21,6 +21,8 @@ export const RELEASE_PATTERNS = {
   owner: /^[a-z_][a-z0-9_.-]{0,31}(:[a-z_][a-z0-9_.-]{0,31})?$/,
   configKey: /^[A-Z_][A-Z0-9_]*$/,
   seconds: /^[0-9]{1,4}(\.[0-9]{1,3})?$/,
+  /** A deployment's name (its Step Functions execution's): what the host's journal records. */
+  deploymentId: /^[A-Za-z0-9_-]{1,80}$/,
 } as const;
 
 const MAX_INT = 999_999;
@@ -81,8 +83,10 @@ export const releaseInputSchema = z.lazy(() => z
       )
       .default({}),
     rollbackTo: version.optional(),
-    /** Rollback without `rollbackTo`: the release being undone; a host not on it was never switched (or switched back itself). */
-    rollbackFrom: version.optional(),
+    /** Deploy: the deployment's name, recorded in the host's journal with what the run changes. */
+    deploymentId: z.string().regex(RELEASE_PATTERNS.deploymentId, 'must be a deployment name: 1-80 letters, digits, _ or -').optional(),
+    /** Rollback without `rollbackTo`: undo what the deployment of this name changed, if it is still the host's last change. */
+    rollbackOf: z.string().regex(RELEASE_PATTERNS.deploymentId, 'must be a deployment name: 1-80 letters, digits, _ or -').optional(),
     serviceTimeoutSeconds: count(1).default(120),
     downloadTimeoutSeconds: count(1).default(900),
     /** How long to wait for another run of the script on the host to end (0: refuse at once). */
@@ -157,7 +161,8 @@ export function releaseEnvironment(input: ReleaseInput): Record<string, string> 
     ['CONFIG_TARGET', input.configTarget],
     ['CONFIG_VARS', Object.keys(input.configVars).length > 0 ? encodeConfigVars(input.configVars) : undefined],
     ['ROLLBACK_TO', input.rollbackTo],
-    ['ROLLBACK_FROM', input.rollbackFrom],
+    ['ROLLBACK_OF', input.rollbackOf],
+    ['DEPLOYMENT_ID', input.deploymentId],
     ['LOCK_WAIT_SECONDS', input.lockWaitSeconds > 0 ? String(input.lockWaitSeconds) : undefined],
   ];
   for (const [name, value] of optional) {

@@ -382,9 +382,10 @@ export function startDetachedReleaseOverSsh(
 
 /**
  * Ask a detached run to stop, as SSM's CancelCommand does: SIGTERM to the
- * script (with sudo, to sudo, which passes it on). The release script traps
- * it: a run past the service's stop switches back to the release that served
- * and starts it, then exits. Returns whether a running script was signalled
+ * script (with sudo, to sudo, which passes it on) and to its children. The
+ * release script traps it: a run past the service's stop switches back to
+ * the release that served and starts it, then exits (and if it cannot, the
+ * host's journal lets the next run put that release back). Returns whether a running script was signalled
  * (false: it had already ended, or the host does not know the run).
  */
 export async function cancelDetachedOverSsh(target: SshTarget, runId: string, options: SshRunOptions = {}): Promise<boolean> {
@@ -393,7 +394,14 @@ export async function cancelDetachedOverSsh(target: SshTarget, runId: string, op
     `d=${dir}`,
     'if [ ! -d "$d" ] || [ -f "$d/exit-code" ]; then echo "DEPLOYER_CANCEL ended"; exit 0; fi',
     'pid=$(cat "$d/script-pid" 2>/dev/null || true)',
-    'if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then echo "DEPLOYER_CANCEL signalled"; else echo "DEPLOYER_CANCEL ended"; fi',
+    'wrapper=$(cat "$d/pid" 2>/dev/null || true)',
+    // After a reboot the recorded pid may be another process's: only the wrapper's own child is signalled.
+    'parent=$( [ -n "$pid" ] && ps -o ppid= -p "$pid" 2>/dev/null | tr -d " " || true)',
+    'if [ -n "$pid" ] && [ -n "$wrapper" ] && [ "$parent" = "$wrapper" ] && kill -TERM "$pid" 2>/dev/null; then',
+    // Its children too: bash runs the trap only once its foreground command (a download, say) has ended.
+    '  pkill -TERM -P "$pid" 2>/dev/null || true',
+    '  echo "DEPLOYER_CANCEL signalled"',
+    'else echo "DEPLOYER_CANCEL ended"; fi',
     '',
   ].join('\n');
   const answer = await runScriptOverSsh(target, cancel, { ...options, sudo: false, commandTimeoutMs: SMALL_COMMAND_TIMEOUT_MS });

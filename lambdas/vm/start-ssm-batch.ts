@@ -18,6 +18,9 @@
  * - A rollback first cancels the deployment's commands still running (an
  *   execution stopped mid-batch leaves them going), and its script waits for
  *   their runs to end: a host's release script holds a lock while it works.
+ *   The agent kills a cancelled run outright (SIGKILL): the host's journal
+ *   (INSTALL_DIR/.deployer/journal) lets the rollback's run put back the
+ *   release it was replacing before anything else.
  */
 import { CancelCommandCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { awsCall, errorName, sdkErrorOf } from '../shared/aws-call.ts';

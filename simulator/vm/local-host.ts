@@ -39,6 +39,8 @@ export interface ScriptRun {
 export interface BashRunOptions {
   /** Killed after this long (SIGTERM, then SIGKILL 5 s later). Default 10 minutes. */
   timeoutMs?: number;
+  /** The signal sent at the timeout (default SIGTERM; SSM's agent kills with SIGKILL). */
+  killSignal?: NodeJS.Signals;
   tailBytes?: number;
   cwd?: string;
   /** The process's own environment (default: PATH, HOME, USER, LANG of this one). */
@@ -67,7 +69,7 @@ export function runBashScript(text: string, options: BashRunOptions = {}): Promi
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
+      child.kill(options.killSignal ?? 'SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     }, options.timeoutMs ?? 600_000);
     child.stdout.on('data', (chunk: Buffer) => collector.push(chunk));

@@ -113,7 +113,8 @@ function hostRunner(host: LocalHost): NonNullable<Parameters<SimulatedWorld['vm'
       ...(sent.ARTIFACT_URL === undefined ? {} : { artifactUrl: sent.ARTIFACT_URL }),
       ...(sent.ARTIFACT_SHA256 === undefined ? {} : { artifactSha256: sent.ARTIFACT_SHA256 }),
       ...(sent.ROLLBACK_TO === undefined ? {} : { rollbackTo: sent.ROLLBACK_TO }),
-      ...(sent.ROLLBACK_FROM === undefined ? {} : { rollbackFrom: sent.ROLLBACK_FROM }),
+      ...(sent.ROLLBACK_OF === undefined ? {} : { rollbackOf: sent.ROLLBACK_OF }),
+      ...(sent.DEPLOYMENT_ID === undefined ? {} : { deploymentId: sent.DEPLOYMENT_ID }),
       ...(sent.LOCK_WAIT_SECONDS === undefined ? {} : { lockWaitSeconds: Number(sent.LOCK_WAIT_SECONDS) }),
     });
     return runShellScript(withExports(text, env), { cwd: host.dir, workDir, timeoutMs });

@@ -225,7 +225,7 @@ describe('VM deployments, rehearsed', () => {
       expect(record.error?.error).toBe('RolledBack');
       expect(record.error?.cause).toMatch(/BatchFailed: .*i-02000000000000001 \(health\)/);
       expect(served).toEqual(['1.0.0', '1.0.0', '1.0.0', undefined, undefined, undefined]);
-      // Before ROLLBACK_FROM, the rollback went to `previous`, which a new host does not have: RollbackFailed.
+      // Without the host's journal, the rollback went to `previous`, which a new host does not have: RollbackFailed.
       expect(ledger.map((h) => [h.group, h.status, h.releaseAfter ?? ''])).toEqual([
         ['green', 'rolled-back', ''],
         ['green', 'rolled-back', ''],

@@ -39,7 +39,7 @@ describe('deploying with the release script on a local host', () => {
   let a: Record<string, DemoArtifact>;
 
   beforeAll(async () => {
-    ({ root, hosts, cleanup } = await demoHosts(7, 'deployer-script-'));
+    ({ root, hosts, cleanup } = await demoHosts(10, 'deployer-script-'));
     a = await demoArtifacts(root, { v1: 'up', v2: 'up', v3: 'down', v4: 'crash', v5: 'up', v6: 'up' });
   });
 
@@ -237,21 +237,76 @@ describe('deploying with the release script on a local host', () => {
     expect(await servedVersion(host)).toBe('v2');
   });
 
-  it('undoes only the release named by ROLLBACK_FROM: a host on another one (never switched, or switched back) is left as it is', async () => {
-    // Prepare: v2 serves, v1 before it; a deployment of v3 was stopped before it switched the host.
+  it('undoes only what the deployment named by ROLLBACK_OF changed, once, back to the release and previous it replaced', async () => {
+    // Prepare: v2 over v1, then v5 by the deployment exec-5.
     const host = hosts[6]!;
     await onV2(host);
+    const deployed = await host.release({ ...deployOf(a.v5!), deploymentId: 'exec-5' });
 
     // Act
-    const untouched = await host.release({ mode: 'rollback', rollbackFrom: 'v3' });
-    const undone = await host.release({ mode: 'rollback', rollbackFrom: 'v2' });
+    const other = await host.release({ mode: 'rollback', rollbackOf: 'exec-other' });
+    const undone = await host.release({ mode: 'rollback', rollbackOf: 'exec-5' });
+    const again = await host.release({ mode: 'rollback', rollbackOf: 'exec-5' });
 
     // Assess
-    expect(untouched.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v2', mode: 'rollback' });
-    expect(untouched.verdict.message).toBe('v2 is current, not v3: the deployment did not change this host; nothing changed');
-    expect(untouched.outcome.phases.map((p) => p.name)).not.toContain('stop');
-    expect(undone.verdict).toMatchObject({ status: 'SUCCEEDED', previous: 'v2', current: 'v1' });
-    expect(await servedVersion(host)).toBe('v1');
+    expect(deployed.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v5' });
+    expect(other.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v5' });
+    expect(other.verdict.message).toContain('exec-other did not change this host');
+    expect(other.outcome.phases.map((p) => p.name)).not.toContain('stop');
+    expect(undone.verdict).toMatchObject({ status: 'SUCCEEDED', previous: 'v5', current: 'v2' });
+    expect(again.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v2' });
+    expect(again.verdict.message).toContain('nothing changed');
+    expect(await servedVersion(host)).toBe('v2');
+    // previous is v1 again, as before v5: a manual rollback still goes there.
+    const manual = await host.release({ mode: 'rollback' });
+    expect(manual.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v1' });
+  });
+
+  it('leaves a host the deployment found already on its release: that deployment changed nothing to undo', async () => {
+    // Prepare: v2 is current; the deployment exec-again deploys v2 again.
+    const host = hosts[7]!;
+    await onV2(host);
+    const same = await host.release({ ...deployOf(a.v2!), deploymentId: 'exec-again' });
+
+    // Act
+    const rollback = await host.release({ mode: 'rollback', rollbackOf: 'exec-again' });
+
+    // Assess
+    expect(same.verdict.message).toContain('already current');
+    expect(rollback.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v2' });
+    expect(await servedVersion(host)).toBe('v2');
+  });
+
+  it("undoes a new host's first release: nothing current, the service stopped", async () => {
+    // Prepare: a host that never had a release gets v1 from the deployment exec-first.
+    const host = hosts[8]!;
+    const first = await host.release({ ...deployOf(a.v1!), deploymentId: 'exec-first' });
+
+    // Act
+    const rollback = await host.release({ mode: 'rollback', rollbackOf: 'exec-first' });
+
+    // Assess
+    expect(first.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v1' });
+    expect(rollback.verdict).toMatchObject({ status: 'SUCCEEDED', current: '' });
+    expect(rollback.verdict.message).toContain('had no release before exec-first');
+    expect(await servedVersion(host)).toBeUndefined();
+  });
+
+  it("puts back the release a run killed outright (SIGKILL, as SSM's cancel does) was replacing, before anything else", async () => {
+    // Prepare: v3 never gets healthy; its run is killed while it checks, with no chance to restore v2.
+    const host = hosts[9]!;
+    await onV2(host);
+    const killed = await host.release({ ...deployOf(a.v3!), deploymentId: 'exec-3', healthRetries: 200 }, { timeoutMs: 2_500, killSignal: 'SIGKILL' });
+
+    // Act: the rollback of that deployment, as the deployer sends it.
+    const rollback = await host.release({ mode: 'rollback', rollbackOf: 'exec-3' });
+
+    // Assess
+    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.outcome.phases.map((p) => p.name)).toContain('switch');
+    expect(rollback.outcome.tail).toContain('was killed while it changed this host (v2 -> v3): restoring v2 first');
+    expect(rollback.verdict).toMatchObject({ status: 'SUCCEEDED', current: 'v2' });
+    expect(await servedVersion(host)).toBe('v2');
   });
 
   it('returns to the release it served when the one rolled back to is unhealthy', async () => {
