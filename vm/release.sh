@@ -713,6 +713,15 @@ deploy() {
   result SUCCEEDED "$VERSION deployed${OLD_RELEASE:+ over $OLD_RELEASE}"
 }
 
+# Back to the installed release $1, `previous` pointing to $2 (none when empty), started and checked.
+return_to() { # release previous
+  stop_service
+  switch_to "$1"
+  if [[ -n $2 ]]; then point previous "$2"; else unpoint previous; fi
+  start_service
+  health
+}
+
 # Undo what the deployment ROLLBACK_OF changed, if it is still the host's last change.
 rollback_of() {
   if ! journal_read || [[ $J_DEPLOYMENT != "$ROLLBACK_OF" || $J_STATE != finished || $OLD_RELEASE != "$J_TO" ]]; then
@@ -730,11 +739,7 @@ rollback_of() {
     return 0
   fi
   [[ -d $INSTALL_DIR/releases/$J_FROM ]] || fail "release $J_FROM is not installed in $INSTALL_DIR/releases; nothing was changed"
-  stop_service
-  switch_to "$J_FROM"
-  if [[ -n $J_PREVIOUS ]]; then point previous "$J_PREVIOUS"; else unpoint previous; fi
-  start_service
-  health
+  return_to "$J_FROM" "$J_PREVIOUS"
   rm -f -- "$JOURNAL"
   result SUCCEEDED "rolled back to $J_FROM from $J_TO (undoing $ROLLBACK_OF)"
 }
@@ -752,12 +757,8 @@ rollback() {
     result SUCCEEDED "$target is already current; nothing changed"
     return 0
   fi
-  stop_service
-  switch_to "$target"
-  # Rolling back twice must not return to the release just undone.
-  unpoint previous
-  start_service
-  health
+  # Rolling back twice must not return to the release just undone: no previous.
+  return_to "$target" ''
   result SUCCEEDED "rolled back to $target${OLD_RELEASE:+ from $OLD_RELEASE}"
 }
 

@@ -30,6 +30,11 @@ export const LedgerItemSchema = z.lazy(() => HostLedgerEntrySchema.unwrap().exte
 }));
 export type LedgerItem = z.output<typeof LedgerItemSchema>;
 
+/** A deploy still running on the host as far as the ledger knows (a stopped execution left it going): a rollback cancels it first. */
+export function isDeployStillRunning(item: LedgerItem): boolean {
+  return item.status === 'running' && item.mode === 'deploy';
+}
+
 /** The fields of an item that change as a run goes on. */
 export type LedgerPatch = Partial<Omit<LedgerItem, 'host' | 'executor' | 'group' | 'batch'>>;
 

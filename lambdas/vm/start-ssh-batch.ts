@@ -15,12 +15,11 @@ import { now } from '../shared/clock.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import { presignedArtifactUrl } from './artifact-url.ts';
-import { updateLedger } from './host-ledger.ts';
+import { isDeployStillRunning, updateLedger, type LedgerItem } from './host-ledger.ts';
 import { hostReleaseEnvironment, rollbackRunOf } from './host-release.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
 import { PrivateKeys, SSH_CONCURRENCY, sshOptions, sshTargetOf } from './ssh-access.ts';
 import { cancelDetachedOverSsh, startDetachedReleaseOverSsh, type SshTarget } from './ssh-run.ts';
-import type { LedgerItem } from './host-ledger.ts';
 
 /**
  * Cancel the deploy still running on `item` (an execution stopped mid-batch
@@ -28,7 +27,7 @@ import type { LedgerItem } from './host-ledger.ts';
  * waits for the host's lock all the same.
  */
 async function cancelRunningDeploy(target: SshTarget, item: LedgerItem, service: string): Promise<void> {
-  if (item.status !== 'running' || item.mode !== 'deploy' || item.runId === undefined) return;
+  if (!isDeployStillRunning(item) || item.runId === undefined) return;
   try {
     const signalled = await cancelDetachedOverSsh(target, item.runId);
     logger.info(signalled ? 'running deploy cancelled before the rollback' : 'nothing to cancel: the deploy run has ended', {

@@ -31,7 +31,7 @@ import { logger } from '../shared/logger.ts';
 import { ENV } from '../registry.ts';
 import { presignedArtifactUrl, presignedGetUrl } from './artifact-url.ts';
 import { deliveryTimeoutSeconds, ssmMaxErrors } from './batch-plan.ts';
-import { updateLedger, type LedgerItem } from './host-ledger.ts';
+import { isDeployStillRunning, updateLedger, type LedgerItem } from './host-ledger.ts';
 import { hostReleaseEnvironment, rollbackRunOf, type RunMode } from './host-release.ts';
 import { releaseScriptObject } from './release-script-object.ts';
 import { hostsToStart, RunEventSchema, type RunStarted } from './run-selection.ts';
@@ -54,7 +54,7 @@ const NOTHING_TO_CANCEL = new Set(['InvalidCommandId', 'InvalidInstanceId']);
 async function cancelRunningDeploys(items: readonly LedgerItem[], service: string): Promise<void> {
   const byCommand = new Map<string, string[]>();
   for (const item of items) {
-    if (item.status !== 'running' || item.mode !== 'deploy' || item.commandId === undefined) continue;
+    if (!isDeployStillRunning(item) || item.commandId === undefined) continue;
     byCommand.set(item.commandId, [...(byCommand.get(item.commandId) ?? []), item.host]);
   }
   for (const [commandId, hosts] of byCommand) {

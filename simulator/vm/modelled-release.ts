@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun, CommandRunner } from '../aws/fleet.ts';
 import type { ReleasePhase } from '../../lambdas/vm/release-result.ts';
+import { exportedVariables } from './command-exports.ts';
 
 /** Virtual seconds each phase takes by default: a small service on a small VM. */
 export const MODELLED_PHASE_SECONDS: Readonly<Record<ReleasePhase, number>> = Object.freeze({
@@ -47,15 +48,6 @@ export interface ModelledHost {
   runner: CommandRunner;
   current(): string | undefined;
   previous(): string | undefined;
-}
-
-const EXPORT = /^export ([A-Za-z_][A-Za-z0-9_]*)='((?:[^']|'\\'')*)'$/gm;
-
-/** The variables the `export NAME='value'` lines of a command text set. */
-export function exportedVariables(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const match of text.matchAll(EXPORT)) env[match[1]!] = match[2]!.replaceAll(`'\\''`, "'");
-  return env;
 }
 
 function sha256Of(file: string): string {

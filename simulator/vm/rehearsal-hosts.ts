@@ -32,10 +32,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { VmServiceConfig } from '../../lambdas/shared/vm-config.ts';
-import { exportLines } from '../../lambdas/vm/shell-text.ts';
 import { targetBlocks } from '../../lambdas/vm/vm-services.ts';
 import type { SimulatedWorld } from '../aws/world.ts';
 import type { VmTargetGroupOptions } from '../aws/world-vm.ts';
+import { exportedVariables, withExports } from './command-exports.ts';
 import { buildDemoArtifact, demoServiceSettings, type DemoArtifact, type DemoHealth } from './demo-artifact.ts';
 import { freePort } from './free-port.ts';
 import { LocalHost } from './local-host.ts';
@@ -81,31 +81,10 @@ export interface VmRehearsalHostOptions {
   sshPrivateKey?: string;
 }
 
-const EXPORT_LINE = /^export ([A-Z_][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/gm;
-
-/** `export NAME='value'` lines of a command's text, unquoted. */
-function exportsOf(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const match of text.matchAll(EXPORT_LINE)) out[match[1]!] = match[2]!.replaceAll(`'\\''`, "'");
-  return out;
-}
-
-/**
- * The command's text with `env` in place of its exports: the rest (the
- * loader that downloads the release script from S3, checks and runs it)
- * runs as sent.
- */
-function withExports(text: string, env: Readonly<Record<string, string>>): string {
-  const firstExport = text.search(/^export /m);
-  if (firstExport < 0) throw new Error('the command sets no variables: not a release command');
-  const rest = text.slice(firstExport).replace(new RegExp(`${EXPORT_LINE.source}\\n`, 'gm'), '');
-  return `${text.slice(0, firstExport)}${exportLines(env)}${rest}`;
-}
-
 /** Runs a command sent to `host`: the release script with the host's own settings and what the deployment sent. */
 function hostRunner(host: LocalHost): NonNullable<Parameters<SimulatedWorld['vm']['addInstance']>[0]>['runner'] {
   return async (text, { timeoutMs, workDir }) => {
-    const sent = exportsOf(text);
+    const sent = exportedVariables(text);
     const mode = sent.DEPLOYER_MODE === 'rollback' ? 'rollback' : 'deploy';
     const env = host.environment({
       mode,

@@ -128,14 +128,18 @@ async function sdkImportsOf(entry: string): Promise<SdkImports> {
   return imports;
 }
 
+/** One key per distinct set of SDK imports: handlers importing the same share a baseline. */
+function importsKey(imports: SdkImports): string {
+  return [...imports].map(([pkg, names]) => `${pkg}:${[...names].sort().join('+')}`).sort().join(',');
+}
+
 /**
  * A bundle built like the functions' that imports only what the handler
  * imports from the AWS SDK (the same clients and commands: with the SDK's ES
  * builds, esbuild leaves out the commands nobody imports, in both).
  */
 async function baselineBundle(imports: SdkImports, dir: string): Promise<string> {
-  const id = [...imports].map(([pkg, names]) => `${pkg}:${[...names].sort().join('+')}`).sort().join(',');
-  const source = path.join(dir, `baseline-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.mjs`);
+  const source = path.join(dir, `baseline-${createHash('sha256').update(importsKey(imports)).digest('hex').slice(0, 16)}.mjs`);
   const lines = [...imports].map(([pkg, names], i) =>
     names.has('*')
       ? `import * as c${i} from '${pkg}'; globalThis.keep${i} = c${i};`
@@ -183,7 +187,7 @@ async function lambdas(): Promise<string> {
     const kib = statSync(bundle).size / 1024;
     const imports = await sdkImportsOf(ALL_FUNCTIONS[key].entry);
     const clients = [...imports.keys()].sort();
-    const id = [...imports].map(([pkg, names]) => `${pkg}:${[...names].sort().join('+')}`).sort().join(',');
+    const id = importsKey(imports);
     if (!baselines.has(id)) baselines.set(id, await baselineBundle(imports, dir));
     const { ms, base, added, addedCpu } = pairedImportMs(bundle, baselines.get(id)!);
     rows.push([
