@@ -8,7 +8,7 @@
  * one past its deadline, is thrown so the state machine rolls back.
  */
 import type { Deployment as EcsDeployment, Service } from '@aws-sdk/client-ecs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { now } from '../shared/clock.ts';
 import { DeploymentSchema } from '../shared/deployment.ts';
 import { RolloutFailed, RolloutTimedOut } from '../shared/errors.ts';
@@ -19,11 +19,11 @@ import { targetHealth } from '../elb/elb-client.ts';
 import { describeService, primaryDeployment } from './ecs-client.ts';
 import { ServiceChangeSchema, type ServiceChange } from './service-change.ts';
 
-const EventSchema = ServiceChangeSchema.extend({
+const EventSchema = z.extend(ServiceChangeSchema, {
   deployment: DeploymentSchema,
-  startedAt: z.number().optional(),
+  startedAt: z.optional(z.number()),
   /** The service's target group: COMPLETED also needs `desiredCount` healthy targets there. */
-  targetGroupArn: z.string().min(1).optional(),
+  targetGroupArn: z.optional(z.string().check(z.minLength(1))),
 });
 
 export interface ServiceProgress extends ServiceChange {

@@ -5,7 +5,7 @@
  * the team owns it) is never deleted.
  */
 import { DeleteServiceCommand } from '@aws-sdk/client-ecs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { DeploymentSchema, ServiceStateSchema } from '../shared/deployment.ts';
 import { ServiceNotReady } from '../shared/errors.ts';

@@ -9,7 +9,7 @@
  * revision.
  */
 import { CreateServiceCommand, type CreateServiceCommandInput, type Service } from '@aws-sdk/client-ecs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { DeploymentSchema, SnapshotSchema, type Deployment } from '../shared/deployment.ts';
 import { ServiceNotReady } from '../shared/errors.ts';
@@ -18,7 +18,7 @@ import { logger } from '../shared/logger.ts';
 import { describeService, ecs, findService } from './ecs-client.ts';
 import { deploymentConfiguration, updateService } from './update-service.ts';
 
-const EventSchema = z.object({ deployment: DeploymentSchema, snapshot: SnapshotSchema, taskDefinitionArn: z.string().min(1) });
+const EventSchema = z.object({ deployment: DeploymentSchema, snapshot: SnapshotSchema, taskDefinitionArn: z.string().check(z.minLength(1)) });
 
 /** Tags that say who made the canary, and for which deployment. */
 export const CANARY_TAGS = (deployment: Deployment) => [

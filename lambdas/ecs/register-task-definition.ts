@@ -10,7 +10,7 @@ import {
   type TaskDefinition,
   type Tag,
 } from '@aws-sdk/client-ecs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { DeploymentSchema } from '../shared/deployment.ts';
 import { ecs } from './ecs-client.ts';
@@ -22,7 +22,7 @@ import { logger } from '../shared/logger.ts';
 const EventSchema = z.object({
   deployment: DeploymentSchema,
   /** The revision the new one is based on: what the serving service runs. */
-  taskDefinitionArn: z.string().min(1),
+  taskDefinitionArn: z.string().check(z.minLength(1)),
 });
 
 /** The fields of a described task definition that RegisterTaskDefinition accepts back. */

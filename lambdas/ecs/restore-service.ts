@@ -5,7 +5,7 @@
  * once drained. Nothing is sent when the service already is as recorded, so
  * a rollback (or a restore run) can call it for every role.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { now } from '../shared/clock.ts';
 import { DeploymentSchema, ServiceStateSchema } from '../shared/deployment.ts';
 import { ServiceNotReady } from '../shared/errors.ts';

@@ -3,12 +3,12 @@
  * service, the task definition and task count it was asked for, and until
  * when it may take.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const ServiceChangeSchema = z.object({
   service: z.string(),
   taskDefinitionArn: z.string(),
-  desiredCount: z.number().int().min(0),
+  desiredCount: z.number().check(z.int(), z.gte(0)),
   /** Epoch ms after which an unfinished change fails (`RolloutTimedOut`). */
   deadline: z.number(),
   /** Epoch ms the change was asked for. */

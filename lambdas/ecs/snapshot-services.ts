@@ -11,7 +11,7 @@
  * or one already in the middle of a rollout it did not start.
  */
 import { DescribeTaskDefinitionCommand, type Service } from '@aws-sdk/client-ecs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import {
   DeploymentSchema,
@@ -28,12 +28,10 @@ import { describeServices, ecs, runningTaskDefinition } from './ecs-client.ts';
 const EventSchema = z.object({
   deployment: DeploymentSchema,
   /** ReadWeights' result (canary, blue-green). */
-  weights: z
-    .object({
+  weights: z.optional(z.object({
       listeners: z.record(z.string(), WeightsSchema),
-      sides: z.object({ live: z.enum(['blue', 'green']), idle: z.enum(['blue', 'green']) }).optional(),
-    })
-    .optional(),
+      sides: z.optional(z.object({ live: z.enum(['blue', 'green']), idle: z.enum(['blue', 'green']) })),
+    })),
 });
 
 /** A role of the snapshot and the service it is. */

@@ -6,7 +6,7 @@
  * rollout whose tasks cannot start.
  */
 import { UpdateServiceCommand, type DeploymentConfiguration } from '@aws-sdk/client-ecs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { now } from '../shared/clock.ts';
 import { DeploymentSchema, ServiceStateSchema, type ServiceState } from '../shared/deployment.ts';
@@ -17,20 +17,20 @@ import { shortTaskDefinition } from '../shared/task-definition-name.ts';
 import { ecs } from './ecs-client.ts';
 import { shareOf, type ServiceChangeResult } from './service-change.ts';
 
-const EventSchema = z
-  .object({
-    deployment: DeploymentSchema,
-    service: z.string().min(1),
-    taskDefinitionArn: z.string().min(1).optional(),
-    desiredCount: z.number().int().min(0).optional(),
-    /** A canary step: `percent` of `of` tasks (at least one). */
-    share: z.object({ of: z.number().int().min(0), percent: z.number().int().min(1).max(100) }).optional(),
-    /** The snapshot of a service whose rollout settings are kept (min healthy / max percent). */
-    basis: ServiceStateSchema.optional(),
-  })
-  .refine((e) => e.taskDefinitionArn !== undefined || e.desiredCount !== undefined || e.share !== undefined, {
+const EventSchema = z.object({
+  deployment: DeploymentSchema,
+  service: z.string().check(z.minLength(1)),
+  taskDefinitionArn: z.optional(z.string().check(z.minLength(1))),
+  desiredCount: z.optional(z.number().check(z.int(), z.gte(0))),
+  /** A canary step: `percent` of `of` tasks (at least one). */
+  share: z.optional(z.object({ of: z.number().check(z.int(), z.gte(0)), percent: z.number().check(z.int(), z.gte(1), z.lte(100)) })),
+  /** The snapshot of a service whose rollout settings are kept (min healthy / max percent). */
+  basis: z.optional(ServiceStateSchema),
+}).check(
+  z.refine((e) => e.taskDefinitionArn !== undefined || e.desiredCount !== undefined || e.share !== undefined, {
     message: 'give a taskDefinitionArn, a desiredCount or a share',
-  });
+  }),
+);
 
 /**
  * The deployment configuration sent with an update: the basis' percentages

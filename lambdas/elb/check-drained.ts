@@ -5,7 +5,7 @@
  * side scaled down (ECS then deregisters its targets, which drain for the
  * target group's deregistration delay before the tasks stop).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { loadBalancerDimension, minuteCeil, minuteFloor, targetGroupFigures } from '../shared/alb-metrics.ts';
 import { now } from '../shared/clock.ts';
 import { DeploymentSchema } from '../shared/deployment.ts';
@@ -15,7 +15,7 @@ import { targetGroupName } from '../shared/snapshot-summary.ts';
 
 const EventSchema = z.object({
   deployment: DeploymentSchema,
-  targetGroupArn: z.string().min(1),
+  targetGroupArn: z.string().check(z.minLength(1)),
   /** Epoch ms the group's weight went to zero. */
   since: z.number(),
 });

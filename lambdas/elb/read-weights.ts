@@ -7,7 +7,7 @@
  * changes.
  */
 import { AnyDeploymentSchema, colourTargetGroups, type AnyDeployment } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Weights } from '../shared/deployment.ts';
 import { ListenerNotReady } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';

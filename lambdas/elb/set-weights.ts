@@ -11,7 +11,7 @@
  * before).
  */
 import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { now } from '../shared/clock.ts';
 import { WeightsSchema, type Weights } from '../shared/deployment.ts';
 import { ListenerNotReady, TargetsNotReady } from '../shared/errors.ts';
@@ -21,20 +21,20 @@ import { targetGroupName } from '../shared/snapshot-summary.ts';
 import { readActions, targetHealth, writeActions } from './elb-client.ts';
 import { asPercentages, forwardWeights, withForwardWeights } from './forward-weights.ts';
 
-const EventSchema = z
-  .object({
-    deployment: AnyDeploymentSchema,
-    listenerArn: z.string().min(1).optional(),
-    shift: z.object({ to: z.string().min(1), from: z.string().min(1), percent: z.number().int().min(0).max(100) }).optional(),
-    set: WeightsSchema.optional(),
-    restore: z.record(z.string(), WeightsSchema).optional(),
-    /** With restore: check the receiving target groups first too (moving traffic back after a success). */
-    checkHealth: z.boolean().optional(),
-  })
-  .refine((e) => [e.shift, e.set, e.restore].filter((x) => x !== undefined).length === 1, {
+const EventSchema = z.object({
+  deployment: AnyDeploymentSchema,
+  listenerArn: z.optional(z.string().check(z.minLength(1))),
+  shift: z.optional(z.object({ to: z.string().check(z.minLength(1)), from: z.string().check(z.minLength(1)), percent: z.number().check(z.int(), z.gte(0), z.lte(100)) })),
+  set: z.optional(WeightsSchema),
+  restore: z.optional(z.record(z.string(), WeightsSchema)),
+  /** With restore: check the receiving target groups first too (moving traffic back after a success). */
+  checkHealth: z.optional(z.boolean()),
+}).check(
+  z.refine((e) => [e.shift, e.set, e.restore].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of shift, set or restore',
-  })
-  .refine((e) => e.restore !== undefined || e.listenerArn !== undefined, { message: 'shift and set need a listenerArn' });
+  }),
+  z.refine((e) => e.restore !== undefined || e.listenerArn !== undefined, { message: 'shift and set need a listenerArn' }),
+);
 
 export interface SetWeightsResult {
   /** The weights read back after the change, by listener. */

@@ -9,7 +9,7 @@
  * Its lock is taken over and its end recorded in the history.
  */
 import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { nowIso } from '../shared/clock.ts';
 
 import { recordExecutionEnd } from '../shared/execution-end.ts';

@@ -5,7 +5,7 @@
  * the watcher could not clean up is blocking every later deployment of that
  * service; the stack's alarm on `OverdueLocks` tells the team.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { worstCaseSeconds } from '../shared/budget.ts';
 import { loadCatalog } from '../shared/catalog.ts';
 import { allServices } from '../shared/config-lookup.ts';
@@ -19,7 +19,7 @@ import { logger } from '../shared/logger.ts';
 export const OVERDUE_GRACE_SECONDS = 900;
 
 /** The scheduled event carries nothing the audit needs. */
-const ScheduledEventSchema = z.object({ 'detail-type': z.string().optional() }).loose();
+const ScheduledEventSchema = z.looseObject({ 'detail-type': z.optional(z.string()) });
 
 export interface AuditResult {
   locks: (LockAge & { holder?: string; limitSeconds: number })[];

@@ -7,14 +7,14 @@
  * superseded. The wait state's timeout makes it check again anyway.
  */
 import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { nowIso } from '../shared/clock.ts';
 
 import { createHandler } from '../shared/handler.ts';
 import { registerWaiter, wakeWaiter } from '../shared/lock-waiter.ts';
 import { logger } from '../shared/logger.ts';
 
-const EventSchema = z.object({ deployment: AnyDeploymentSchema, token: z.string().min(1) });
+const EventSchema = z.object({ deployment: AnyDeploymentSchema, token: z.string().check(z.minLength(1)) });
 
 export const handler = createHandler(EventSchema, async function awaitLock({ deployment, token }) {
   const since = nowIso();

@@ -14,7 +14,7 @@
  * - A restore run that itself ends this way is recorded as a failed
  *   restore, and its lock released: the service needs a person.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { nowIso } from '../shared/clock.ts';
 import { endReason, recordExecutionEnd, type ExecutionEnd } from '../shared/execution-end.ts';
 import { isWatchedEnd } from '../shared/execution-status.ts';
@@ -31,20 +31,20 @@ export const ExecutionStatusEventSchema = z.object({
   source: z.literal('aws.states'),
   'detail-type': z.literal('Step Functions Execution Status Change'),
   detail: z.object({
-    executionArn: z.string().min(1),
-    stateMachineArn: z.string().min(1),
-    name: z.string().min(1),
+    executionArn: z.string().check(z.minLength(1)),
+    stateMachineArn: z.string().check(z.minLength(1)),
+    name: z.string().check(z.minLength(1)),
     status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED', 'SUCCEEDED', 'RUNNING', 'PENDING_REDRIVE']),
     startDate: z.number(),
-    stopDate: z.number().nullable().optional(),
-    input: z.string().nullable().optional(),
-    error: z.string().nullable().optional(),
-    cause: z.string().nullable().optional(),
+    stopDate: z.optional(z.nullable(z.number())),
+    input: z.optional(z.nullable(z.string())),
+    error: z.optional(z.nullable(z.string())),
+    cause: z.optional(z.nullable(z.string())),
   }),
 });
 type StatusEvent = z.output<typeof ExecutionStatusEventSchema>['detail'];
 
-const DeploymentInputSchema = z.object({ service: z.string().min(1) });
+const DeploymentInputSchema = z.object({ service: z.string().check(z.minLength(1)) });
 const RestoreInputSchema = z.object({ restore: RestoreRequestSchema });
 
 export type WatcherAction = 'none' | 'released' | 'recorded' | 'restore-started' | 'restore-failed';

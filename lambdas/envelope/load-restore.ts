@@ -5,21 +5,22 @@
  * starting the run), so a restore never races a deployment.
  */
 import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SnapshotSchema } from '../shared/deployment.ts';
 import { RestoreRefused } from '../shared/errors.ts';
+import { formatIssues, issueMessage } from '../shared/format-issues.ts';
 import { createHandler } from '../shared/handler.ts';
 import { readHistory } from '../shared/history.ts';
 import { lockHolder } from '../shared/lock.ts';
 import { logger } from '../shared/logger.ts';
 import { RestoreRequestSchema } from '../shared/restore.ts';
 
-const EventSchema = z.object({ restore: RestoreRequestSchema, executionArn: z.string().min(1) });
+const EventSchema = z.object({ restore: RestoreRequestSchema, executionArn: z.string().check(z.minLength(1)) });
 
-function parseStored<S extends z.ZodType>(schema: S, text: unknown, what: string): z.output<S> {
+function parseStored<S extends z.core.$ZodType>(schema: S, text: unknown, what: string): z.output<S> {
   if (typeof text !== 'string') throw new RestoreRefused(`the history has no ${what} to restore from`);
-  const result = schema.safeParse(JSON.parse(text));
-  if (!result.success) throw new RestoreRefused(`the stored ${what} is not readable: ${result.error.message}`);
+  const result = z.safeParse(schema, JSON.parse(text), { error: issueMessage });
+  if (!result.success) throw new RestoreRefused(`the stored ${what} is not readable: ${formatIssues(result.error.issues).join('; ')}`);
   return result.data;
 }
 

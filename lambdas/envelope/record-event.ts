@@ -8,7 +8,7 @@
  * that is what the watcher's restore run reads if the execution is stopped.
  */
 import { AnyDeploymentSchema, type AnyDeployment } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { now, nowIso } from '../shared/clock.ts';
 import {
   CaughtErrorSchema,
@@ -31,14 +31,14 @@ type Phase = (typeof PHASES)[number];
 const EventSchema = z.object({
   phase: z.enum(PHASES),
   deployment: AnyDeploymentSchema,
-  snapshot: SnapshotSchema.optional(),
-  baseline: z.unknown().optional(),
+  snapshot: z.optional(SnapshotSchema),
+  baseline: z.optional(z.unknown()),
   /** What now serves: the ECS revision, or the release VM hosts run. */
-  target: z.union([z.object({ taskDefinitionArn: z.string() }), z.object({ release: z.string(), hostCount: z.number().int() })]).optional(),
-  failure: CaughtErrorSchema.optional(),
-  rollbackFailure: CaughtErrorSchema.optional(),
-  lock: z.object({ reason: z.string().optional() }).optional(),
-  restore: RestoreRequestSchema.optional(),
+  target: z.optional(z.union([z.object({ taskDefinitionArn: z.string() }), z.object({ release: z.string(), hostCount: z.number().check(z.int()) })])),
+  failure: z.optional(CaughtErrorSchema),
+  rollbackFailure: z.optional(CaughtErrorSchema),
+  lock: z.optional(z.object({ reason: z.optional(z.string()) })),
+  restore: z.optional(RestoreRequestSchema),
 });
 type RecordInput = z.output<typeof EventSchema>;
 

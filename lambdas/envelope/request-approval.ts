@@ -7,7 +7,7 @@
  */
 import { AnyDeploymentSchema, type AnyDeployment } from '../shared/any-deployment.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { now } from '../shared/clock.ts';
 import { LOCK_SORT_KEY, servicePartitionKey } from '../shared/deployment.ts';
@@ -21,8 +21,8 @@ import { documentClient, tableName } from '../shared/table.ts';
 const EventSchema = z.object({
   deployment: AnyDeploymentSchema,
   progress: ProgressSchema,
-  token: z.string().min(1),
-  timeoutSeconds: z.number().int().min(1),
+  token: z.string().check(z.minLength(1)),
+  timeoutSeconds: z.number().check(z.int(), z.gte(1)),
 });
 
 /** What the notification tells people to run. */

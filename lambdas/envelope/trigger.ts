@@ -6,7 +6,7 @@
  * starts one deployment, not two.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ENV } from '../registry.ts';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
@@ -23,18 +23,18 @@ const sfn = lazyClient(() => new SFNClient({}));
 
 /** The part of an `ECR Image Action` event the trigger relies on. */
 export const EcrPushEventSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('aws.ecr'),
   'detail-type': z.literal('ECR Image Action'),
-  account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
-  region: z.string().min(1),
+  account: z.string().check(z.regex(/^\d{12}$/, 'a 12-digit AWS account id')),
+  region: z.string().check(z.minLength(1)),
   time: z.iso.datetime({ offset: true }),
   detail: z.object({
     'action-type': z.string(),
     result: z.string(),
-    'repository-name': z.string().min(1),
-    'image-digest': z.string().regex(/^sha256:[a-f0-9]{64}$/, 'sha256:<64 hex digits>'),
-    'image-tag': z.string().optional(),
+    'repository-name': z.string().check(z.minLength(1)),
+    'image-digest': z.string().check(z.regex(/^sha256:[a-f0-9]{64}$/, 'sha256:<64 hex digits>')),
+    'image-tag': z.optional(z.string()),
   }),
 });
 export type EcrPushEvent = z.output<typeof EcrPushEventSchema>;
@@ -45,7 +45,7 @@ export interface TriggerResult {
   ignored: { service?: string; reason: string }[];
 }
 
-const StateMachinesSchema = z.partialRecord(z.enum(STRATEGIES), z.string().min(1));
+const StateMachinesSchema = z.partialRecord(z.enum(STRATEGIES), z.string().check(z.minLength(1)));
 
 /** The state machine that deploys with `strategy` (the stack sets them all). */
 export function stateMachineOf(strategy: Strategy): string {

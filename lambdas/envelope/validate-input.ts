@@ -15,7 +15,7 @@
  * S3 (the object exists, its SHA-256 is known), and becomes a `VmDeployment`.
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
 import { findVmService } from '../shared/config-lookup.ts';
@@ -150,7 +150,7 @@ export async function validateVmRequest(request: VmDeploymentRequest, execution:
 }
 
 /** The service an input names, when it names one as text (the schema of its kind then checks the rest). */
-const NamedServiceSchema = z.object({ service: z.string() }).loose();
+const NamedServiceSchema = z.looseObject({ service: z.string() });
 
 export const handler = createHandler(EventSchema, async function validateInput({ request, execution }): Promise<Deployment | VmDeployment> {
   const named = NamedServiceSchema.safeParse(request);

@@ -5,7 +5,7 @@
  * (`service`, `strategy`, `image`, `imageTag`, `execution*`, `verification`,
  * `loadBalancer`, `steps`...).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DeploymentSchema, type Deployment } from './deployment.ts';
 import { VmDeploymentSchema, type VmDeployment } from './vm-deployment.ts';
 

@@ -15,50 +15,48 @@
  * hold (a zod schema costs tens of microseconds to build in a cold process,
  * and these modules hold hundreds).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { EcsServiceConfig } from './config.ts';
 import { HealthCheckSchema } from './health-check-schema.ts';
 import { STRATEGIES } from './strategies.ts';
 
 export const DeploymentRequestSchema = z.lazy(() => z.strictObject({
-  service: z.string().min(1, 'the name of a service in the deployer config, e.g. "web"'),
-  image: z
-    .string()
-    .min(1)
-    .describe('ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or ...@sha256:DIGEST'),
-  startedBy: z.string().min(1).max(256).optional(),
-  requestedAt: z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' }).optional(),
-  reason: z.string().max(1024).optional(),
+  service: z.string().check(z.minLength(1, 'the name of a service in the deployer config, e.g. "web"')),
+  image: z.string().check(z.minLength(1), z.describe('ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or ...@sha256:DIGEST')),
+  startedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  requestedAt: z.optional(z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' })),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
 }));
 export type DeploymentRequest = z.output<typeof DeploymentRequestSchema>;
 
 /** The execution context ValidateInput receives next to the input (`$$.Execution`). */
 export const ExecutionContextSchema = z.lazy(() => z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  startTime: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  startTime: z.string().check(z.minLength(1)),
 }));
 export type ExecutionContext = z.output<typeof ExecutionContextSchema>;
 
 export const StepSchema = z.lazy(() => z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('weight'), weight: z.number().int().min(1).max(100), bakeSeconds: z.number().int().min(0) }),
-  z.object({ kind: z.literal('approval'), timeoutSeconds: z.number().int().min(1).optional() }),
+  z.object({ kind: z.literal('weight'), weight: z.number().check(z.int(), z.gte(1), z.lte(100)), bakeSeconds: z.number().check(z.int(), z.gte(0)) }),
+  z.object({ kind: z.literal('approval'), timeoutSeconds: z.optional(z.number().check(z.int(), z.gte(1))) }),
 ]));
 
 /** An ECS service and, when it is behind the ALB, its target group. */
-const EcsSideSchema = z.lazy(() => z.object({ service: z.string(), targetGroupArn: z.string().optional() }));
+const ecsSideFields = { service: z.string(), targetGroupArn: z.optional(z.string()) };
+const EcsSideSchema = z.lazy(() => z.object(ecsSideFields));
 
 /** Where an ECS deployment acts. Which roles are set depends on the strategy. */
 export const EcsTargetSchema = z.lazy(() => z.object({
   cluster: z.string(),
   container: z.string(),
   /** Rolling and canary: the (primary) service. */
-  primary: EcsSideSchema.optional(),
+  primary: z.optional(EcsSideSchema),
   /** Canary: the canary service; `owned` when the team owns it (never created or deleted by the deployer). */
-  canary: EcsSideSchema.unwrap().extend({ owned: z.boolean() }).optional(),
+  canary: z.optional(z.object({ ...ecsSideFields, owned: z.boolean() })),
   /** Blue-green: both colours. */
-  blue: EcsSideSchema.optional(),
-  green: EcsSideSchema.optional(),
+  blue: z.optional(EcsSideSchema),
+  green: z.optional(EcsSideSchema),
 }));
 export type EcsTarget = z.output<typeof EcsTargetSchema>;
 
@@ -66,20 +64,23 @@ export type EcsTarget = z.output<typeof EcsTargetSchema>;
 export const ComparisonSchema = z.lazy(() => z.object({
   maxErrorRateIncrease: z.number(),
   maxLatencyRatio: z.number(),
-  minRequests: z.number().int(),
-  maxExtraBakeSeconds: z.number().int(),
+  minRequests: z.number().check(z.int()),
+  maxExtraBakeSeconds: z.number().check(z.int()),
 }));
 
-/** How new code is verified wherever it serves. */
-export const VerificationSettingsSchema = z.lazy(() => z.object({
+/** The fields of {@link VerificationSettingsSchema}, for schemas that add their own (a VM deployment's). */
+export const verificationSettingsFields = {
   alarms: z.array(z.string()),
   preexistingAlarms: z.enum(['report', 'block']),
-  healthCheck: HealthCheckSchema.optional(),
+  healthCheck: z.optional(HealthCheckSchema),
   /** Blue-green: the idle colour through the test listener, before traffic moves. */
-  testUrl: z.string().optional(),
-  intervalSeconds: z.number().int().min(1),
-  comparison: ComparisonSchema.optional(),
-}));
+  testUrl: z.optional(z.string()),
+  intervalSeconds: z.number().check(z.int(), z.gte(1)),
+  comparison: z.optional(ComparisonSchema),
+};
+
+/** How new code is verified wherever it serves. */
+export const VerificationSettingsSchema = z.lazy(() => z.object(verificationSettingsFields));
 export type VerificationSettings = z.output<typeof VerificationSettingsSchema>;
 
 export const DeploymentSchema = z.lazy(() => z.object({
@@ -90,30 +91,30 @@ export const DeploymentSchema = z.lazy(() => z.object({
   /** The image pinned by digest. */
   image: z.string(),
   /** The tag it was pushed or asked for with, when there was one. */
-  imageTag: z.string().optional(),
+  imageTag: z.optional(z.string()),
   /** True when that tag does not match the service's tagPattern: started by hand, on purpose (history and status say so). */
-  outsideTagPattern: z.boolean().optional(),
+  outsideTagPattern: z.optional(z.boolean()),
   startedBy: z.string(),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   /** When the deployment was asked for: orders waiting deployments (newest wins). */
   requestedAt: z.string(),
   executionId: z.string(),
   executionName: z.string(),
   executionStartTime: z.string(),
   ecs: EcsTargetSchema,
-  loadBalancer: z.object({ listenerArn: z.string(), testListenerArn: z.string().optional() }).optional(),
+  loadBalancer: z.optional(z.object({ listenerArn: z.string(), testListenerArn: z.optional(z.string()) })),
   /** Canary and blue-green: the traffic steps (empty for rolling). */
   steps: z.array(StepSchema),
   verification: VerificationSettingsSchema,
   /** Rolling: how long the new revision is verified after the rollout. */
-  bakeSeconds: z.number().int().min(0),
+  bakeSeconds: z.number().check(z.int(), z.gte(0)),
   /** How long one ECS rollout (or scaling) may take. */
-  deploymentTimeoutSeconds: z.number().int().min(1),
+  deploymentTimeoutSeconds: z.number().check(z.int(), z.gte(1)),
   /** Blue-green: how long the old colour stays warm after the switch. */
-  keepWarmSeconds: z.number().int().min(0),
-  approvalTimeoutSeconds: z.number().int().min(1),
+  keepWarmSeconds: z.number().check(z.int(), z.gte(0)),
+  approvalTimeoutSeconds: z.number().check(z.int(), z.gte(1)),
   /** The roles (`path/name`) the service's task definitions may use, when its config lists them. */
-  taskRoles: z.array(z.string()).optional(),
+  taskRoles: z.optional(z.array(z.string())),
 }));
 export type Deployment = z.output<typeof DeploymentSchema>;
 
@@ -219,24 +220,24 @@ export const ServiceStateSchema = z.lazy(() => z.object({
   service: z.string(),
   /** False when the service did not exist (a canary the deployer creates). */
   exists: z.boolean(),
-  taskDefinitionArn: z.string().optional(),
-  image: z.string().optional(),
-  desiredCount: z.number().int(),
+  taskDefinitionArn: z.optional(z.string()),
+  image: z.optional(z.string()),
+  desiredCount: z.number().check(z.int()),
   /** Kept so UpdateService can turn the circuit breaker on without resetting them. */
-  maximumPercent: z.number().int().optional(),
-  minimumHealthyPercent: z.number().int().optional(),
+  maximumPercent: z.optional(z.number().check(z.int())),
+  minimumHealthyPercent: z.optional(z.number().check(z.int())),
   /** The service's own circuit breaker setting: a deployment turns it on, a restore puts it back. */
-  circuitBreaker: z.object({ enable: z.boolean(), rollback: z.boolean() }).optional(),
+  circuitBreaker: z.optional(z.object({ enable: z.boolean(), rollback: z.boolean() })),
   /** The service's own deployment alarms (ECS), kept as they are. */
-  deploymentAlarms: z.object({ alarmNames: z.array(z.string()), enable: z.boolean(), rollback: z.boolean() }).optional(),
-  targetGroupArn: z.string().optional(),
+  deploymentAlarms: z.optional(z.object({ alarmNames: z.array(z.string()), enable: z.boolean(), rollback: z.boolean() })),
+  targetGroupArn: z.optional(z.string()),
   /** Blue-green: which colour this side is. */
-  colour: z.enum(['blue', 'green']).optional(),
+  colour: z.optional(z.enum(['blue', 'green'])),
 }));
 export type ServiceState = z.output<typeof ServiceStateSchema>;
 
 /** Forward weights of a listener or rule: `{targetGroupArn: weight}`. */
-export const WeightsSchema = z.lazy(() => z.record(z.string(), z.number().int().min(0).max(999)));
+export const WeightsSchema = z.lazy(() => z.record(z.string(), z.number().check(z.int(), z.gte(0), z.lte(999))));
 export type Weights = z.output<typeof WeightsSchema>;
 
 /**
@@ -246,10 +247,10 @@ export type Weights = z.output<typeof WeightsSchema>;
  */
 export const SnapshotSchema = z.lazy(() => z.object({
   services: z.object({
-    primary: ServiceStateSchema.optional(),
-    canary: ServiceStateSchema.optional(),
-    live: ServiceStateSchema.optional(),
-    idle: ServiceStateSchema.optional(),
+    primary: z.optional(ServiceStateSchema),
+    canary: z.optional(ServiceStateSchema),
+    live: z.optional(ServiceStateSchema),
+    idle: z.optional(ServiceStateSchema),
   }),
   /** Every listener or rule the deployment may reweight: `{arn: {targetGroupArn: weight}}`. */
   listeners: z.record(z.string(), WeightsSchema),
@@ -257,7 +258,7 @@ export const SnapshotSchema = z.lazy(() => z.object({
 export type Snapshot = z.output<typeof SnapshotSchema>;
 
 /** A failure caught by the state machine (`$.failure`, `$.rollbackFailure`). */
-export const CaughtErrorSchema = z.lazy(() => z.object({ Error: z.string(), Cause: z.string().optional() }));
+export const CaughtErrorSchema = z.lazy(() => z.object({ Error: z.string(), Cause: z.optional(z.string()) }));
 export type CaughtError = z.output<typeof CaughtErrorSchema>;
 
 /** History key: one item per execution, sorted by start time within a service. */

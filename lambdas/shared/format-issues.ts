@@ -7,7 +7,7 @@
  * are kept.
  */
 import { distance } from 'fastest-levenshtein';
-import type { z } from 'zod';
+import { globalRegistry, type core } from 'zod/mini';
 
 /**
  * Render a dotted/bracketed field path the way a user writes it in YAML or
@@ -63,9 +63,11 @@ function expectedKind(expected: string): string {
   }
 }
 
-/** The description a schema was given with `.describe()`, as a clause (no final period). */
-function descriptionOf(inst: unknown): string | undefined {
-  const description = (inst as { description?: unknown } | undefined)?.description;
+/** The description a schema was given with `z.describe()`, as a clause (no final period). */
+function descriptionOf(inst: core.$ZodType | core.$ZodCheck | undefined): string | undefined {
+  // zod/mini schemas carry no `.description`: it is kept in the global registry `z.describe()` writes to
+  // (a check is never registered there: the lookup finds nothing).
+  const description = inst === undefined ? undefined : globalRegistry.get(inst as core.$ZodType)?.description;
   if (typeof description !== 'string' || description === '') return undefined;
   // "ECS cluster name or ARN" stays as it is; "The primary ECS service" reads on after a colon as "the primary ...".
   const clause = /^[A-Z][a-z]/.test(description) ? `${description[0]?.toLowerCase() ?? ''}${description.slice(1)}` : description;
@@ -122,7 +124,7 @@ function sizeMessage(bound: 'at least' | 'at most', origin: string, limit: numbe
  * field, "at least 0" for a number too small, "unknown field 'bakeSecond'
  * (did you mean 'bakeSeconds'?)". A message the schema gives itself wins.
  */
-export const issueMessage: z.core.$ZodErrorMap = (issue) => {
+export const issueMessage: core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type': {
       if (issue.input === undefined) {
@@ -167,7 +169,7 @@ export interface Problem {
 }
 
 /** The problems of a failed parse, each naming its field. */
-export function problemsOf(issues: readonly z.core.$ZodIssue[]): Problem[] {
+export function problemsOf(issues: readonly core.$ZodIssue[]): Problem[] {
   return issues.map((issue) => {
     const where = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
@@ -194,6 +196,6 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[]): Problem[] {
 }
 
 /** One line per problem, each naming the field and what to do about it. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+export function formatIssues(issues: readonly core.$ZodIssue[]): string[] {
   return problemsOf(issues).map((problem) => problem.text);
 }

@@ -8,7 +8,7 @@
  */
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall, errorName } from './aws-call.ts';
 import { lazyClient } from './clients.ts';
 import { LOCK_SORT_KEY, servicePartitionKey } from './deployment.ts';

@@ -6,7 +6,7 @@
  * One definition for the Lambdas that write or read them (RequestApproval,
  * Verify) and the CLI (`deployer approve|reject|promote|status`).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Lock item attribute holding the pending approval. */
 export const APPROVAL_ATTRIBUTE = 'approval';
@@ -16,10 +16,10 @@ export const PROMOTE_ATTRIBUTE = 'promote';
 /** A deployment waiting at an approval step (`.waitForTaskToken`). */
 export const PendingApprovalSchema = z.lazy(() => z.object({
   /** Step Functions task token: SendTaskSuccess approves, SendTaskFailure rejects. */
-  token: z.string().min(1),
-  executionArn: z.string().min(1),
+  token: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
   /** Index of the approval step in `deployment.steps`. */
-  step: z.number().int().min(0),
+  step: z.number().check(z.int(), z.gte(0)),
   requestedAt: z.string(),
   /** When the approval counts as rejected. */
   timeoutAt: z.string(),
@@ -28,7 +28,7 @@ export type PendingApproval = z.output<typeof PendingApprovalSchema>;
 
 /** A request to end the bake of the current step now (`deployer promote`). */
 export const PromoteRequestSchema = z.lazy(() => z.object({
-  executionArn: z.string().min(1),
+  executionArn: z.string().check(z.minLength(1)),
   requestedAt: z.string(),
   requestedBy: z.string(),
 }));
@@ -43,8 +43,8 @@ export const APPROVAL_REJECTED = 'ApprovalRejected';
  * the first), the weight on the new side, and a phase for people.
  */
 export const ProgressSchema = z.lazy(() => z.object({
-  step: z.number().int(),
-  weight: z.number().int().min(0).max(100),
+  step: z.number().check(z.int()),
+  weight: z.number().check(z.int(), z.gte(0), z.lte(100)),
   phase: z.string(),
 }));
 export type Progress = z.output<typeof ProgressSchema>;

@@ -6,20 +6,22 @@
  * strategy's rollback steps from the snapshot the stopped execution stored
  * in the history, records the result, and releases the lock.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UNCLEAN_END_STATUSES } from './execution-status.ts';
 
-export const RestoreRequestSchema = z.lazy(() => z.strictObject({
+/** The fields of {@link RestoreRequestSchema}, for a reader that wants only some of them. */
+export const restoreRequestFields = {
   /** The execution that ended without restoring what it changed. */
-  executionArn: z.string().min(1),
-  service: z.string().min(1),
-  name: z.string().min(1),
+  executionArn: z.string().check(z.minLength(1)),
+  service: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
   /** Its start, epoch ms: with `name`, the key of its history item. */
   startDate: z.number(),
   status: z.enum(UNCLEAN_END_STATUSES),
   /** Why it ended (`execution was stopped: rollback requested by alice: ...`). */
   reason: z.string(),
-}));
+};
+export const RestoreRequestSchema = z.lazy(() => z.strictObject(restoreRequestFields));
 export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
 
 /** Step Functions execution names: at most 80 characters. */

@@ -19,7 +19,7 @@
  */
 import * as z from 'zod';
 import { HealthCheckSchema } from './health-check-schema.ts';
-import { StepSchema, VerificationSettingsSchema } from './deployment.ts';
+import { StepSchema, verificationSettingsFields } from './deployment.ts';
 
 /** `s3://BUCKET/KEY` */
 export const S3_URI = /^s3:\/\/(?<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(?<key>[^\0]{1,1024})$/;
@@ -152,7 +152,7 @@ export const VmDeploymentSchema = z.lazy(() => z.object({
   canaryApproval: z.boolean(),
   /** Blue-green: traffic steps to the new group. */
   steps: z.array(StepSchema),
-  verification: VerificationSettingsSchema.unwrap().extend({ healthCheck: HealthCheckSchema.optional() }),
+  verification: z.object({ ...verificationSettingsFields, healthCheck: HealthCheckSchema.optional() }),
   /** After the last batch (rolling, canary): how long the new release is verified. */
   bakeSeconds: z.number().int().min(0),
   /** How long one batch's commands may run on a host before it counts as failed. */

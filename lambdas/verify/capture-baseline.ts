@@ -5,7 +5,7 @@
  * comparison falls back on once the old side no longer gets traffic.
  */
 import { AnyDeploymentSchema } from '../shared/any-deployment.ts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { loadBalancerDimension, targetGroupFigures, type Figures } from '../shared/alb-metrics.ts';
 import { now } from '../shared/clock.ts';
 import { SnapshotSchema } from '../shared/deployment.ts';

@@ -8,13 +8,13 @@
  * Stryker cannot switch a mutant inside a schema a lazy getter has already
  * built and cached; the Verify handler parses these anyway.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const FiguresSchema = z.object({
   requests: z.number(),
   errors: z.number(),
   errorRate: z.number(),
-  p99: z.number().optional(),
+  p99: z.optional(z.number()),
   from: z.number(),
   to: z.number(),
 });
@@ -35,26 +35,26 @@ export const WindowSchema = z.object({
   phase: z.enum(['rollout', 'test', 'bake', 'keep-warm']),
   /** Epoch ms the window starts (traffic moved, rollout started or completed). */
   since: z.number(),
-  bakeSeconds: z.number().int().min(0),
-  newTargetGroupArn: z.string().optional(),
-  oldTargetGroupArn: z.string().optional(),
+  bakeSeconds: z.number().check(z.int(), z.gte(0)),
+  newTargetGroupArn: z.optional(z.string()),
+  oldTargetGroupArn: z.optional(z.string()),
   /** Percent of traffic on the new side, for the verdict. */
-  weight: z.number().optional(),
+  weight: z.optional(z.number()),
   /** Index of the step in `deployment.steps`, for the history. */
-  step: z.number().int().optional(),
+  step: z.optional(z.number().check(z.int())),
 });
 export type Window = z.output<typeof WindowSchema>;
 
 /** The state of one window's verification (`$.verification`). */
 export const VerificationStateSchema = z.object({
-  checks: z.number().int().min(0),
+  checks: z.number().check(z.int(), z.gte(0)),
   done: z.boolean(),
   /** Epoch ms of this window's first check. */
-  startedAt: z.number().optional(),
-  consecutiveHealthFailures: z.number().int().min(0).optional(),
+  startedAt: z.optional(z.number()),
+  consecutiveHealthFailures: z.optional(z.number().check(z.int(), z.gte(0))),
   /** The old side's latest figures with enough traffic: compared with when it has none (100% on the new side). */
-  reference: FiguresSchema.optional(),
-  verdict: z.string().optional(),
+  reference: z.optional(FiguresSchema),
+  verdict: z.optional(z.string()),
 });
 export type VerificationState = z.output<typeof VerificationStateSchema> & {
   figures?: { new?: z.output<typeof FiguresSchema>; old?: z.output<typeof FiguresSchema> };

@@ -17,7 +17,7 @@
  */
 import { AnyDeploymentSchema, type AnyDeployment } from '../shared/any-deployment.ts';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { loadBalancerDimension, targetGroupFigures, type Figures } from '../shared/alb-metrics.ts';
 import { awsCall } from '../shared/aws-call.ts';
 import { now } from '../shared/clock.ts';
@@ -35,7 +35,7 @@ import { BaselineSchema, VerificationStateSchema, WindowSchema, type Verificatio
 
 const EventSchema = z.object({
   deployment: AnyDeploymentSchema,
-  baseline: BaselineSchema.partial({ reference: true }),
+  baseline: z.partial(BaselineSchema, { reference: true }),
   window: WindowSchema,
   previous: VerificationStateSchema,
 });

@@ -16,8 +16,8 @@ const LockItemSchema = z.object({
   holder: z.string().min(1).optional(),
   holderImage: z.string().optional(),
   heldSince: z.string().optional(),
-  approval: PendingApprovalSchema.optional(),
-  promote: PromoteRequestSchema.optional(),
+  approval: z.optional(PendingApprovalSchema),
+  promote: z.optional(PromoteRequestSchema),
 });
 
 /** The fields of a lock item the CLI uses. */

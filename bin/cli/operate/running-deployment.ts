@@ -8,7 +8,7 @@ import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@
 import * as z from 'zod';
 import { isVmService, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import type { PendingApproval } from '../../../lambdas/shared/operator-requests.ts';
-import { RestoreRequestSchema } from '../../../lambdas/shared/restore.ts';
+import { restoreRequestFields } from '../../../lambdas/shared/restore.ts';
 import { AwsFailure, awsRequest } from '../aws/aws-failure.ts';
 import { readLock, type LockItem } from './lock-item.ts';
 import type { OperatorContext } from './operator-context.ts';
@@ -31,7 +31,7 @@ export interface RunningExecution {
 }
 
 /** The fields of a restore run's input (`{"restore": …}`) the CLI shows; other fields may come and go. */
-const RestoreOfSchema = z.object(RestoreRequestSchema.unwrap().pick({ executionArn: true, name: true, reason: true }).shape);
+const RestoreOfSchema = z.object({ executionArn: restoreRequestFields.executionArn, name: restoreRequestFields.name, reason: restoreRequestFields.reason });
 
 /** The deployment a restore run puts back: its execution, name, and why it ended. */
 export type RestoreOf = z.output<typeof RestoreOfSchema>;

@@ -8,10 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { isVmService, type DeployerConfig, type ServiceConfig } from '../../../lambdas/shared/config.ts';
 import { DeploymentRequestSchema, type DeploymentRequest } from '../../../lambdas/shared/deployment.ts';
-import { fieldPath } from '../../../lambdas/shared/format-issues.ts';
+import { fieldPath, issueMessage } from '../../../lambdas/shared/format-issues.ts';
 import { homeRegistry, type Registry } from '../../../lambdas/shared/image-registry.ts';
 import { checkRequest, checkVmRequest } from '../../../lambdas/shared/request-check.ts';
 import { VmDeploymentRequestSchema, type VmDeploymentRequest } from '../../../lambdas/shared/vm-deployment.ts';
@@ -42,7 +42,7 @@ export function isVmRequest(request: StartRequest): request is VmDeploymentReque
 }
 
 /** The schema's problems as one usage error naming the flags. */
-function schemaProblems(error: z.ZodError): UsageError {
+function schemaProblems(error: z.core.$ZodError): UsageError {
   const problems = error.issues.map((issue) => {
     const field = fieldPath(issue.path);
     return `${FLAG_OF[field] ?? field}: ${issue.message}`;
@@ -56,7 +56,7 @@ function schemaProblems(error: z.ZodError): UsageError {
  * repository with a tag or digest). Throws `UsageError` naming the flag.
  */
 export function checkDeploymentInput(input: DeploymentRequest, config: DeployerConfig, home?: Registry): DeploymentRequest {
-  const parsed = DeploymentRequestSchema.safeParse(input);
+  const parsed = DeploymentRequestSchema.safeParse(input, { error: issueMessage });
   if (!parsed.success) throw schemaProblems(parsed.error);
   const checked = checkRequest(parsed.data, config, home);
   if (!checked.ok) throw new UsageError(`${FLAG_OF[checked.field] ?? checked.field}: ${checked.message}`);
@@ -78,7 +78,7 @@ export interface CheckedVmInput {
  * naming the flag.
  */
 export function checkVmDeploymentInput(input: VmDeploymentRequest, config: DeployerConfig): CheckedVmInput {
-  const parsed = VmDeploymentRequestSchema.safeParse(input);
+  const parsed = VmDeploymentRequestSchema.safeParse(input, { error: issueMessage });
   if (!parsed.success) throw schemaProblems(parsed.error);
   const checked = checkVmRequest(parsed.data, config);
   if (!checked.ok) throw new UsageError(`${FLAG_OF[checked.field] ?? checked.field}: ${checked.message}`);

@@ -122,7 +122,7 @@ describe('deployer deploy', () => {
     { argv: ['--image', `${REGISTRY}/checkout:v2.1.0`], message: "deployer: --image: repository 'checkout' is not the one configured for web ('web')\n" },
     { argv: ['--image', 'nginx:latest'], message: "deployer: --image: 'nginx:latest' is not an ECR image; expected ACCOUNT.dkr.ecr.REGION.amazonaws.com/web:TAG or ...@sha256:DIGEST\n" },
     { argv: ['--image', `${REGISTRY}/web`], message: 'deployer: --image: give a tag (…/web:v1.2.3) or a digest (…/web@sha256:…)\n' },
-    { argv: ['--image', ''], message: 'deployer: --image: Too small: expected string to have >=1 characters\n' },
+    { argv: ['--image', ''], message: 'deployer: --image: empty: give a value\n' },
     { argv: ['--image', `${REGISTRY}/web:v1`, '--reason', ' '], message: 'deployer: --reason: say why in 1 to 1024 characters, e.g. --reason "p99 latency doubled"\n' },
     { argv: ['--image', `${REGISTRY}/web:v1`, '--interval', '0'], message: "deployer: --interval: '0' is not a whole number from 1 to 300; e.g. --interval 5\n" },
     { argv: [], message: 'deployer: --image: required for web (an ECS service): the image to deploy, e.g. --image ACCOUNT.dkr.ecr.REGION.amazonaws.com/web:v1.2.3\n' },
