@@ -42,7 +42,7 @@ export function isVmRequest(request: StartRequest): request is VmDeploymentReque
 }
 
 /** The schema's problems as one usage error naming the flags. */
-function schemaProblems(error: z.ZodError): UsageError {
+function schemaProblems(error: z.core.$ZodError): UsageError {
   const problems = error.issues.map((issue) => {
     const field = fieldPath(issue.path);
     return `${FLAG_OF[field] ?? field}: ${issue.message}`;
