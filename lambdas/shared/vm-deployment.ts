@@ -148,6 +148,7 @@ export const VmDeploymentSchema = z.lazy(() => z.object({
   canaryApproval: z.boolean(),
   /** Blue-green: traffic steps to the new group. */
   steps: z.array(StepSchema),
+  // `unwrap()` is classic zod's (deployment.ts is not on zod/mini yet): once it is, build this from its `verificationSettingsFields`.
   verification: z.extend(VerificationSettingsSchema.unwrap(), { healthCheck: z.optional(HealthCheckSchema) }),
   /** After the last batch (rolling, canary): how long the new release is verified. */
   bakeSeconds: z.number().check(z.int(), z.gte(0)),
