@@ -17,7 +17,7 @@
  * hold (a zod schema costs tens of microseconds to build in a cold process,
  * and these modules hold hundreds).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { HealthCheckSchema } from './health-check-schema.ts';
 import { StepSchema, verificationSettingsFields } from './deployment.ts';
 
@@ -26,24 +26,20 @@ export const S3_URI = /^s3:\/\/(?<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(?<k
 
 /** The console input of a VM service. */
 export const VmDeploymentRequestSchema = z.lazy(() => z.strictObject({
-  service: z.string().min(1, 'the name of a service in the deployer config, e.g. "api"'),
-  artifact: z
-    .string()
-    .regex(S3_URI, 'an S3 URI of the artifact under the service\'s prefix, e.g. s3://my-artifacts/api/api-1.4.0.tar.gz')
-    .describe('The artifact to deploy: s3://BUCKET/KEY under the service\'s artifact prefix.'),
+  service: z.string().check(z.minLength(1, 'the name of a service in the deployer config, e.g. "api"')),
+  artifact: z.string().check(
+    z.regex(S3_URI, 'an S3 URI of the artifact under the service\'s prefix, e.g. s3://my-artifacts/api/api-1.4.0.tar.gz'),
+    z.describe('The artifact to deploy: s3://BUCKET/KEY under the service\'s artifact prefix.'),
+  ),
   version: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ -, at most 64, starting with a letter or digit')
-    .optional()
-    .describe('Release name on the hosts; by default read from the artifact\'s file name (api-1.4.0.tar.gz: 1.4.0).'),
+    .optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ -, at most 64, starting with a letter or digit')))
+    .check(z.describe('Release name on the hosts; by default read from the artifact\'s file name (api-1.4.0.tar.gz: 1.4.0).')),
   sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal digits')
-    .optional()
-    .describe('Expected SHA-256 of the artifact; by default read from the object KEY.sha256 beside it.'),
-  startedBy: z.string().min(1).max(256).optional(),
-  requestedAt: z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' }).optional(),
-  reason: z.string().max(1024).optional(),
+    .optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal digits')))
+    .check(z.describe('Expected SHA-256 of the artifact; by default read from the object KEY.sha256 beside it.')),
+  startedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  requestedAt: z.optional(z.iso.datetime({ offset: true, error: 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z' })),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
 }));
 export type VmDeploymentRequest = z.output<typeof VmDeploymentRequestSchema>;
 
@@ -56,18 +52,18 @@ export const SshHostSchema = z.lazy(() => z.object({
   /** Unique within the service: the ledger key, shown in reports. */
   name: z.string(),
   address: z.string(),
-  port: z.number().int(),
+  port: z.number().check(z.int()),
   user: z.string(),
   /** Pinned host key: `ssh-ed25519 AAAA…` or `SHA256:…` fingerprint. */
   hostKey: z.string(),
   /** Secrets Manager secret (name or ARN) holding the private key. */
   privateKeySecret: z.string(),
   /** For target group registration: the instance ID (or IP) and port the target group knows the host by. */
-  target: z.object({ id: z.string(), port: z.number().int().optional() }).optional(),
+  target: z.optional(z.object({ id: z.string(), port: z.optional(z.number().check(z.int())) })),
   /** Per-host values over the service's (several hosts may share one machine). */
-  installDir: z.string().optional(),
-  healthUrl: z.string().optional(),
-  vars: z.record(z.string(), z.string()).optional(),
+  installDir: z.optional(z.string()),
+  healthUrl: z.optional(z.string()),
+  vars: z.optional(z.record(z.string(), z.string())),
 }));
 export type SshHost = z.output<typeof SshHostSchema>;
 
@@ -75,46 +71,46 @@ export type SshHost = z.output<typeof SshHostSchema>;
 export const VmTargetsSchema = z.lazy(() => z.object({
   executor: z.enum(VM_EXECUTORS),
   /** SSM: instances carrying all these tags (resolved with ec2:DescribeInstances / ssm:DescribeInstanceInformation). */
-  ec2Tags: z.record(z.string(), z.string()).optional(),
+  ec2Tags: z.optional(z.record(z.string(), z.string())),
   /** SSM: these managed instances (`i-…` or `mi-…`). */
-  instanceIds: z.array(z.string()).optional(),
+  instanceIds: z.optional(z.array(z.string())),
   /** SSH: these hosts. */
-  hosts: z.array(SshHostSchema).optional(),
+  hosts: z.optional(z.array(SshHostSchema)),
   /** Target group the hosts are deregistered from before their stop and registered in after their health check. */
-  targetGroupArn: z.string().optional(),
+  targetGroupArn: z.optional(z.string()),
   /** Port of the hosts' targets in that group (SSM instances), when it is not the group's. */
-  targetPort: z.number().int().optional(),
+  targetPort: z.optional(z.number().check(z.int())),
 }));
 export type VmTargets = z.output<typeof VmTargetsSchema>;
 
 /** The release script's settings shared by every host (a host's own values override installDir, healthUrl, vars). */
 export const VmReleaseSettingsSchema = z.lazy(() => z.object({
   /** SERVICE_NAME on the hosts (the systemd unit of the default commands); default: the deployer's name of the service. */
-  serviceName: z.string().optional(),
+  serviceName: z.optional(z.string()),
   installDir: z.string(),
-  keepReleases: z.number().int(),
-  owner: z.string().optional(),
-  minFreeMb: z.number().int(),
+  keepReleases: z.number().check(z.int()),
+  owner: z.optional(z.string()),
+  minFreeMb: z.number().check(z.int()),
   startCommand: z.string(),
   stopCommand: z.string(),
-  statusCommand: z.string().optional(),
+  statusCommand: z.optional(z.string()),
   useSudo: z.boolean(),
-  serviceTimeoutSeconds: z.number().int(),
-  downloadTimeoutSeconds: z.number().int(),
+  serviceTimeoutSeconds: z.number().check(z.int()),
+  downloadTimeoutSeconds: z.number().check(z.int()),
   /** Template over host fields: `{address}`, `{port}`, `{name}`, `{instanceId}`, `{privateIp}`. */
-  healthUrl: z.string().optional(),
-  healthExpect: z.string().optional(),
-  healthRetries: z.number().int(),
+  healthUrl: z.optional(z.string()),
+  healthExpect: z.optional(z.string()),
+  healthRetries: z.number().check(z.int()),
   healthIntervalSeconds: z.number(),
   smokeCommands: z.array(z.string()),
-  configTemplate: z.string().optional(),
-  configTarget: z.string().optional(),
+  configTemplate: z.optional(z.string()),
+  configTarget: z.optional(z.string()),
   configVars: z.record(z.string(), z.string()),
 }));
 export type VmReleaseSettings = z.output<typeof VmReleaseSettingsSchema>;
 
 /** A batch size as written: a count of hosts, or a percentage of the fleet (`"25%"`); cumulative. */
-export const BatchSizeSchema = z.lazy(() => z.union([z.number().int().min(1), z.string().regex(/^(100|[1-9][0-9]?)%$/)]));
+export const BatchSizeSchema = z.lazy(() => z.union([z.number().check(z.int(), z.gte(1)), z.string().check(z.regex(/^(100|[1-9][0-9]?)%$/))]));
 
 export const VmDeploymentSchema = z.lazy(() => z.object({
   service: z.string(),
@@ -126,18 +122,18 @@ export const VmDeploymentSchema = z.lazy(() => z.object({
   imageTag: z.string(),
   artifact: z.object({ bucket: z.string(), key: z.string(), version: z.string(), sha256: z.string() }),
   startedBy: z.string(),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   requestedAt: z.string(),
   executionId: z.string(),
   executionName: z.string(),
   executionStartTime: z.string(),
   release: VmReleaseSettingsSchema,
   /** Rolling and canary: the fleet. */
-  targets: VmTargetsSchema.optional(),
+  targets: z.optional(VmTargetsSchema),
   /** Blue-green: both groups of hosts (each with its target group). */
-  blue: VmTargetsSchema.optional(),
-  green: VmTargetsSchema.optional(),
-  loadBalancer: z.object({ listenerArn: z.string(), testListenerArn: z.string().optional() }).optional(),
+  blue: z.optional(VmTargetsSchema),
+  green: z.optional(VmTargetsSchema),
+  loadBalancer: z.optional(z.object({ listenerArn: z.string(), testListenerArn: z.optional(z.string()) })),
   /**
    * Cumulative batch sizes, e.g. `["25%", "50%", "100%"]`. Canary: the
    * first batch is the canary, verified for `canaryBakeSeconds` (and approved,
@@ -145,22 +141,22 @@ export const VmDeploymentSchema = z.lazy(() => z.object({
    */
   batches: z.array(BatchSizeSchema),
   /** Failed hosts a batch tolerates (a count, or a percentage of the batch). */
-  maxErrors: z.union([z.number().int().min(0), z.string()]),
+  maxErrors: z.union([z.number().check(z.int(), z.gte(0)), z.string()]),
   /** A host that is not Online (SSM) or not reachable with its pinned key (SSH) before the first batch. */
   unreachableHosts: z.enum(['fail', 'skip']),
-  canaryBakeSeconds: z.number().int().min(0),
+  canaryBakeSeconds: z.number().check(z.int(), z.gte(0)),
   canaryApproval: z.boolean(),
   /** Blue-green: traffic steps to the new group. */
   steps: z.array(StepSchema),
-  verification: z.object({ ...verificationSettingsFields, healthCheck: HealthCheckSchema.optional() }),
+  verification: z.object({ ...verificationSettingsFields, healthCheck: z.optional(HealthCheckSchema) }),
   /** After the last batch (rolling, canary): how long the new release is verified. */
-  bakeSeconds: z.number().int().min(0),
+  bakeSeconds: z.number().check(z.int(), z.gte(0)),
   /** How long one batch's commands may run on a host before it counts as failed. */
-  batchTimeoutSeconds: z.number().int().min(60),
+  batchTimeoutSeconds: z.number().check(z.int(), z.gte(60)),
   /** SSH executor: connection settings (the SSH Lambda runs in the config's subnets). */
-  ssh: z.object({ connectTimeoutSeconds: z.number().int(), commandTimeoutSeconds: z.number().int() }).optional(),
-  keepWarmSeconds: z.number().int().min(0),
-  approvalTimeoutSeconds: z.number().int().min(1),
+  ssh: z.optional(z.object({ connectTimeoutSeconds: z.number().check(z.int()), commandTimeoutSeconds: z.number().check(z.int()) })),
+  keepWarmSeconds: z.number().check(z.int(), z.gte(0)),
+  approvalTimeoutSeconds: z.number().check(z.int(), z.gte(1)),
 }));
 export type VmDeployment = z.output<typeof VmDeploymentSchema>;
 
@@ -170,26 +166,35 @@ export type VmDeployment = z.output<typeof VmDeploymentSchema>;
  * before, so a rollback touches only the hosts this execution changed and
  * returns each to its own previous release.
  */
-export const HostLedgerEntrySchema = z.lazy(() => z.object({
-  /** Instance ID (SSM) or host name (SSH). */
-  host: z.string(),
-  executor: z.enum(VM_EXECUTORS),
-  /** Blue-green: which group. */
-  group: z.enum(['fleet', 'blue', 'green']),
-  /** 0-based batch the host belongs to. */
-  batch: z.number().int(),
-  /** `current` before this execution touched it (undefined: first install). */
-  releaseBefore: z.string().optional(),
-  releaseAfter: z.string().optional(),
-  /** The last phase the release script reported (`download`, `stop`, `switch`, `health`…). */
-  phase: z.string().optional(),
-  status: z.enum(['pending', 'skipped', 'running', 'succeeded', 'failed', 'rolled-back', 'rollback-failed']),
-  /** A short reason and the tail of the output (full output is in CloudWatch Logs). */
-  message: z.string().optional(),
-  /** True once the script may have changed the host (stopped the service or switched `current`). */
-  changed: z.boolean(),
-}));
+export const HostLedgerEntrySchema = z.lazy(() => z.object(hostLedgerEntryFields()));
 export type HostLedgerEntry = z.output<typeof HostLedgerEntrySchema>;
+
+/**
+ * The fields of {@link HostLedgerEntrySchema}, which the executors' ledger
+ * item (`lambdas/vm/host-ledger.ts`) extends: a function, so they too are
+ * built on first use (zod/mini's `z.lazy` has no `unwrap()` to reach them).
+ */
+export function hostLedgerEntryFields() {
+  return {
+    /** Instance ID (SSM) or host name (SSH). */
+    host: z.string(),
+    executor: z.enum(VM_EXECUTORS),
+    /** Blue-green: which group. */
+    group: z.enum(['fleet', 'blue', 'green']),
+    /** 0-based batch the host belongs to. */
+    batch: z.number().check(z.int()),
+    /** `current` before this execution touched it (undefined: first install). */
+    releaseBefore: z.optional(z.string()),
+    releaseAfter: z.optional(z.string()),
+    /** The last phase the release script reported (`download`, `stop`, `switch`, `health`…). */
+    phase: z.optional(z.string()),
+    status: z.enum(['pending', 'skipped', 'running', 'succeeded', 'failed', 'rolled-back', 'rollback-failed']),
+    /** A short reason and the tail of the output (full output is in CloudWatch Logs). */
+    message: z.optional(z.string()),
+    /** True once the script may have changed the host (stopped the service or switched `current`). */
+    changed: z.boolean(),
+  };
+}
 
 /** Partition key of an execution's ledger. */
 export function hostLedgerPartitionKey(executionName: string): string {

@@ -9,12 +9,13 @@
 import { createHash } from 'node:crypto';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import picomatch from 'picomatch';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ENV } from '../registry.ts';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
 import { lazyClient } from '../shared/clients.ts';
 import { requiredEnv } from '../shared/env.ts';
+import { issueMessage } from '../shared/format-issues.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
 import type { VmDeploymentRequest } from '../shared/vm-deployment.ts';
@@ -24,13 +25,13 @@ const sfn = lazyClient(() => new SFNClient({}));
 
 /** The part of an S3 `Object Created` event the trigger relies on. */
 export const ObjectCreatedEventSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('aws.s3'),
   'detail-type': z.literal('Object Created'),
   time: z.iso.datetime({ offset: true }),
   detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1), etag: z.string().optional(), sequencer: z.string().optional(), size: z.number().optional() }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
+    object: z.object({ key: z.string().check(z.minLength(1)), etag: z.optional(z.string()), sequencer: z.optional(z.string()), size: z.optional(z.number()) }),
   }),
 });
 export type ObjectCreatedEvent = z.output<typeof ObjectCreatedEventSchema>;
@@ -41,11 +42,11 @@ export interface ArtifactTriggerResult {
   ignored: { service?: string; reason: string }[];
 }
 
-const StateMachinesSchema = z.partialRecord(z.enum(['rolling', 'canary', 'blue-green']), z.string().min(1));
+const StateMachinesSchema = z.partialRecord(z.enum(['rolling', 'canary', 'blue-green']), z.string().check(z.minLength(1)));
 
 /** The VM state machine of `strategy` (the stack sets them all). */
 export function vmStateMachineOf(strategy: VmServiceView['strategy']): string {
-  const arn = StateMachinesSchema.parse(JSON.parse(requiredEnv(ENV.vmStateMachines)))[strategy];
+  const arn = StateMachinesSchema.parse(JSON.parse(requiredEnv(ENV.vmStateMachines)), { error: issueMessage })[strategy];
   if (arn === undefined) throw new Error(`${ENV.vmStateMachines} has no state machine for ${strategy}: the function is misconfigured`);
   return arn;
 }

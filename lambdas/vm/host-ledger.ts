@@ -8,25 +8,27 @@
  */
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
-import { HostLedgerEntrySchema, hostLedgerPartitionKey } from '../shared/vm-deployment.ts';
+import { issueMessage } from '../shared/format-issues.ts';
+import { hostLedgerEntryFields, hostLedgerPartitionKey } from '../shared/vm-deployment.ts';
 import { documentClient, tableName } from '../shared/table.ts';
 
 /** A ledger item: the contract's entry and what the executors need to find the host's run again. */
-export const LedgerItemSchema = z.lazy(() => HostLedgerEntrySchema.unwrap().extend({
+export const LedgerItemSchema = z.lazy(() => z.object({
+  ...hostLedgerEntryFields(),
   /** The address the health URL template's `{address}`/`{privateIp}` stand for (SSM: the private IP). */
-  address: z.string().optional(),
+  address: z.optional(z.string()),
   /** The SSM command now acting on the host. */
-  commandId: z.string().optional(),
+  commandId: z.optional(z.string()),
   /** The detached SSH run now acting on the host. */
-  runId: z.string().optional(),
+  runId: z.optional(z.string()),
   /** When the current command or run was sent (epoch ms). */
-  sentAt: z.number().optional(),
+  sentAt: z.optional(z.number()),
   /** What the current command or run does. */
-  mode: z.enum(['deploy', 'rollback']).optional(),
+  mode: z.optional(z.enum(['deploy', 'rollback'])),
   /** True while the deployer holds the host out of its target group. */
-  deregistered: z.boolean().optional(),
+  deregistered: z.optional(z.boolean()),
 }));
 export type LedgerItem = z.output<typeof LedgerItemSchema>;
 
@@ -61,7 +63,7 @@ export async function readLedger(executionName: string): Promise<LedgerItem[]> {
         }),
       ),
     );
-    for (const raw of page.Items ?? []) items.push(LedgerItemSchema.parse(raw));
+    for (const raw of page.Items ?? []) items.push(LedgerItemSchema.parse(raw, { error: issueMessage }));
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
   return items;

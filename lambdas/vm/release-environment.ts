@@ -4,8 +4,8 @@
  * name, before any host is touched; and the environment the script reads,
  * built from them.
  */
-import * as z from 'zod';
-import { formatIssues } from '../shared/format-issues.ts';
+import * as z from 'zod/mini';
+import { formatIssues, issueMessage } from '../shared/format-issues.ts';
 import { InvalidInput } from '../shared/errors.ts';
 
 /** The patterns `vm/release.sh` checks; keep the two in step (the tests run both). */
@@ -28,71 +28,78 @@ export const RELEASE_PATTERNS = {
 const MAX_INT = 999_999;
 const noNul = (s: string): boolean => !s.includes('\0');
 
-const version = z.string().regex(RELEASE_PATTERNS.version, 'must be letters, digits, . _ -, at most 64, starting with a letter or digit');
+const version = z.string().check(z.regex(RELEASE_PATTERNS.version, 'must be letters, digits, . _ -, at most 64, starting with a letter or digit'));
 const relativePath = z
   .string()
-  .regex(RELEASE_PATTERNS.relativePath, 'must be a path relative to the release: letters, digits, . _ -, no . or .. components');
-const command = z.string().min(1, 'must not be empty').refine(noNul, 'must not contain a NUL character');
-const count = (min: number) => z.number().int(`must be a whole number`).min(min, `must be at least ${min}`).max(MAX_INT);
+  .check(z.regex(RELEASE_PATTERNS.relativePath, 'must be a path relative to the release: letters, digits, . _ -, no . or .. components'));
+const command = z.string().check(z.minLength(1, 'must not be empty'), z.refine(noNul, 'must not contain a NUL character'));
+const count = (min: number) => z.number().check(z.int(`must be a whole number`), z.gte(min, `must be at least ${min}`), z.lte(MAX_INT));
 
 /** What a deployment (or a rollback) of one host needs. Field names are the env var names in camelCase. */
 export const releaseInputSchema = z.lazy(() => z
   .strictObject({
-    mode: z.enum(['deploy', 'rollback']).default('deploy'),
-    serviceName: z.string().regex(RELEASE_PATTERNS.serviceName, 'must be letters, digits, . _ @ -, at most 64, starting with a letter or digit'),
-    version: version.optional(),
-    artifactUrl: z
-      .string()
-      .max(8192, 'must be at most 8192 characters')
-      .refine(
-        (url) => RELEASE_PATTERNS.httpsUrl.test(url) || RELEASE_PATTERNS.fileUrl.test(url),
-        'must be an https:// URL (no spaces or quotes) or file:/// followed by a path',
-      )
-      .optional(),
-    artifactSha256: z.string().regex(RELEASE_PATTERNS.sha256, 'must be 64 hexadecimal digits').optional(),
+    mode: z._default(z.enum(['deploy', 'rollback']), 'deploy'),
+    serviceName: z.string().check(z.regex(RELEASE_PATTERNS.serviceName, 'must be letters, digits, . _ @ -, at most 64, starting with a letter or digit')),
+    version: z.optional(version),
+    artifactUrl: z.optional(
+      z.string().check(
+        z.maxLength(8192, 'must be at most 8192 characters'),
+        z.refine(
+          (url) => RELEASE_PATTERNS.httpsUrl.test(url) || RELEASE_PATTERNS.fileUrl.test(url),
+          'must be an https:// URL (no spaces or quotes) or file:/// followed by a path',
+        ),
+      ),
+    ),
+    artifactSha256: z.optional(z.string().check(z.regex(RELEASE_PATTERNS.sha256, 'must be 64 hexadecimal digits'))),
     installDir: z
       .string()
-      .max(200, 'must be at most 200 characters')
-      .regex(RELEASE_PATTERNS.installDir, 'must be an absolute path of letters, digits, . _ - (no . or .. components, no trailing /)'),
-    keepReleases: count(2).default(5),
-    startCommand: command.default('systemctl start "$SERVICE_NAME"'),
-    stopCommand: command.default('systemctl stop "$SERVICE_NAME"'),
-    statusCommand: command.optional(),
-    useSudo: z.boolean().default(false),
-    owner: z.string().regex(RELEASE_PATTERNS.owner, 'must be user or user:group (lower-case names)').optional(),
-    minFreeMb: count(0).default(100),
-    healthUrl: z
-      .string()
-      .max(2048, 'must be at most 2048 characters')
-      .regex(RELEASE_PATTERNS.healthUrl, 'must be an http:// or https:// URL (no spaces or quotes)')
-      .optional(),
-    healthExpect: z.string().max(256, 'must be at most 256 characters').regex(/^[^\r\n\0]*$/, 'must be one line').optional(),
-    healthRetries: count(1).default(10),
-    healthIntervalSeconds: z
-      .number()
-      .min(0, 'must not be negative')
-      .refine((n) => RELEASE_PATTERNS.seconds.test(String(n)), 'must be seconds with at most 3 decimals, below 10000')
-      .default(3),
-    smokeCommands: z.array(command.regex(/^[^\r\n]*$/, 'must be one line (give several commands as several items)')).default([]),
-    configTemplate: relativePath.optional(),
-    configTarget: relativePath.optional(),
-    configVars: z
-      .record(
-        z.string().regex(RELEASE_PATTERNS.configKey, 'keys must match [A-Z_][A-Z0-9_]*'),
-        z.string().regex(/^[^\n\0]*$/, 'must be one line (no newline)'),
-      )
-      .default({}),
-    rollbackTo: version.optional(),
+      .check(
+        z.maxLength(200, 'must be at most 200 characters'),
+        z.regex(RELEASE_PATTERNS.installDir, 'must be an absolute path of letters, digits, . _ - (no . or .. components, no trailing /)'),
+      ),
+    keepReleases: z._default(count(2), 5),
+    startCommand: z._default(command, 'systemctl start "$SERVICE_NAME"'),
+    stopCommand: z._default(command, 'systemctl stop "$SERVICE_NAME"'),
+    statusCommand: z.optional(command),
+    useSudo: z._default(z.boolean(), false),
+    owner: z.optional(z.string().check(z.regex(RELEASE_PATTERNS.owner, 'must be user or user:group (lower-case names)'))),
+    minFreeMb: z._default(count(0), 100),
+    healthUrl: z.optional(
+      z.string().check(
+        z.maxLength(2048, 'must be at most 2048 characters'),
+        z.regex(RELEASE_PATTERNS.healthUrl, 'must be an http:// or https:// URL (no spaces or quotes)'),
+      ),
+    ),
+    healthExpect: z.optional(z.string().check(z.maxLength(256, 'must be at most 256 characters'), z.regex(/^[^\r\n\0]*$/, 'must be one line'))),
+    healthRetries: z._default(count(1), 10),
+    healthIntervalSeconds: z._default(
+      z.number().check(
+        z.gte(0, 'must not be negative'),
+        z.refine((n) => RELEASE_PATTERNS.seconds.test(String(n)), 'must be seconds with at most 3 decimals, below 10000'),
+      ),
+      3,
+    ),
+    smokeCommands: z._default(z.array(command.check(z.regex(/^[^\r\n]*$/, 'must be one line (give several commands as several items)'))), []),
+    configTemplate: z.optional(relativePath),
+    configTarget: z.optional(relativePath),
+    configVars: z._default(
+      z.record(
+        z.string().check(z.regex(RELEASE_PATTERNS.configKey, 'keys must match [A-Z_][A-Z0-9_]*')),
+        z.string().check(z.regex(/^[^\n\0]*$/, 'must be one line (no newline)')),
+      ),
+      {},
+    ),
+    rollbackTo: z.optional(version),
     /** Deploy: the deployment's name, recorded in the host's journal with what the run changes. */
-    deploymentId: z.string().regex(RELEASE_PATTERNS.deploymentId, 'must be a deployment name: 1-80 letters, digits, _ or -').optional(),
+    deploymentId: z.optional(z.string().check(z.regex(RELEASE_PATTERNS.deploymentId, 'must be a deployment name: 1-80 letters, digits, _ or -'))),
     /** Rollback without `rollbackTo`: undo what the deployment of this name changed, if it is still the host's last change. */
-    rollbackOf: z.string().regex(RELEASE_PATTERNS.deploymentId, 'must be a deployment name: 1-80 letters, digits, _ or -').optional(),
-    serviceTimeoutSeconds: count(1).default(120),
-    downloadTimeoutSeconds: count(1).default(900),
+    rollbackOf: z.optional(z.string().check(z.regex(RELEASE_PATTERNS.deploymentId, 'must be a deployment name: 1-80 letters, digits, _ or -'))),
+    serviceTimeoutSeconds: z._default(count(1), 120),
+    downloadTimeoutSeconds: z._default(count(1), 900),
     /** How long to wait for another run of the script on the host to end (0: refuse at once). */
-    lockWaitSeconds: count(0).default(0),
+    lockWaitSeconds: z._default(count(0), 0),
   })
-  .superRefine((input, ctx) => {
+  .check(z.superRefine((input, ctx) => {
     const issue = (path: string, message: string): void => {
       ctx.addIssue({ code: 'custom', path: [path], message });
     };
@@ -105,7 +112,7 @@ export const releaseInputSchema = z.lazy(() => z
     if (input.configTarget !== undefined && input.configTemplate === undefined) issue('configTemplate', 'required with configTarget');
     if (input.configTemplate !== undefined && input.configTemplate === input.configTarget) issue('configTarget', 'must differ from configTemplate');
     if (input.healthExpect !== undefined && input.healthUrl === undefined) issue('healthExpect', 'needs healthUrl');
-  }));
+  })));
 
 /** The script's inputs, as given (defaults optional). */
 export type ReleaseInputSource = z.input<typeof releaseInputSchema>;
@@ -118,7 +125,7 @@ export type ReleaseInput = z.output<typeof releaseInputSchema>;
  * @throws InvalidInput naming every bad field (`release.version: must be ...`).
  */
 export function parseReleaseInput(raw: unknown, label = 'release'): ReleaseInput {
-  const parsed = releaseInputSchema.safeParse(raw);
+  const parsed = releaseInputSchema.safeParse(raw, { error: issueMessage });
   if (!parsed.success) {
     const lines = formatIssues(parsed.error.issues).map((line) => `${label}.${line}`);
     throw new InvalidInput(`Invalid ${label} input:\n${lines.join('\n')}`, { cause: parsed.error });

@@ -5,7 +5,7 @@
  * a Step Functions state at most 256 KB), so the collector reads the output as
  * it streams and never holds more than the tail.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** The script's phases, in order; `rollback` is the restore after a failure. */
 export const RELEASE_PHASES = [
@@ -35,8 +35,8 @@ export const releaseResultSchema = z.lazy(() => z.object({
   /** The release serving now ('' for none). */
   current: z.string(),
   message: z.string(),
-  mode: z.string().optional(),
-  version: z.string().optional(),
+  mode: z.optional(z.string()),
+  version: z.optional(z.string()),
 }));
 export type ReleaseResult = z.infer<typeof releaseResultSchema>;
 

@@ -6,7 +6,7 @@
  */
 import { DescribeInstancesCommand, EC2Client, type Filter } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, SSMClient, type InstanceInformation } from '@aws-sdk/client-ssm';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { lazyClient } from '../shared/clients.ts';
 import { InvalidInput } from '../shared/errors.ts';

@@ -5,7 +5,7 @@
  * batches and written to the ledger. Returns only the numbers.
  */
 import pMap from 'p-map';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { InvalidInput } from '../shared/errors.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';

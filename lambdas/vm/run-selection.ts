@@ -3,7 +3,7 @@
  * the hosts this execution changed (rollback), of one executor. Also the
  * event every Start/Poll handler takes.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { VmDeploymentSchema, type VmDeployment, type VmExecutor } from '../shared/vm-deployment.ts';
 import { readBatch, readLedger, type LedgerItem } from './host-ledger.ts';
 
@@ -13,7 +13,7 @@ export const RunEventSchema = z.lazy(() => z.discriminatedUnion('mode', [
     mode: z.literal('deploy'),
     deployment: VmDeploymentSchema,
     group: z.enum(['fleet', 'blue', 'green']),
-    batch: z.number().int().min(0),
+    batch: z.number().check(z.int(), z.gte(0)),
   }),
   z.object({ mode: z.literal('rollback'), deployment: VmDeploymentSchema }),
 ]));

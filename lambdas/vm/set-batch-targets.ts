@@ -13,7 +13,7 @@ import {
   RegisterTargetsCommand,
   type TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsCall } from '../shared/aws-call.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
@@ -24,9 +24,9 @@ import { sshHostOf, targetsOf } from './host-release.ts';
 
 const Group = z.enum(['fleet', 'blue', 'green']);
 const EventSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('deregister'), deployment: VmDeploymentSchema, group: Group, batch: z.number().int().min(0) }),
-  z.object({ action: z.literal('drained'), deployment: VmDeploymentSchema, group: Group, batch: z.number().int().min(0) }),
-  z.object({ action: z.literal('register'), deployment: VmDeploymentSchema, group: Group, batch: z.number().int().min(0) }),
+  z.object({ action: z.literal('deregister'), deployment: VmDeploymentSchema, group: Group, batch: z.number().check(z.int(), z.gte(0)) }),
+  z.object({ action: z.literal('drained'), deployment: VmDeploymentSchema, group: Group, batch: z.number().check(z.int(), z.gte(0)) }),
+  z.object({ action: z.literal('register'), deployment: VmDeploymentSchema, group: Group, batch: z.number().check(z.int(), z.gte(0)) }),
   z.object({ action: z.literal('register-all'), deployment: VmDeploymentSchema }),
 ]);
 
