@@ -149,7 +149,10 @@ export const issueMessage: core.$ZodErrorMap = (issue) => {
     case 'invalid_format':
       if (issue.format === 'email') return 'an email address, e.g. ops@example.com';
       if (issue.format === 'url') return 'an http:// or https:// URL';
-      return undefined;
+      if (issue.format === 'datetime') return 'an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z';
+      // zod/mini loads no English messages: a pattern the schema does not explain still says what it wants.
+      if (issue.format === 'regex' && issue.pattern !== undefined) return `must match ${issue.pattern}`;
+      return `not a valid ${issue.format}`;
     case 'not_multiple_of':
       return `a multiple of ${issue.divisor}`;
     case 'unrecognized_keys':

@@ -43,6 +43,27 @@ describe('function bundles', () => {
     expect(out).toBe('function');
   });
 
+  it("ValidateInput's bundle refuses a console input with the deployer's own words: the field, what it is, the key meant", async () => {
+    // Prepare: `image` misspelt; the bundle validates with its compiled-in config and zod/mini (no zod locale).
+    const event = {
+      request: { service: 'web', imag: 'v1.5.0' },
+      execution: { id: 'arn:aws:states:us-east-1:123456789012:execution:EcsDeployer-ecs-rolling:web-1', name: 'web-1', startTime: '2026-01-01T00:00:00Z' },
+    };
+
+    // Act
+    const out = await inNode(
+      functionBundlePath(synth, 'ValidateInput'),
+      `require(process.argv[1]).handler(${JSON.stringify(event)}, {}).then(() => process.stdout.write('accepted'), (e) => process.stdout.write(JSON.stringify([e.name, e.message])))`,
+      { DEPLOYER_TABLE: 'deployer' },
+    );
+
+    // Assess
+    expect(JSON.parse(out)).toEqual([
+      'InvalidInput',
+      "invalid deployment input: image: required: ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or ...@sha256:DIGEST; (root): unknown field 'imag' (did you mean 'image'?)",
+    ]);
+  }, 60_000);
+
   it("Trigger's bundle starts the pushed service's deployment through the Step Functions API", async () => {
     // Prepare: an endpoint that answers StartExecution as Step Functions does.
     const requests: { headers: IncomingHttpHeaders; body: string }[] = [];

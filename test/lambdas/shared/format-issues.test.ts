@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import * as zm from 'zod/mini';
 import { describe, expect, it } from 'vitest';
 import { closestKey, fieldPath, formatIssues, issueMessage } from '../../../lambdas/shared/format-issues.ts';
 
@@ -9,8 +10,8 @@ function problemsOf(schema: z.ZodType, value: unknown): string[] {
 }
 
 /** The problems as the config, the handlers and the CLI report them: with the error map. */
-function messagesOf(schema: z.ZodType, value: unknown): string[] {
-  const result = schema.safeParse(value, { error: issueMessage });
+function messagesOf(schema: z.core.$ZodType, value: unknown): string[] {
+  const result = z.safeParse(schema, value, { error: issueMessage });
   if (result.success) throw new Error('accepted');
   return formatIssues(result.error.issues);
 }
@@ -128,6 +129,27 @@ describe('problems, one line per field', () => {
 
       // Assess
       expect(problems).toEqual([problem]);
+    });
+
+    it('says the same of zod/mini schemas, as the Lambdas build them: descriptions from the registry, formats without English messages', () => {
+      // Prepare: zod/mini keeps descriptions in zod's registry and loads no English messages of its own.
+      const schema = zm.object({
+        cluster: zm.string().check(zm.describe('ECS cluster name or ARN.')),
+        size: zm.string().check(zm.regex(/^(100|[1-9][0-9]?)%$/)),
+        at: zm.iso.datetime(),
+        count: zm.number().check(zm.int(), zm.gte(1)),
+      });
+
+      // Act
+      const problems = messagesOf(schema, { size: '120%', at: 'yesterday', count: 0 });
+
+      // Assess
+      expect(problems).toEqual([
+        'cluster: required: ECS cluster name or ARN',
+        'size: must match /^(100|[1-9][0-9]?)%$/',
+        'at: an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z',
+        'count: at least 1',
+      ]);
     });
 
     it('keeps a message the schema states itself', () => {
