@@ -8,6 +8,7 @@
  */
 import { distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
+import { globalRegistry } from 'zod/mini';
 
 /**
  * Render a dotted/bracketed field path the way a user writes it in YAML or
@@ -65,7 +66,7 @@ function expectedKind(expected: string): string {
 
 /** The description a schema was given with `.describe()`, as a clause (no final period). */
 function descriptionOf(inst: unknown): string | undefined {
-  const description = (inst as { description?: unknown } | undefined)?.description;
+  const description = globalRegistry.get(inst as never)?.description ?? (inst as { description?: unknown } | undefined)?.description;
   if (typeof description !== 'string' || description === '') return undefined;
   // "ECS cluster name or ARN" stays as it is; "The primary ECS service" reads on after a colon as "the primary ...".
   const clause = /^[A-Z][a-z]/.test(description) ? `${description[0]?.toLowerCase() ?? ''}${description.slice(1)}` : description;
