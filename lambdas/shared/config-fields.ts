@@ -4,7 +4,7 @@
  * from `config.ts` (which composes the whole file's schema) so `vm-config.ts`
  * can use them without an import cycle.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { formatDuration, parseDuration } from './duration.ts';
 
 export { BodyAssertionSchema, HealthCheckSchema, healthCheckFields } from './health-check-schema.ts';
@@ -12,7 +12,7 @@ export { BodyAssertionSchema, HealthCheckSchema, healthCheckFields } from './hea
 /** Names end up in execution names, DynamoDB keys and CloudWatch dimensions. */
 export const serviceName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1-40 lowercase letters, digits or dashes, starting with a letter or digit');
+  .check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1-40 lowercase letters, digits or dashes, starting with a letter or digit'));
 
 /** ARN pieces, as regular expression sources: partition, region and account. */
 export const PARTITION = 'arn:aws(?:-cn|-us-gov)?';
@@ -39,17 +39,19 @@ function arnPartsProblem(value: string, service: string): string | undefined {
 
 /** A string that matches one of `patterns`; otherwise the message says which part of an ARN is wrong, then what is expected. */
 export function arnString(service: string, patterns: readonly RegExp[], expected: string, hint?: (value: string) => string | undefined) {
-  return z.string().superRefine((value, ctx) => {
-    if (patterns.some((pattern) => pattern.test(value))) return;
-    const problem = arnPartsProblem(value, service) ?? hint?.(value);
-    ctx.addIssue({
-      // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
-      code: 'custom',
-      message: problem === undefined ? expected : `${problem}; expected ${expected}`,
-    });
-  })
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      if (patterns.some((pattern) => pattern.test(value))) return;
+      const problem = arnPartsProblem(value, service) ?? hint?.(value);
+      ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
+        code: 'custom',
+        message: problem === undefined ? expected : `${problem}; expected ${expected}`,
+      });
+    }),
     // Checked by the refinement (with a message naming the wrong part); editors get the pattern here.
-    .meta({ pattern: patterns.map((pattern) => pattern.source).join('|') });
+    z.meta({ pattern: patterns.map((pattern) => pattern.source).join('|') }),
+  );
 }
 
 const ELB = `${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}`;
@@ -82,84 +84,79 @@ export const targetGroup = arnString(
 
 /** A duration: `30s`, `5m`, `2h`, `1h30m`, or a number of seconds; the output is seconds. */
 export function duration(max: number) {
-  return z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
+  return z.pipe(
+    z.union([z.number(), z.string()]),
+    // zod/mini's transform context has no addIssue: a problem goes on the payload's issues, as addIssue put it.
+    z.transform((value, ctx) => {
       // Text that is no duration reads as NaN, which is no whole number either.
       const seconds = typeof value === 'number' ? value : (parseDuration(value) ?? Number.NaN);
       if (!Number.isInteger(seconds) || seconds < 0) {
-        ctx.addIssue({
+        ctx.issues.push({
           // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
           code: 'custom',
           message: 'a duration such as "30s", "5m", "2h" or "1h30m" (or whole seconds)',
+          input: value,
         });
         return z.NEVER;
       }
       if (seconds > max) {
-        ctx.addIssue({
+        ctx.issues.push({
           // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
           code: 'custom',
           message: `at most ${formatDuration(max)}`,
+          input: value,
         });
         return z.NEVER;
       }
       return seconds;
-    });
+    }),
+  );
 }
 
 /** A name AWS gives things (alarms): 1-255 characters. */
-export const awsName = z.string().min(1).max(255);
+export const awsName = z.string().check(z.minLength(1), z.maxLength(255));
 
 /** What to do about an alarm that is already in ALARM when the deployment starts. */
 export const preexistingAlarms = z
-  .enum(['report', 'block'])
-  .default('report')
-  .describe(
-    'An alarm already in ALARM when the deployment starts: "report" (default) notes it and lets the deployment proceed, so it can ship the fix; "block" fails the deployment.',
+  ._default(z.enum(['report', 'block']), 'report')
+  .check(
+    z.describe(
+      'An alarm already in ALARM when the deployment starts: "report" (default) notes it and lets the deployment proceed, so it can ship the fix; "block" fails the deployment.',
+    ),
   );
 
 /** Verification of a deployment without a new-vs-old comparison: the alarm policy. */
 export const RollingVerificationSchema = z
   .strictObject({ preexistingAlarms })
-  .describe('How verification treats alarms (rolling deployments have no new-vs-old comparison).');
+  .check(z.describe('How verification treats alarms (rolling deployments have no new-vs-old comparison).'));
 
 export const TrafficVerificationSchema = z
   .strictObject({
     preexistingAlarms,
     maxErrorRateIncrease: z
-      .number()
-      .min(0)
-      .max(100)
-      .default(1)
-      .describe('Percentage points by which the new side\'s 5xx rate may exceed the old side\'s (default 1).'),
+      ._default(z.number().check(z.gte(0), z.lte(100)), 1)
+      .check(z.describe('Percentage points by which the new side\'s 5xx rate may exceed the old side\'s (default 1).')),
     maxLatencyRatio: z
-      .number()
-      .min(1)
-      .max(100)
-      .default(1.5)
-      .describe('Factor by which the new side\'s p99 response time may exceed the old side\'s (default 1.5).'),
+      ._default(z.number().check(z.gte(1), z.lte(100)), 1.5)
+      .check(z.describe('Factor by which the new side\'s p99 response time may exceed the old side\'s (default 1.5).')),
     minRequests: z
-      .number()
-      .int()
-      .min(0)
-      .max(1_000_000)
-      .default(100)
-      .describe('Requests the new side must have served in a step before its metrics can pass it (default 100).'),
-    maxExtraBake: duration(6 * 3600)
-      .default(600)
-      .describe('How much longer than its bake a step may wait for minRequests before it fails (default 10m).'),
+      ._default(z.number().check(z.int(), z.gte(0), z.lte(1_000_000)), 100)
+      .check(z.describe('Requests the new side must have served in a step before its metrics can pass it (default 100).')),
+    maxExtraBake: z
+      ._default(duration(6 * 3600), 600)
+      .check(z.describe('How much longer than its bake a step may wait for minRequests before it fails (default 10m).')),
   })
-  .describe('New-vs-old comparison of ALB target group metrics at every step, and the alarm policy.');
+  .check(z.describe('New-vs-old comparison of ALB target group metrics at every step, and the alarm policy.'));
 
 /** One step of a canary or blue-green deployment, as written. */
 const StepSchema = z
   .strictObject({
-    weight: z.number().int().min(1).max(100).optional().describe('Percent of traffic on the new side at this step.'),
-    bake: duration(24 * 3600).optional().describe('How long this step is verified before the next (default 0: one verification with enough requests).'),
-    approval: z.literal(true).optional().describe('Wait here until someone approves (deployer approve SERVICE).'),
-    timeout: duration(24 * 3600).optional().describe('For an approval: how long to wait before it counts as rejected (default approvalTimeout).'),
+    weight: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))).check(z.describe('Percent of traffic on the new side at this step.')),
+    bake: z.optional(duration(24 * 3600)).check(z.describe('How long this step is verified before the next (default 0: one verification with enough requests).')),
+    approval: z.optional(z.literal(true)).check(z.describe('Wait here until someone approves (deployer approve SERVICE).')),
+    timeout: z.optional(duration(24 * 3600)).check(z.describe('For an approval: how long to wait before it counts as rejected (default approvalTimeout).')),
   })
-  .superRefine((step, ctx) => {
+  .check(z.superRefine((step, ctx) => {
     const isWeight = step.weight !== undefined;
     const isApproval = step.approval === true;
     if (isWeight === isApproval) {
@@ -186,7 +183,7 @@ const StepSchema = z
         message: 'an approval step does not bake; put bake on a weight step',
       });
     }
-  });
+  }));
 
 /** A step after validation. */
 export type Step =
@@ -202,7 +199,7 @@ function normalizeSteps(steps: z.output<typeof StepSchema>[]): Step[] {
 }
 
 /** Weights rise strictly and the last one is 100; named by step index. */
-function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.RefinementCtx): void {
+function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.core.$RefinementCtx): void {
   let previous = 0;
   let last: { index: number; weight: number } | undefined;
   steps.forEach((step, index) => {
@@ -237,16 +234,16 @@ function checkSteps(steps: z.output<typeof StepSchema>[], ctx: z.RefinementCtx):
 /** A list of traffic steps: weights rise and end at 100; `defaults` when the field is left out. */
 export function stepsSchema(defaults: { weight: number; bake: string }[], what: string) {
   return z
-    .array(StepSchema)
-    .min(1)
-    .max(20)
-    .superRefine(checkSteps)
-    .transform(normalizeSteps)
-    .prefault(defaults)
-    .describe(
-      `${what}, e.g. [{weight: 10, bake: 5m}, {approval: true}, {weight: 100, bake: 5m}]; weights rise and end at 100. Default: ${defaults
-        .map((s) => `{weight: ${s.weight}, bake: ${s.bake}}`)
-        .join(', ')}.`,
+    .prefault(
+      z.pipe(z.array(StepSchema).check(z.minLength(1), z.maxLength(20), z.superRefine(checkSteps)), z.transform(normalizeSteps)),
+      defaults,
+    )
+    .check(
+      z.describe(
+        `${what}, e.g. [{weight: 10, bake: 5m}, {approval: true}, {weight: 100, bake: 5m}]; weights rise and end at 100. Default: ${defaults
+          .map((s) => `{weight: ${s.weight}, bake: ${s.bake}}`)
+          .join(', ')}.`,
+      ),
     );
 }
 

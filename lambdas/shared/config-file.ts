@@ -5,7 +5,7 @@
  * config already validated, as JSON) do not bundle a YAML parser and the
  * JSON Schema generator.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { ConfigError, DeployerConfigSchema, EcsServiceListSchema, parseConfig, type DeployerConfig, type LocateField, type SourcePosition } from './config.ts';
 import { VmServiceListSchema } from './vm-config.ts';

@@ -11,7 +11,7 @@
  * checked for that strategy only (a discriminated union), so a misplaced
  * field is named as unknown instead of silently ignored.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { intervalWithinBudget, MAX_HISTORY_EVENTS_BUDGET, MAX_WORST_CASE_SECONDS, worstCase } from './budget.ts';
 import { formatDuration } from './duration.ts';
 import { issueMessage, problemsOf } from './format-issues.ts';
@@ -82,25 +82,25 @@ export function repositoryNameProblem(value: string): string | undefined {
 }
 
 /** ECR repository names (without registry): https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_Repository.html */
-export const repositoryName = z
-  .string()
-  .min(2)
-  .max(256)
-  .superRefine((value, ctx) => {
+export const repositoryName = z.string().check(
+  z.minLength(2),
+  z.maxLength(256),
+  z.superRefine((value, ctx) => {
     const problem = repositoryNameProblem(value);
     if (problem !== undefined) ctx.addIssue({
       // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
       code: 'custom',
       message: problem,
     });
-  })
+  }),
   // The pattern is checked by the refinement (with a message saying what to write); editors get it here.
-  .meta({ pattern: REPOSITORY_NAME.source });
+  z.meta({ pattern: REPOSITORY_NAME.source }),
+);
 
 /** ECS cluster and service names: up to 255 letters, digits, hyphens and underscores. */
 const ecsName = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'an ECS name: up to 255 letters, digits, "-" or "_" (a name, not an ARN)');
+  .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'an ECS name: up to 255 letters, digits, "-" or "_" (a name, not an ARN)'));
 
 const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const CLUSTER_ARN = new RegExp(`^${PARTITION}:ecs:${REGION}:${ACCOUNT}:cluster/[A-Za-z0-9_-]{1,255}$`);
@@ -126,11 +126,13 @@ const clusterRef = arnString(
  */
 const tagPattern = z
   .string()
-  .regex(
-    /^[A-Za-z0-9_*?][A-Za-z0-9_.*?-]{0,127}$/,
-    'a glob of image tags: letters, digits, ".", "_", "-" and the wildcards * and ?, not starting with "." or "-" (e.g. "v*" or "release-*")',
-  )
-  .describe('Glob of the image tags that deploy on push, e.g. "v*" (other tags are ignored; "*" deploys every push, latest included).');
+  .check(
+    z.regex(
+      /^[A-Za-z0-9_*?][A-Za-z0-9_.*?-]{0,127}$/,
+      'a glob of image tags: letters, digits, ".", "_", "-" and the wildcards * and ?, not starting with "." or "-" (e.g. "v*" or "release-*")',
+    ),
+    z.describe('Glob of the image tags that deploy on push, e.g. "v*" (other tags are ignored; "*" deploys every push, latest included).'),
+  );
 
 /**
  * The ECR registry a service's images come from when it is not the
@@ -145,15 +147,18 @@ export const RegistrySchema = z
         // YAML reads an unquoted 12-digit number as a number, and drops leading zeros.
         error: (issue) => (issue.input === undefined ? undefined : 'the 12-digit account ID in quotes, e.g. accountId: "111122223333"'),
       })
-      .regex(/^\d{12}$/, 'a 12-digit account ID in quotes, e.g. accountId: "111122223333"')
-      .describe('Account that owns the registry (in quotes: "111122223333").'),
+      .check(
+        z.regex(/^\d{12}$/, 'a 12-digit account ID in quotes, e.g. accountId: "111122223333"'),
+        z.describe('Account that owns the registry (in quotes: "111122223333").'),
+      ),
     region: z
       .string()
-      .regex(REGION_NAME, 'an AWS region such as "eu-west-1"')
-      .describe('Region of the registry, e.g. eu-west-1.'),
+      .check(z.regex(REGION_NAME, 'an AWS region such as "eu-west-1"'), z.describe('Region of the registry, e.g. eu-west-1.')),
   })
-  .describe(
-    "ECR registry of this service's images when it is not the deployer's own account and region. Its repository policy must let the deployer's ValidateInput role call ecr:DescribeImages, and the service's task execution role pull the images.",
+  .check(
+    z.describe(
+      "ECR registry of this service's images when it is not the deployer's own account and region. Its repository policy must let the deployer's ValidateInput role call ecr:DescribeImages, and the service's task execution role pull the images.",
+    ),
   );
 export type RegistryConfig = z.output<typeof RegistrySchema>;
 
@@ -161,48 +166,46 @@ const BlueGreenHealthCheckSchema = z
   .strictObject({
     ...healthCheckFields,
     testUrl: z
-      .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
-      .optional()
-      .describe('URL that reaches the idle colour through the test listener: checked before any traffic moves.'),
+      .optional(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }))
+      .check(z.describe('URL that reaches the idle colour through the test listener: checked before any traffic moves.')),
   })
-  .describe('HTTP check: `url` while traffic shifts; `testUrl` (through the test listener) on the idle colour first.');
+  .check(z.describe('HTTP check: `url` while traffic shifts; `testUrl` (through the test listener) on the idle colour first.'));
 
 /** Fields every ECS strategy has. */
 const ecsCommon = {
-  name: serviceName.describe('Name of the service in the deployer (used by the CLI, history and execution names).'),
-  cluster: clusterRef.describe('ECS cluster name or ARN.'),
-  container: ecsName.describe('Container, in the task definition, whose image is replaced.'),
-  repository: repositoryName.describe('ECR repository name (no registry, no tag) whose pushes deploy this service, e.g. "web" or "team/web".'),
-  registry: RegistrySchema.optional(),
+  name: serviceName.check(z.describe('Name of the service in the deployer (used by the CLI, history and execution names).')),
+  cluster: clusterRef.check(z.describe('ECS cluster name or ARN.')),
+  container: ecsName.check(z.describe('Container, in the task definition, whose image is replaced.')),
+  repository: repositoryName.check(z.describe('ECR repository name (no registry, no tag) whose pushes deploy this service, e.g. "web" or "team/web".')),
+  registry: z.optional(RegistrySchema),
   tagPattern,
   alarms: z
-    .array(awsName)
-    .max(100)
-    .default([])
-    .describe('CloudWatch alarm names; one that goes into ALARM while new code serves fails the deployment.'),
-  verifyIntervalSeconds: z.number().int().min(10).max(3600).default(30).describe('Time between two verifications.'),
+    ._default(z.array(awsName).check(z.maxLength(100)), [])
+    .check(z.describe('CloudWatch alarm names; one that goes into ALARM while new code serves fails the deployment.')),
+  verifyIntervalSeconds: z._default(z.number().check(z.int(), z.gte(10), z.lte(3600)), 30).check(z.describe('Time between two verifications.')),
   taskRoles: z
-    .array(
+    .optional(
       z
-        .string()
-        .regex(
-          /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
-          'an IAM role name of the deployer\'s account, with its path if it has one, e.g. web-task-role or service-role/web-task-role (not an ARN)',
-        ),
+        .array(
+          z
+            .string()
+            .check(
+              z.regex(
+                /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+                'an IAM role name of the deployer\'s account, with its path if it has one, e.g. web-task-role or service-role/web-task-role (not an ARN)',
+              ),
+            ),
+        )
+        .check(z.minLength(1), z.maxLength(10)),
     )
-    .min(1)
-    .max(10)
-    .optional()
-    .describe(
-      "Names of the IAM roles the service's task definitions use (task role and execution role). When every ECS service lists them, the deployer may pass only these roles to ECS (iam:PassRole); otherwise any role of its account, to ECS tasks only.",
+    .check(
+      z.describe(
+        "Names of the IAM roles the service's task definitions use (task role and execution role). When every ECS service lists them, the deployer may pass only these roles to ECS (iam:PassRole); otherwise any role of its account, to ECS tasks only.",
+      ),
     ),
   deploymentTimeoutSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(21_600)
-    .default(1800)
-    .describe('How long ECS may take to finish one rollout (or scaling) before the deployment rolls back.'),
+    ._default(z.number().check(z.int(), z.gte(60), z.lte(21_600)), 1800)
+    .check(z.describe('How long ECS may take to finish one rollout (or scaling) before the deployment rolls back.')),
 };
 
 /** What editors show on hover over `strategy:`: the choices, since each one is a schema of its own. */
@@ -210,82 +213,80 @@ const STRATEGY_TEXT = 'How the service is deployed: rolling, canary or blue-gree
 
 /** Fields of the strategies that move traffic on an ALB. */
 const trafficCommon = {
-  verification: TrafficVerificationSchema.prefault({}),
-  approvalTimeout: duration(24 * 3600)
-    .default(4 * 3600)
-    .describe('How long an approval step waits before it counts as rejected (default 4h).'),
+  verification: z.prefault(TrafficVerificationSchema, {}),
+  approvalTimeout: z
+    ._default(duration(24 * 3600), 4 * 3600)
+    .check(z.describe('How long an approval step waits before it counts as rejected (default 4h).')),
 };
 
 export const RollingServiceSchema = z
   .strictObject({
     ...ecsCommon,
-    strategy: z.literal('rolling').describe(STRATEGY_TEXT),
-    service: ecsName.describe('ECS service name.'),
-    healthCheck: HealthCheckSchema.optional(),
-    verification: RollingVerificationSchema.prefault({}),
+    strategy: z.literal('rolling').check(z.describe(STRATEGY_TEXT)),
+    service: ecsName.check(z.describe('ECS service name.')),
+    healthCheck: z.optional(HealthCheckSchema),
+    verification: z.prefault(RollingVerificationSchema, {}),
     bakeSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(86_400)
-      .default(300)
-      .describe('How long the new revision is watched (alarms, health check) after the rollout before it counts as good.'),
+      ._default(z.number().check(z.int(), z.gte(0), z.lte(86_400)), 300)
+      .check(z.describe('How long the new revision is watched (alarms, health check) after the rollout before it counts as good.')),
   })
-  .describe('Rolling update of one ECS service (ECS replaces the tasks, with the circuit breaker on).');
+  .check(z.describe('Rolling update of one ECS service (ECS replaces the tasks, with the circuit breaker on).'));
 
 export const CanaryServiceSchema = z
   .strictObject({
     ...ecsCommon,
     ...trafficCommon,
-    strategy: z.literal('canary').describe(STRATEGY_TEXT),
-    service: ecsName.describe('The primary ECS service (it serves the traffic the canary does not).'),
-    healthCheck: HealthCheckSchema.optional(),
+    strategy: z.literal('canary').check(z.describe(STRATEGY_TEXT)),
+    service: ecsName.check(z.describe('The primary ECS service (it serves the traffic the canary does not).')),
+    healthCheck: z.optional(HealthCheckSchema),
     loadBalancer: z
       .strictObject({
-        listener: listenerOrRule.describe('Listener (default action) or listener rule whose forward weights the deployer sets.'),
-        targetGroup: targetGroup.describe('Target group of the primary service.'),
-        canaryTargetGroup: targetGroup.describe('Target group the canary tasks are registered in.'),
+        listener: listenerOrRule.check(z.describe('Listener (default action) or listener rule whose forward weights the deployer sets.')),
+        targetGroup: targetGroup.check(z.describe('Target group of the primary service.')),
+        canaryTargetGroup: targetGroup.check(z.describe('Target group the canary tasks are registered in.')),
       })
-      .refine((lb) => lb.targetGroup !== lb.canaryTargetGroup, {
-        path: ['canaryTargetGroup'],
-        message: 'must differ from targetGroup: the canary needs its own target group',
-      })
-      .describe('The ALB listener and target groups, as ARNs: { listener, targetGroup, canaryTargetGroup }.'),
-    canaryService: ecsName
-      .optional()
-      .describe('An ECS service you own for the canary; by default the deployer creates "<service>-canary" for each deployment and deletes it after.'),
+      .check(
+        z.refine((lb) => lb.targetGroup !== lb.canaryTargetGroup, {
+          path: ['canaryTargetGroup'],
+          message: 'must differ from targetGroup: the canary needs its own target group',
+        }),
+        z.describe('The ALB listener and target groups, as ARNs: { listener, targetGroup, canaryTargetGroup }.'),
+      ),
+    canaryService: z
+      .optional(ecsName)
+      .check(z.describe('An ECS service you own for the canary; by default the deployer creates "<service>-canary" for each deployment and deletes it after.')),
     steps: stepsSchema(DEFAULT_CANARY_STEPS, 'Traffic steps to the canary'),
   })
-  .describe('Canary: the new revision runs as a canary service taking a growing share of traffic, then the primary is updated.');
+  .check(z.describe('Canary: the new revision runs as a canary service taking a growing share of traffic, then the primary is updated.'));
 
 const colour = (which: string) =>
   z
     .strictObject({
-      service: ecsName.describe(`ECS service of the ${which} colour.`),
-      targetGroup: targetGroup.describe(`Target group of the ${which} colour.`),
+      service: ecsName.check(z.describe(`ECS service of the ${which} colour.`)),
+      targetGroup: targetGroup.check(z.describe(`Target group of the ${which} colour.`)),
     })
-    .describe(`The ${which} colour: { service, targetGroup }.`);
+    .check(z.describe(`The ${which} colour: { service, targetGroup }.`));
 
 export const BlueGreenServiceSchema = z
   .strictObject({
     ...ecsCommon,
     ...trafficCommon,
-    strategy: z.literal('blue-green').describe(STRATEGY_TEXT),
+    strategy: z.literal('blue-green').check(z.describe(STRATEGY_TEXT)),
     blue: colour('blue'),
     green: colour('green'),
-    healthCheck: BlueGreenHealthCheckSchema.optional(),
+    healthCheck: z.optional(BlueGreenHealthCheckSchema),
     loadBalancer: z
       .strictObject({
-        listener: listenerOrRule.describe('Listener (default action) or listener rule that serves production traffic.'),
-        testListener: listenerOnly.optional().describe('Listener that forwards to the idle colour, for checks before any traffic moves.'),
+        listener: listenerOrRule.check(z.describe('Listener (default action) or listener rule that serves production traffic.')),
+        testListener: z.optional(listenerOnly).check(z.describe('Listener that forwards to the idle colour, for checks before any traffic moves.')),
       })
-      .describe('The ALB listener, and optionally a test listener, as ARNs: { listener, testListener }.'),
-    keepWarm: duration(24 * 3600)
-      .default(900)
-      .describe('How long the old colour keeps running after the switch, verified, for an instant rollback (default 15m).'),
+      .check(z.describe('The ALB listener, and optionally a test listener, as ARNs: { listener, testListener }.')),
+    keepWarm: z
+      ._default(duration(24 * 3600), 900)
+      .check(z.describe('How long the old colour keeps running after the switch, verified, for an instant rollback (default 15m).')),
     steps: stepsSchema(DEFAULT_BLUE_GREEN_STEPS, 'Traffic steps to the new colour'),
   })
-  .superRefine((svc, ctx) => {
+  .check(z.superRefine((svc, ctx) => {
     if (svc.blue.service === svc.green.service) {
       ctx.addIssue({
         // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
@@ -310,8 +311,8 @@ export const BlueGreenServiceSchema = z
         message: 'required with loadBalancer.testListener: the URL that reaches the idle colour through the test listener',
       });
     }
-  })
-  .describe('Blue-green: the idle colour gets the new revision at full size, traffic moves to it by steps, the old colour stays warm.');
+  }))
+  .check(z.describe('Blue-green: the idle colour gets the new revision at full size, traffic moves to it by steps, the old colour stays warm.'));
 
 export const EcsServiceSchema = z.discriminatedUnion('strategy', [
   RollingServiceSchema,
@@ -335,7 +336,7 @@ export function ecsServicesOf(svc: z.output<typeof EcsServiceSchema>): string[] 
  * The `ecs:` list. `ecs:` with nothing under it (every entry deleted) reads
  * as null, and gets the same "no services" answer as a file without `ecs:`.
  */
-export const EcsServiceListSchema = z.array(EcsServiceSchema).nullable();
+export const EcsServiceListSchema = z.nullable(z.array(EcsServiceSchema));
 
 /** Why a service's worst case is too long or writes too many history events, or undefined when it fits. */
 function budgetProblem(svc: EcsServiceConfig | VmServiceConfig): { field?: string; message: string } | undefined {
@@ -364,21 +365,22 @@ function budgetProblem(svc: EcsServiceConfig | VmServiceConfig): { field?: strin
 
 export const DeployerConfigSchema = z
   .strictObject({
-    $schema: z.string().optional().describe('JSON Schema of this file, for editors (deployer schema writes it).'),
+    $schema: z.optional(z.string()).check(z.describe('JSON Schema of this file, for editors (deployer schema writes it).')),
     notifications: z
-      .strictObject({
-        emails: z.array(z.email()).default([]).describe('Addresses subscribed to the notification topic.'),
-      })
-      .optional()
-      .describe('Who hears about deployments: { emails }.'),
-    ecs: EcsServiceListSchema.transform((services) => services ?? [])
-      .default([])
-      .describe('ECS services.'),
-    vm: VmServiceListSchema.transform((services) => services ?? [])
-      .default([])
-      .describe('VM services: EC2 or on-premises hosts, reached through SSM Run Command or over SSH.'),
+      .optional(
+        z.strictObject({
+          emails: z._default(z.array(z.email()), []).check(z.describe('Addresses subscribed to the notification topic.')),
+        }),
+      )
+      .check(z.describe('Who hears about deployments: { emails }.')),
+    ecs: z
+      ._default(z.pipe(EcsServiceListSchema, z.transform((services) => services ?? [])), [])
+      .check(z.describe('ECS services.')),
+    vm: z
+      ._default(z.pipe(VmServiceListSchema, z.transform((services) => services ?? [])), [])
+      .check(z.describe('VM services: EC2 or on-premises hosts, reached through SSM Run Command or over SSH.')),
   })
-  .superRefine((config, ctx) => {
+  .check(z.superRefine((config, ctx) => {
     if (config.ecs.length === 0 && config.vm.length === 0) {
       ctx.addIssue({
         // Stryker disable next-line StringLiteral: equivalent, users see an issue's message and path, never its code
@@ -443,7 +445,7 @@ export const DeployerConfigSchema = z
         } else places.set(place, index);
       }
     });
-  });
+  }));
 
 export type DeployerConfig = z.output<typeof DeployerConfigSchema>;
 export type EcsServiceConfig = z.output<typeof EcsServiceSchema>;

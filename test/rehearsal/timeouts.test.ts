@@ -4,8 +4,9 @@
  * at once), and a function that times out is invoked again.
  */
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { ALL_FUNCTIONS, functionTimeoutSeconds } from '../../lambdas/registry.ts';
-import { HealthCheckSchema } from '../../lambdas/shared/config.ts';
+import { healthCheckFields } from '../../lambdas/shared/config-fields.ts';
 import { rehearseDeployment } from '../../simulator/rehearsal.ts';
 import { exampleConfig, webImage } from '../support/example-config.ts';
 
@@ -14,7 +15,7 @@ const HEALTH = 'https://web.example.com/health';
 
 describe('timeouts, rehearsed', () => {
   it('gives Verify room for the longest health check and its other calls', () => {
-    const longestCheck = HealthCheckSchema.unwrap().shape.timeoutSeconds.unwrap().maxValue ?? Number.POSITIVE_INFINITY;
+    const longestCheck = z.toJSONSchema(healthCheckFields.timeoutSeconds, { io: 'input' }).maximum ?? Number.POSITIVE_INFINITY;
     expect(functionTimeoutSeconds(ALL_FUNCTIONS.Verify)).toBeGreaterThanOrEqual(longestCheck + 20);
   });
 

@@ -164,7 +164,7 @@ describe('names and paths', () => {
 
 describe('ARN patterns for editors', () => {
   /** The pattern the published JSON Schema gives an editor for this field. */
-  const editorPattern = (schema: z.ZodType): RegExp => {
+  const editorPattern = (schema: z.core.$ZodType): RegExp => {
     const { pattern } = z.toJSONSchema(schema, { io: 'input' }) as { pattern?: unknown };
     if (typeof pattern !== 'string') throw new Error('the field has no pattern');
     return new RegExp(pattern);
