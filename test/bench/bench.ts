@@ -3,7 +3,8 @@
  *
  * - each Lambda's bundle exactly as `cdk synth` stages it (minified, Node 24,
  *   arm64): its size and cold import time (median of several fresh Node
- *   processes), next to a bundle that imports only the same AWS SDK clients,
+ *   processes), next to a bundle that imports only the same AWS SDK clients
+ *   (and, for the SSH functions, ssh2, loaded on first use as they load it),
  *   measured in turns with it (what the handler's own code adds to the init
  *   phase: the median of the pairs' differences);
  * - each strategy rehearsed with its default steps: state transitions (what
@@ -93,10 +94,22 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** What a handler's sources import from the AWS SDK: package -> the names they import (`*` for a namespace import). */
+/**
+ * What a handler's sources import from its clients: package -> the names they
+ * import (`*` for a namespace import, `import()` for a package loaded on
+ * first use).
+ */
 type SdkImports = Map<string, Set<string>>;
 
 const SDK_IMPORT = /^import\s+(?!type\b)([^;]*?)\s+from\s+'(@aws-sdk\/[^']+)';/gm;
+/**
+ * The SSH functions' client, ssh2 (330 KB with its crypto), loaded as they
+ * load it: by the first connection (`lambdas/vm/ssh-run.ts`). It is to them
+ * what an AWS SDK client is to the others, so it counts with the clients, not
+ * with the handler's own code (loaded later, it still costs the init phase
+ * the parsing of its code: about 17 ms).
+ */
+const LAZY_CLIENT_IMPORT = /\bimport\('(ssh2)'\)/g;
 
 /** The AWS SDK imports of every source file under lambdas/ that a handler's bundle includes. */
 async function sdkImportsOf(entry: string): Promise<SdkImports> {
@@ -124,6 +137,7 @@ async function sdkImportsOf(entry: string): Promise<SdkImports> {
       }
       imports.set(pkg, names);
     }
+    for (const [, pkg] of readFileSync(fromRepoRoot(input), 'utf8').matchAll(LAZY_CLIENT_IMPORT)) imports.set(pkg!, new Set(['import()']));
   }
   return imports;
 }
@@ -140,11 +154,12 @@ function importsKey(imports: SdkImports): string {
  */
 async function baselineBundle(imports: SdkImports, dir: string): Promise<string> {
   const source = path.join(dir, `baseline-${createHash('sha256').update(importsKey(imports)).digest('hex').slice(0, 16)}.mjs`);
-  const lines = [...imports].map(([pkg, names], i) =>
-    names.has('*')
+  const lines = [...imports].map(([pkg, names], i) => {
+    if (names.has('import()')) return `globalThis.keep${i} = () => import('${pkg}');`;
+    return names.has('*')
       ? `import * as c${i} from '${pkg}'; globalThis.keep${i} = c${i};`
-      : `import { ${[...names].join(', ')} } from '${pkg}'; globalThis.keep${i} = [${[...names].join(', ')}];`,
-  );
+      : `import { ${[...names].join(', ')} } from '${pkg}'; globalThis.keep${i} = [${[...names].join(', ')}];`;
+  });
   writeFileSync(source, lines.join('\n'));
   const outfile = source.replace(/\.mjs$/, '.js');
   await build({
@@ -158,6 +173,7 @@ async function baselineBundle(imports: SdkImports, dir: string): Promise<string>
     outfile,
     nodePaths: [fromRepoRoot('node_modules')],
     logLevel: 'silent',
+    external: ['cpu-features', '*.node'],
   });
   return outfile;
 }
@@ -197,7 +213,7 @@ async function lambdas(): Promise<string> {
       base.toFixed(1),
       `${added >= 0 ? '+' : ''}${added.toFixed(1)}`,
       `${addedCpu >= 0 ? '+' : ''}${addedCpu.toFixed(1)}`,
-      clients.map((c) => c.replace('@aws-sdk/', '')).join(' '),
+      clients.map((c) => c.replace('@aws-sdk/', '') + (imports.get(c)?.has('import()') === true ? ' (on first use)' : '')).join(' '),
     ]);
   }
   return table(['Lambda', 'bundle KiB', `import ms (median of ${RUNS})`, 'its SDK imports alone ms', 'handler adds ms (median of pairs)', 'handler adds CPU ms', 'clients'], rows);
