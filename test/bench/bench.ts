@@ -19,6 +19,8 @@
  * `--only SECTION` (repeatable: lambdas, deployments, limits, vm-host,
  * vm-fleet) to print only those sections.
  */
+// First: quiets the handlers' logs before anything builds their logger.
+import './silent-handlers.ts';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
