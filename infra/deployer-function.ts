@@ -11,7 +11,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { configDocument, type DeployerConfig } from '../lambdas/shared/config.ts';
-import { ALL_FUNCTIONS, functionTimeoutSeconds, type FunctionKey } from '../lambdas/registry.ts';
+import { ALL_FUNCTIONS, ENV, functionTimeoutSeconds, type FunctionKey } from '../lambdas/registry.ts';
 import { fromRepoRoot, REPO_ROOT } from './repo-root.ts';
 
 /** The runtime every function runs on; the esbuild target follows it. */
@@ -101,7 +101,7 @@ export class DeployerFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'deployer',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        ...(spec.releaseScript === true ? { DEPLOYER_RELEASE_SCRIPT: BUNDLED_RELEASE_SCRIPT } : {}),
+        ...(spec.releaseScript === true ? { [ENV.releaseScript]: BUNDLED_RELEASE_SCRIPT } : {}),
         ...props.environment,
       },
       bundling: {

@@ -231,6 +231,8 @@ export const ENV = {
   vmStateMachines: 'DEPLOYER_VM_STATE_MACHINES',
   /** Log group the SSM agent writes VM commands' full output to (CloudWatchOutputConfig). */
   vmCommandLogGroup: 'DEPLOYER_VM_COMMAND_LOG_GROUP',
+  /** Path of `vm/release.sh` beside StartSshBatch's bundle: the script it sends to SSH hosts. */
+  releaseScript: 'DEPLOYER_RELEASE_SCRIPT',
   /** `s3://bucket/key` of `vm/release.sh` as the stack uploaded it (an asset): SSM hosts download it from there. */
   releaseScriptObject: 'DEPLOYER_RELEASE_SCRIPT_OBJECT',
   /** The sha256 of that object, computed at synth: a host runs the script only if it matches. */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ALL_FUNCTIONS, ENV, type FunctionKey } from '../lambdas/registry.ts';
 import { configDocument, type DeployerConfig } from '../lambdas/shared/config.ts';
 import type { LambdaHandler } from '../lambdas/shared/handler.ts';
+import { CHECKOUT_RELEASE_SCRIPT } from './vm/checkout-release-script.ts';
 
 export interface HandlerEnvironment {
   config: DeployerConfig;
@@ -25,6 +26,8 @@ export interface HandlerEnvironment {
 /** Set what CDK would put in the functions' environment (and bundle as DEPLOYER_CONFIG). */
 export function setHandlerEnvironment(env: HandlerEnvironment): void {
   process.env.DEPLOYER_CONFIG = configDocument(env.config);
+  // Beside StartSshBatch's bundle in AWS; the checkout's here.
+  process.env[ENV.releaseScript] = CHECKOUT_RELEASE_SCRIPT;
   process.env[ENV.table] = env.tableName;
   process.env[ENV.eventBus] = env.eventBusName;
   process.env[ENV.stateMachines] = JSON.stringify(env.stateMachines);

@@ -2,18 +2,18 @@
  * The release script's text, as the SSH executor sends it to hosts (SSM
  * hosts download it from S3: see release-script-object.ts).
  *
- * The text is read from `vm/release.sh` next to the sources. A Lambda bundle
- * must carry the file (a copy beside the bundle, named by
- * DEPLOYER_RELEASE_SCRIPT).
+ * A Lambda bundle carries the file beside it, named by DEPLOYER_RELEASE_SCRIPT
+ * (the stack sets it for StartSshBatch; the rehearsal and the tests set the
+ * checkout's `vm/release.sh`). Nothing here looks for the file relative to
+ * the sources: in a CommonJS bundle there is no `import.meta.url`.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { ENV } from '../registry.ts';
+import { requiredEnv } from '../shared/env.ts';
 
-/** Where `vm/release.sh` is in this checkout. */
+/** Where the release script is (DEPLOYER_RELEASE_SCRIPT). */
 export function releaseScriptPath(): string {
-  const override = process.env.DEPLOYER_RELEASE_SCRIPT;
-  if (override !== undefined && override !== '') return override;
-  return fileURLToPath(new URL('../../vm/release.sh', import.meta.url));
+  return requiredEnv(ENV.releaseScript);
 }
 
 let cached: { path: string; text: string } | undefined;
@@ -23,4 +23,3 @@ export function readReleaseScript(path: string = releaseScriptPath()): string {
   if (cached?.path !== path) cached = { path, text: readFileSync(path, 'utf8') };
   return cached.text;
 }
-

@@ -22,6 +22,7 @@ import {
   type ReleaseResult,
 } from '../../lambdas/vm/release-result.ts';
 import { readReleaseScript } from '../../lambdas/vm/release-script.ts';
+import { CHECKOUT_RELEASE_SCRIPT } from './checkout-release-script.ts';
 import { scriptWithEnvironment } from '../../lambdas/vm/shell-text.ts';
 
 /** One run of a script. */
@@ -92,7 +93,7 @@ export function runBashScript(text: string, options: BashRunOptions = {}): Promi
 
 /** Run the release script with these environment variables, as given (no validation here). */
 export function runReleaseScript(env: Readonly<Record<string, string>>, options: BashRunOptions & { script?: string } = {}): Promise<ScriptRun> {
-  return runBashScript(scriptWithEnvironment(options.script ?? readReleaseScript(), env), options);
+  return runBashScript(scriptWithEnvironment(options.script ?? readReleaseScript(CHECKOUT_RELEASE_SCRIPT), env), options);
 }
 
 export interface LocalHostOptions {

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ENV } from '../../lambdas/registry.ts';
 import type { ReleaseScriptObject } from '../../lambdas/vm/release-script-object.ts';
-import { releaseScriptPath } from '../../lambdas/vm/release-script.ts';
 import type { SimS3 } from '../aws/s3.ts';
+import { CHECKOUT_RELEASE_SCRIPT } from './checkout-release-script.ts';
 
 /** Upload `vm/release.sh` to `s3` as `cdk deploy` does, and set StartSsmBatch's environment. */
 export function publishReleaseScript(s3: SimS3, place: { account: string; region: string }): ReleaseScriptObject {
-  const body = readFileSync(releaseScriptPath());
+  const body = readFileSync(CHECKOUT_RELEASE_SCRIPT);
   const sha256 = createHash('sha256').update(body).digest('hex');
   const object = { bucket: `cdk-hnb659fds-assets-${place.account}-${place.region}`, key: `${sha256}.sh`, sha256 };
   s3.putObject(object.bucket, object.key, body);
