@@ -14,6 +14,7 @@ import { STRATEGIES, type Strategy } from '../shared/strategies.ts';
 import { lazyClient } from '../shared/clients.ts';
 import type { DeploymentRequest } from '../shared/deployment.ts';
 import { requiredEnv } from '../shared/env.ts';
+import { issueMessage } from '../shared/format-issues.ts';
 import { createHandler } from '../shared/handler.ts';
 import { foreignRegistryProblem, homeRegistry, registryHost } from '../shared/image-registry.ts';
 import { logger } from '../shared/logger.ts';
@@ -49,7 +50,7 @@ const StateMachinesSchema = z.partialRecord(z.enum(STRATEGIES), z.string().check
 
 /** The state machine that deploys with `strategy` (the stack sets them all). */
 export function stateMachineOf(strategy: Strategy): string {
-  const arns = StateMachinesSchema.parse(JSON.parse(requiredEnv(ENV.stateMachines)));
+  const arns = StateMachinesSchema.parse(JSON.parse(requiredEnv(ENV.stateMachines)), { error: issueMessage });
   const arn = arns[strategy];
   if (arn === undefined) throw new Error(`${ENV.stateMachines} has no state machine for ${strategy}: the function is misconfigured`);
   return arn;

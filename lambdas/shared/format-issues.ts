@@ -141,6 +141,11 @@ export const issueMessage: core.$ZodErrorMap = (issue) => {
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union': {
+      if (issue.input === undefined) {
+        // A missing field whose schema is a union (`equals: text, number or true/false`).
+        const described = descriptionOf(issue.inst);
+        return described === undefined ? 'required' : `required: ${described}`;
+      }
       const options: unknown = issue.options;
       // A missing or unknown discriminator (`strategy`): say what it may be.
       if (Array.isArray(options) && options.length > 0) return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;

@@ -131,13 +131,14 @@ describe('problems, one line per field', () => {
       expect(problems).toEqual([problem]);
     });
 
-    it('says the same of zod/mini schemas, as the Lambdas build them: descriptions from the registry, formats without English messages', () => {
+    it('says the same of zod/mini schemas, as the Lambdas build them: descriptions from the registry, formats and missing unions without English messages', () => {
       // Prepare: zod/mini keeps descriptions in zod's registry and loads no English messages of its own.
       const schema = zm.object({
         cluster: zm.string().check(zm.describe('ECS cluster name or ARN.')),
         size: zm.string().check(zm.regex(/^(100|[1-9][0-9]?)%$/)),
         at: zm.iso.datetime(),
         count: zm.number().check(zm.int(), zm.gte(1)),
+        equals: zm.union([zm.string(), zm.number()]).check(zm.describe('Value the field must equal, e.g. "UP".')),
       });
 
       // Act
@@ -149,6 +150,7 @@ describe('problems, one line per field', () => {
         'size: must match /^(100|[1-9][0-9]?)%$/',
         'at: an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z',
         'count: at least 1',
+        'equals: required: value the field must equal, e.g. "UP"',
       ]);
     });
 
