@@ -4,60 +4,15 @@
  * are tested at both ends (anchored) and for what they must allow.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../lambdas/shared/config.ts';
-import { BLUE_TG, CHECKOUT_CANARY_TG, CHECKOUT_TG, GREEN_TG, LISTENER_ARN, LISTENER_RULE_ARN, TEST_LISTENER_ARN } from '../../support/lambda-fixtures.ts';
+import { parseConfig } from '../../../lambdas/shared/config.ts';
+import { blueGreenEntry, canaryEntry, problemsOfService as problemsOf, rollingEntry, type Entry } from '../../support/config-entries.ts';
+import { CHECKOUT_CANARY_TG, CHECKOUT_TG, LISTENER_ARN, LISTENER_RULE_ARN, TEST_LISTENER_ARN } from '../../support/lambda-fixtures.ts';
 
-type Entry = Record<string, unknown>;
-
-/** A valid rolling entry; polling hourly keeps long durations within the event budget. */
-const rolling = (overrides: Entry = {}): Entry => ({
-  name: 'web',
-  strategy: 'rolling',
-  cluster: 'prod',
-  service: 'web',
-  container: 'app',
-  repository: 'web',
-  tagPattern: 'v*',
-  verifyIntervalSeconds: 3600,
-  ...overrides,
-});
-const canary = (overrides: Entry = {}): Entry => ({
-  name: 'checkout',
-  strategy: 'canary',
-  cluster: 'prod',
-  service: 'checkout',
-  container: 'app',
-  repository: 'checkout',
-  tagPattern: 'v*',
-  verifyIntervalSeconds: 3600,
-  loadBalancer: { listener: LISTENER_ARN, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG },
-  ...overrides,
-});
-const blueGreen = (overrides: Entry = {}): Entry => ({
-  name: 'payments',
-  strategy: 'blue-green',
-  cluster: 'prod',
-  container: 'app',
-  repository: 'payments',
-  tagPattern: 'v*',
-  verifyIntervalSeconds: 3600,
-  blue: { service: 'payments-blue', targetGroup: BLUE_TG },
-  green: { service: 'payments-green', targetGroup: GREEN_TG },
-  loadBalancer: { listener: LISTENER_RULE_ARN },
-  ...overrides,
-});
+/** Valid entries; polling hourly keeps long durations within the event budget. */
+const rolling = (overrides: Entry = {}): Entry => rollingEntry({ verifyIntervalSeconds: 3600, ...overrides });
+const canary = (overrides: Entry = {}): Entry => canaryEntry({ verifyIntervalSeconds: 3600, ...overrides });
+const blueGreen = (overrides: Entry = {}): Entry => blueGreenEntry({ verifyIntervalSeconds: 3600, ...overrides });
 const healthCheck = (overrides: Entry = {}): Entry => ({ url: 'https://web.example.com/health', ...overrides });
-
-/** The problems of a config with this one service; none when it is accepted. */
-function problemsOf(service: Entry): string[] {
-  try {
-    parseConfig({ ecs: [service] }, 'deployer.config.yaml');
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
 
 const DAY = 24 * 3600;
 

@@ -5,43 +5,11 @@
  */
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../lambdas/shared/config.ts';
 import { listenerOnly, listenerOrRule, REGION_NAME, targetGroup } from '../../../lambdas/shared/config-fields.ts';
+import { canaryEntry, problemsOfService as problemsOf, rollingEntry as rolling, type Entry } from '../../support/config-entries.ts';
 import { CHECKOUT_CANARY_TG, CHECKOUT_TG, LISTENER_ARN, LISTENER_RULE_ARN } from '../../support/lambda-fixtures.ts';
 
-type Entry = Record<string, unknown>;
-
-const rolling = (overrides: Entry = {}): Entry => ({
-  name: 'web',
-  strategy: 'rolling',
-  cluster: 'prod',
-  service: 'web',
-  container: 'app',
-  repository: 'web',
-  tagPattern: 'v*',
-  ...overrides,
-});
-const canary = (listener: string): Entry => ({
-  name: 'checkout',
-  strategy: 'canary',
-  cluster: 'prod',
-  service: 'checkout',
-  container: 'app',
-  repository: 'checkout',
-  tagPattern: 'v*',
-  loadBalancer: { listener, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG },
-});
-
-/** The problems of a config with this one ECS service; none when it is accepted. */
-function problemsOf(service: Entry): string[] {
-  try {
-    parseConfig({ ecs: [service] }, 'deployer.config.yaml');
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const canary = (listener: string): Entry => canaryEntry({ loadBalancer: { listener, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG } });
 
 const CLUSTER_EXPECTED = 'expected an ECS cluster name such as "prod", or a cluster ARN arn:aws:ecs:REGION:ACCOUNT:cluster/NAME';
 const LISTENER_EXPECTED =

@@ -13,55 +13,15 @@ import {
   parseConfig,
   type DeployerConfig,
 } from '../../../lambdas/shared/config.ts';
-import { BLUE_TG, CHECKOUT_CANARY_TG, CHECKOUT_TG, GREEN_TG, LISTENER_ARN, LISTENER_RULE_ARN } from '../../support/lambda-fixtures.ts';
+import {
+  blueGreenEntry as blueGreen,
+  canaryEntry as canary,
+  problemsOfService as problemsOf,
+  rollingEntry as rolling,
+  type Entry,
+} from '../../support/config-entries.ts';
 import { vmRolling } from '../../support/vm-config-fixtures.ts';
 
-type Entry = Record<string, unknown>;
-
-const rolling = (overrides: Entry = {}): Entry => ({
-  name: 'web',
-  strategy: 'rolling',
-  cluster: 'prod',
-  service: 'web',
-  container: 'app',
-  repository: 'web',
-  tagPattern: 'v*',
-  ...overrides,
-});
-const canary = (overrides: Entry = {}): Entry => ({
-  name: 'checkout',
-  strategy: 'canary',
-  cluster: 'prod',
-  service: 'checkout',
-  container: 'app',
-  repository: 'checkout',
-  tagPattern: 'v*',
-  loadBalancer: { listener: LISTENER_ARN, targetGroup: CHECKOUT_TG, canaryTargetGroup: CHECKOUT_CANARY_TG },
-  ...overrides,
-});
-const blueGreen = (overrides: Entry = {}): Entry => ({
-  name: 'payments',
-  strategy: 'blue-green',
-  cluster: 'prod',
-  container: 'app',
-  repository: 'payments',
-  tagPattern: 'v*',
-  blue: { service: 'payments-blue', targetGroup: BLUE_TG },
-  green: { service: 'payments-green', targetGroup: GREEN_TG },
-  loadBalancer: { listener: LISTENER_RULE_ARN },
-  ...overrides,
-});
-
-/** The problems of a config with this one ECS service; none when it is accepted. */
-function problemsOf(service: Entry): string[] {
-  try {
-    parseConfig({ ecs: [service] }, 'deployer.config.yaml');
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
 
 describe('repository', () => {
   it.each([
