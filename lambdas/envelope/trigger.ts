@@ -10,14 +10,12 @@ import * as z from 'zod/mini';
 import { ENV } from '../registry.ts';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
-import { STRATEGIES, type Strategy } from '../shared/strategies.ts';
 import { lazyClient } from '../shared/clients.ts';
 import type { DeploymentRequest } from '../shared/deployment.ts';
-import { requiredEnv } from '../shared/env.ts';
-import { issueMessage } from '../shared/format-issues.ts';
 import { createHandler } from '../shared/handler.ts';
 import { foreignRegistryProblem, homeRegistry, registryHost } from '../shared/image-registry.ts';
 import { logger } from '../shared/logger.ts';
+import { stateMachineOfStrategy } from '../shared/strategy-state-machines.ts';
 import { matchesTagPattern } from '../shared/tag-pattern.ts';
 
 const sfn = lazyClient(() => new SFNClient({}));
@@ -46,15 +44,6 @@ export interface TriggerResult {
   ignored: { service?: string; reason: string }[];
 }
 
-const StateMachinesSchema = z.partialRecord(z.enum(STRATEGIES), z.string().check(z.minLength(1)));
-
-/** The state machine that deploys with `strategy` (the stack sets them all). */
-export function stateMachineOf(strategy: Strategy): string {
-  const arns = StateMachinesSchema.parse(JSON.parse(requiredEnv(ENV.stateMachines)), { error: issueMessage });
-  const arn = arns[strategy];
-  if (arn === undefined) throw new Error(`${ENV.stateMachines} has no state machine for ${strategy}: the function is misconfigured`);
-  return arn;
-}
 
 /** Step Functions execution names: 1-80 of [A-Za-z0-9-_]. Service names are at most 40 characters. */
 export function executionName(service: string, digest: string): string {
@@ -95,7 +84,7 @@ export const handler = createHandler(EcrPushEventSchema, async function trigger(
       continue;
     }
     const name = executionName(svc.name, detail['image-digest']);
-    const stateMachineArn = stateMachineOf(svc.strategy);
+    const stateMachineArn = stateMachineOfStrategy(ENV.stateMachines, svc.strategy);
     const input: DeploymentRequest = {
       service: svc.name,
       image: `${registryHost({ accountId: event.account, region: event.region })}/${repository}:${tag}@${detail['image-digest']}`,

@@ -14,10 +14,9 @@ import { ENV } from '../registry.ts';
 import { awsCall, errorName } from '../shared/aws-call.ts';
 import { loadCatalog } from '../shared/catalog.ts';
 import { lazyClient } from '../shared/clients.ts';
-import { requiredEnv } from '../shared/env.ts';
-import { issueMessage } from '../shared/format-issues.ts';
 import { createHandler } from '../shared/handler.ts';
 import { logger } from '../shared/logger.ts';
+import { stateMachineOfStrategy } from '../shared/strategy-state-machines.ts';
 import type { VmDeploymentRequest } from '../shared/vm-deployment.ts';
 import { vmServicesOf, type VmServiceView } from './vm-services.ts';
 
@@ -42,14 +41,6 @@ export interface ArtifactTriggerResult {
   ignored: { service?: string; reason: string }[];
 }
 
-const StateMachinesSchema = z.partialRecord(z.enum(['rolling', 'canary', 'blue-green']), z.string().check(z.minLength(1)));
-
-/** The VM state machine of `strategy` (the stack sets them all). */
-export function vmStateMachineOf(strategy: VmServiceView['strategy']): string {
-  const arn = StateMachinesSchema.parse(JSON.parse(requiredEnv(ENV.vmStateMachines)), { error: issueMessage })[strategy];
-  if (arn === undefined) throw new Error(`${ENV.vmStateMachines} has no state machine for ${strategy}: the function is misconfigured`);
-  return arn;
-}
 
 /** True when `key` is an artifact of `svc`: under its prefix, the rest matching its pattern. */
 export function isArtifactOf(svc: VmServiceView, bucket: string, key: string): boolean {
@@ -85,7 +76,7 @@ export const handler = createHandler(ObjectCreatedEventSchema, async function ar
       requestedAt: event.time,
       reason: `upload of s3://${bucket}/${key}`,
     };
-    const stateMachineArn = vmStateMachineOf(svc.strategy);
+    const stateMachineArn = stateMachineOfStrategy(ENV.vmStateMachines, svc.strategy);
     const started = await awsCall('states:StartExecution', async () => {
       try {
         return await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
