@@ -74,6 +74,12 @@ function descriptionOf(inst: core.$ZodType | core.$ZodCheck | undefined): string
   return clause.replace(/\.$/, '');
 }
 
+/** A missing field: what it is, from its description, or `undescribed` when it has none. */
+function requiredMessage(inst: core.$ZodType | core.$ZodCheck | undefined, undescribed: string): string {
+  const described = descriptionOf(inst);
+  return described === undefined ? undescribed : `required: ${described}`;
+}
+
 /** The keys an object schema knows, to suggest the one a misspelt key was meant to be. */
 function knownKeys(inst: unknown): string[] {
   const shape = (inst as { shape?: unknown } | undefined)?.shape;
@@ -127,10 +133,7 @@ function sizeMessage(bound: 'at least' | 'at most', origin: string, limit: numbe
 export const issueMessage: core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type': {
-      if (issue.input === undefined) {
-        const described = descriptionOf(issue.inst);
-        return described === undefined ? `required (${expectedKind(issue.expected)})` : `required: ${described}`;
-      }
+      if (issue.input === undefined) return requiredMessage(issue.inst, `required (${expectedKind(issue.expected)})`);
       if (issue.input === null) return `empty: give ${expectedKind(issue.expected)}, or remove the field`;
       return `expected ${expectedKind(issue.expected)}, not ${kindOf(issue.input)}`;
     }
@@ -141,11 +144,8 @@ export const issueMessage: core.$ZodErrorMap = (issue) => {
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union': {
-      if (issue.input === undefined) {
-        // A missing field whose schema is a union (`equals: text, number or true/false`).
-        const described = descriptionOf(issue.inst);
-        return described === undefined ? 'required' : `required: ${described}`;
-      }
+      // A missing field whose schema is a union (`equals: text, number or true/false`).
+      if (issue.input === undefined) return requiredMessage(issue.inst, 'required');
       const options: unknown = issue.options;
       // A missing or unknown discriminator (`strategy`): say what it may be.
       if (Array.isArray(options) && options.length > 0) return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;

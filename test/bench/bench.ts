@@ -129,7 +129,8 @@ async function sdkImportsOf(entry: string): Promise<SdkImports> {
   const imports: SdkImports = new Map();
   for (const input of Object.keys(result.metafile.inputs)) {
     if (input.includes('node_modules') || !input.startsWith('lambdas/')) continue;
-    for (const match of readFileSync(fromRepoRoot(input), 'utf8').matchAll(SDK_IMPORT)) {
+    const source = readFileSync(fromRepoRoot(input), 'utf8');
+    for (const match of source.matchAll(SDK_IMPORT)) {
       const [, clause, pkg] = match as unknown as [string, string, string];
       const names = imports.get(pkg) ?? new Set<string>();
       if (clause.startsWith('*')) names.add('*');
@@ -139,7 +140,7 @@ async function sdkImportsOf(entry: string): Promise<SdkImports> {
       }
       imports.set(pkg, names);
     }
-    for (const [, pkg] of readFileSync(fromRepoRoot(input), 'utf8').matchAll(LAZY_CLIENT_IMPORT)) imports.set(pkg!, new Set(['import()']));
+    for (const [, pkg] of source.matchAll(LAZY_CLIENT_IMPORT)) imports.set(pkg!, new Set(['import()']));
   }
   return imports;
 }
